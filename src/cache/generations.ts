@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import { guarded } from './guard.ts'
+import type { KeyvLike } from '../types.ts'
+
+/**
+ * A generation is an opaque token per model that changes on every write to the model. A cached
+ * entry records the tokens of every model its query read and is served only while all of them
+ * are still current, so invalidation never needs to find or delete entries.
+ */
+export interface GenerationStore {
+  /**
+   * The current tokens of `models`, in order, or `undefined` when they cannot be known right now
+   * (the store is unreachable): the caller then neither serves nor stores.
+   */
+  current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined>
+  /** Gives each model a new token. Resolves when other processes can see it (or it failed). */
+  bump(models: Iterable<string>): Promise<void>
+}
+
+/** Generations of one process: counters in a map, read synchronously. */
+export class LocalGenerations implements GenerationStore {
+  private readonly tokens = new Map<string, number>()
+
+  current(models: readonly string[]): string[] {
+    const out = new Array<string>(models.length)
+    for (let i = 0; i < models.length; i++) out[i] = String(this.tokens.get(models[i]) ?? 0)
+    return out
+  }
+
+  bump(models: Iterable<string>): Promise<void> {
+    for (const model of models) this.tokens.set(model, (this.tokens.get(model) ?? 0) + 1)
+    return Promise.resolve()
+  }
+}
+
+/** How long a generation token lives in a shared store; an expired one reads as a fresh token. */
+export const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Generations kept in a shared keyv store, so every process sharing it sees every write.
+ *
+ * A bump writes a fresh unique token rather than incrementing: two concurrent writers then both
+ * leave a token no existing entry recorded, and no bump can be lost to a read-modify-write race.
+ * A token that is missing (never written, expired or evicted) is replaced by a fresh one before it
+ * is used, so an entry can never match a token that later disappears and reappears.
+ * If a bump cannot reach the store, the model is remembered as dirty: until a later bump of it
+ * succeeds, this process treats its generations as unknown and serves nothing that read it.
+ */
+export class SharedGenerations implements GenerationStore {
+  private readonly processTag = randomBytes(6).toString('base64url')
+  private counter = 0
+  private readonly dirty = new Set<string>()
+
+  constructor(
+    private readonly store: KeyvLike,
+    private readonly timeoutMs: number,
+    private readonly reportError: (error: unknown) => void,
+    private readonly prefix = 'prisma-prefetch:gen:',
+  ) {}
+
+  private freshToken(): string {
+    return `${this.processTag}.${(++this.counter).toString(36)}`
+  }
+
+  private keyOf(model: string): string {
+    return this.prefix + model
+  }
+
+  async current(models: readonly string[]): Promise<string[] | undefined> {
+    for (const model of models) {
+      if (this.dirty.has(model) && !(await this.write(model))) return undefined
+    }
+    const keys = models.map((model) => this.keyOf(model))
+    const values = await guarded(
+      () => (this.store.getMany ? this.store.getMany(keys) : Promise.all(keys.map((key) => this.store.get(key)))),
+      this.timeoutMs,
+      this.reportError,
+    )
+    if (values === undefined) return undefined
+    const tokens = new Array<string>(models.length)
+    for (let i = 0; i < models.length; i++) {
+      const value = values[i]
+      if (typeof value === 'string') {
+        tokens[i] = value
+        continue
+      }
+      const token = this.freshToken()
+      if (!(await this.write(models[i], token))) return undefined
+      tokens[i] = token
+    }
+    return tokens
+  }
+
+  async bump(models: Iterable<string>): Promise<void> {
+    await Promise.all([...models].map((model) => this.write(model)))
+  }
+
+  private async write(model: string, token = this.freshToken()): Promise<boolean> {
+    let failed = false
+    await guarded(() => this.store.set(this.keyOf(model), token, GENERATION_TTL_MS), this.timeoutMs, (error) => {
+      failed = true
+      this.reportError(error)
+    })
+    if (failed) this.dirty.add(model)
+    else this.dirty.delete(model)
+    return !failed
+  }
+}

@@ -1,0 +1,14 @@
+export { prefetch, type PrefetchHelpers } from './middleware/extension.ts'
+export type {
+  Counters,
+  ErrorContext,
+  ErrorCounters,
+  KeyvLike,
+  L1Options,
+  ModelOptions,
+  PrefetchCounters,
+  PrefetchOptions,
+  PrefetchStats,
+  ReadOperation,
+  ScopeContext,
+} from './types.ts'

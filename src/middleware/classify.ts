@@ -1,0 +1,125 @@
+import { READ_OPERATIONS } from '../options.ts'
+import type { SchemaInfo } from './schema.ts'
+
+export type OperationKind = 'read' | 'write' | 'raw'
+
+const READS = new Set<string>(READ_OPERATIONS)
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+])
+
+/**
+ * Reads are cacheable; writes invalidate the models they touch; anything else (raw SQL, and any
+ * operation a later Prisma version adds) is treated as a write to every model.
+ */
+export function classify(model: string | undefined, operation: string): OperationKind {
+  if (model === undefined) return 'raw'
+  if (READS.has(operation)) return 'read'
+  return WRITES.has(operation) ? 'write' : 'raw'
+}
+
+/**
+ * Every model a read query reads: its own, every relation reached from `include`, `select`
+ * (including `_count`), relation filters in `where` and relation fields in `orderBy`. The walk
+ * follows any key that names a relation field of the model in context, so it is conservative:
+ * a key that merely looks like a relation (inside a Json filter, say) adds a model, never drops one.
+ */
+export function readDependencies(schema: SchemaInfo, model: string, args: unknown): string[] {
+  const models = new Set<string>([model])
+  collectRelations(schema, model, args, models, 0)
+  return [...models].sort()
+}
+
+function collectRelations(schema: SchemaInfo, model: string, value: unknown, out: Set<string>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 64) return
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object') collectRelations(schema, model, item, out, depth + 1)
+    return
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return
+  const relations = schema.relations.get(model)
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key]
+    const target = relations?.get(key)
+    if (target !== undefined) {
+      out.add(target)
+      collectRelations(schema, target, child, out, depth + 1)
+    } else {
+      collectRelations(schema, model, child, out, depth + 1)
+    }
+  }
+}
+
+const NESTED_REWRITES = new Set(['delete', 'deleteMany', 'update', 'updateMany', 'upsert'])
+
+/**
+ * Every model a write may change: its own; every model reached through relation fields in its
+ * data (nested create, connect, update, upsert, delete, set, disconnect, ...); and, for deletes
+ * and updates of referenced fields, the models whose rows referential actions (cascade, set null)
+ * may change, transitively.
+ */
+export function writeTargets(schema: SchemaInfo, model: string, operation: string, args: unknown): Set<string> {
+  const models = new Set<string>([model])
+  const a = (args ?? {}) as Record<string, unknown>
+  if (operation === 'delete' || operation === 'deleteMany') addCascade(schema, model, undefined, models)
+  if (operation.startsWith('update') || operation === 'upsert') {
+    addCascade(schema, model, changedFields(a.data, a.update, a.create), models)
+  }
+  for (const data of [a.data, a.create, a.update]) collectNestedWrites(schema, model, data, models, 0)
+  return models
+}
+
+function changedFields(...datas: unknown[]): Set<string> {
+  const fields = new Set<string>()
+  for (const data of datas) {
+    for (const item of Array.isArray(data) ? data : [data]) {
+      if (item !== null && typeof item === 'object') for (const key in item) fields.add(key)
+    }
+  }
+  return fields
+}
+
+/**
+ * Adds the models whose rows change when rows of `model` are deleted (`changed` undefined) or
+ * when the listed fields of `model` are updated.
+ */
+function addCascade(schema: SchemaInfo, model: string, changed: Set<string> | undefined, out: Set<string>): void {
+  for (const { model: holder, fields } of schema.referencedBy.get(model) ?? []) {
+    const affected = changed === undefined || fields === undefined || fields.some((field) => changed.has(field))
+    if (!affected || out.has(holder)) continue
+    out.add(holder)
+    // Rows of `holder` are deleted or re-keyed in turn: treat them like a delete, conservatively.
+    addCascade(schema, holder, undefined, out)
+  }
+}
+
+function collectNestedWrites(schema: SchemaInfo, model: string, value: unknown, out: Set<string>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 64) return
+  if (Array.isArray(value)) {
+    for (const item of value) collectNestedWrites(schema, model, item, out, depth + 1)
+    return
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return
+  const relations = schema.relations.get(model)
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key]
+    const target = relations?.get(key)
+    if (target === undefined) {
+      collectNestedWrites(schema, model, child, out, depth + 1)
+      continue
+    }
+    out.add(target)
+    if (child !== null && typeof child === 'object' && Object.keys(child).some((op) => NESTED_REWRITES.has(op))) {
+      addCascade(schema, target, undefined, out)
+    }
+    collectNestedWrites(schema, target, child, out, depth + 1)
+  }
+}

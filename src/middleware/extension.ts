@@ -1,0 +1,95 @@
+import { Prisma } from '@prisma/client/extension'
+import { checkModelNames, resolveOptions } from '../options.ts'
+import { Stats } from '../stats.ts'
+import type { PrefetchOptions, PrefetchStats } from '../types.ts'
+import { QueryCache, type OperationParams } from './query-cache.ts'
+import { describeSchema } from './schema.ts'
+import { sessionContext, Sessions } from './session.ts'
+
+/** Prisma's own default timeout of interactive transactions. */
+const PRISMA_ITX_TIMEOUT_MS = 5000
+
+/** The helpers added to the extended client as `$prefetch`. */
+export interface PrefetchHelpers<Client> {
+  /** Runs `fn` as session `sessionId`: every query it makes (awaited inside it) belongs to the session. */
+  session<T>(sessionId: string, fn: () => T, options?: { userId?: string }): T
+  /** A client whose every query belongs to session `sessionId`. */
+  forSession(sessionId: string, options?: { userId?: string }): Client
+  /** A snapshot of the counters (a plain, JSON-serialisable object). */
+  stats(): PrefetchStats
+  resetStats(): void
+  /** What was learned, as plain data. */
+  model(): { transitions: never[] }
+  /** Resolves when no background work is queued or running. */
+  idle(): Promise<void>
+  /** Stops serving cached results of `model` (or of every model) everywhere the store is shared. */
+  invalidate(model?: string): Promise<void>
+  /** Stops caching, waits for background work and releases every timer. */
+  close(): Promise<void>
+}
+
+/**
+ * The prisma-prefetch client extension: `prisma.$extends(prefetch(options))`.
+ *
+ * Options are validated here, and model names against the client when `$extends` runs; a bad
+ * value throws a TypeError naming it.
+ */
+export function prefetch(options?: PrefetchOptions) {
+  const resolved = resolveOptions(options)
+  return Prisma.defineExtension((client) => {
+    const schema = describeSchema(client)
+    checkModelNames(resolved, schema.models)
+    const stats = new Stats()
+    const sessions = new Sessions()
+    const configuredTimeout = (client as { _engineConfig?: { transactionOptions?: { timeout?: unknown } } })._engineConfig
+      ?.transactionOptions?.timeout
+    const cache = new QueryCache(
+      resolved,
+      schema,
+      stats,
+      sessions,
+      typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
+    )
+
+    // Binds queries to a session by running them inside it; layered on top of this extension,
+    // so the session is current when this extension sees the query.
+    const bindSession = (sessionId: string, userId: string | undefined) =>
+      Prisma.defineExtension({
+        name: 'prisma-prefetch:session',
+        query: {
+          $allOperations({ args, query }) {
+            return sessions.run({ sessionId, userId }, () => query(args))
+          },
+        },
+      })
+
+    const helpers: PrefetchHelpers<unknown> = {
+      session(sessionId, fn, sessionOptions) {
+        return sessions.run(sessionContext('session', sessionId, sessionOptions), fn)
+      },
+      forSession(sessionId, sessionOptions) {
+        const context = sessionContext('forSession', sessionId, sessionOptions)
+        return extended.$extends(bindSession(context.sessionId, context.userId))
+      },
+      stats: () => stats.snapshot(),
+      resetStats: () => stats.reset(),
+      model: () => ({ transitions: [] }),
+      idle: () => cache.idle(),
+      invalidate: (model) => cache.invalidate(model),
+      close: () => cache.close(),
+    }
+
+    const extended = client.$extends({
+      name: 'prisma-prefetch',
+      query: {
+        $allOperations(params) {
+          return cache.handle(params as OperationParams)
+        },
+      },
+      client: {
+        $prefetch: helpers,
+      },
+    })
+    return extended
+  })
+}

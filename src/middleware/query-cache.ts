@@ -1,0 +1,248 @@
+import { cloneResult } from '../cache/clone.ts'
+import { createCodec, type DecimalSupport } from '../cache/codec.ts'
+import { LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
+import { StoreTimeoutError } from '../cache/guard.ts'
+import { queryKey, UncacheableError } from '../cache/key.ts'
+import { estimateSize, ResultStore, type Entry } from '../cache/store.ts'
+import type { ResolvedOptions } from '../options.ts'
+import type { Stats } from '../stats.ts'
+import type { ErrorContext } from '../types.ts'
+import { classify, readDependencies, writeTargets } from './classify.ts'
+import type { SchemaInfo } from './schema.ts'
+import type { Sessions } from './session.ts'
+import { transactionOf, UnsettledWrites } from './transaction.ts'
+
+/** What Prisma hands a `$allOperations` query extension. */
+export interface OperationParams {
+  model?: string
+  operation: string
+  args: unknown
+  query: (args: unknown) => Promise<unknown>
+  __internalParams?: unknown
+}
+
+/** A demand query in flight, shared by identical reads issued under the same generations. */
+interface Flight {
+  promise: Promise<unknown>
+  gens: string[]
+}
+
+/**
+ * The read and write paths: serves reads from the cache while every model they read is at the
+ * generation it had when the result was fetched, and moves generations forward after writes.
+ * Any failure of the cache itself falls back to the database; a user's query sees only what
+ * the database says.
+ */
+export class QueryCache {
+  readonly results: ResultStore
+  readonly generations: GenerationStore
+  private readonly flights = new Map<string, Flight>()
+  private readonly unsettled: UnsettledWrites
+  private readonly decimal: DecimalSupport
+  private decimalClass: (new (text: string) => unknown) | undefined
+  private closed = false
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly schema: SchemaInfo,
+    private readonly stats: Stats,
+    private readonly sessions: Sessions,
+    transactionTimeoutMs: number,
+  ) {
+    // The Decimal class is learned from the first Decimal seen, so the library needs no import of
+    // Prisma's runtime; an entry holding a Decimal read before that is treated as a miss.
+    this.decimal = {
+      isDecimal: (value) => {
+        const is = Object.prototype.toString.call(value) === '[object Decimal]'
+        if (is && this.decimalClass === undefined) this.decimalClass = (value as object).constructor as new (text: string) => unknown
+        return is
+      },
+      fromString: (text) => {
+        if (this.decimalClass === undefined) throw new Error('prisma-prefetch: no Decimal seen yet in this process')
+        return new this.decimalClass(text)
+      },
+    }
+    const report = (phase: ErrorContext['phase']) => (error: unknown) => this.reportError(error, { phase })
+    this.results = new ResultStore({
+      l1: options.l1,
+      store: options.cache,
+      codec: createCodec(this.decimal),
+      timeoutMs: options.storeTimeout,
+      now: options.now,
+      reportError: (error, phase) => this.reportError(error, { phase }),
+    })
+    this.generations = options.cache
+      ? new SharedGenerations(options.cache, options.storeTimeout, report('generation'))
+      : new LocalGenerations()
+    this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
+  }
+
+  handle(params: OperationParams): Promise<unknown> {
+    const { model, operation, args, query } = params
+    const kind = classify(model, operation)
+    const transaction = transactionOf(params.__internalParams)
+    if (transaction?.kind === 'itx') this.unsettled.touch(transaction.id)
+    if (kind === 'read') {
+      if (transaction !== undefined || this.closed) {
+        // Inside a transaction the cache is neither read nor written.
+        this.stats.count('dbQueries', model)
+        return query(args)
+      }
+      return this.read(model!, operation, args, query)
+    }
+    return this.write(model, operation, args, query, transaction?.kind === 'itx' ? transaction.id : undefined)
+  }
+
+  private async read(model: string, operation: string, args: unknown, query: OperationParams['query']): Promise<unknown> {
+    this.stats.count('reads', model)
+    const settings = this.options.models.get(model)
+    if (settings !== undefined && (!settings.cache || !settings.operations.has(operation))) {
+      return this.miss(model, query, args)
+    }
+    let key: string
+    let deps: string[]
+    let gens: string[] | undefined
+    try {
+      const session = this.sessions.current()
+      const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
+      key = queryKey(model, operation, scope, args)
+      const found = await this.results.get(key)
+      deps = found?.deps ?? readDependencies(this.schema, model, args)
+      // Read the generations before the query is sent: a write that lands while it runs moves
+      // them on, and the result stored under these tokens is then never served.
+      gens = await this.generations.current(deps)
+      if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) {
+        const value = cloneResult(found.value, this.decimal)
+        this.stats.count('hits', model)
+        if (found.source === 'prefetch') this.stats.count('prefetchHits', model)
+        return value
+      }
+      if (found !== undefined) this.results.forget(key)
+    } catch (error) {
+      if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
+      return this.miss(model, query, args)
+    }
+    if (gens === undefined) return this.miss(model, query, args)
+
+    const flight = this.flights.get(key)
+    if (flight !== undefined && sameTokens(flight.gens, gens)) {
+      try {
+        const shared = await flight.promise
+        this.stats.count('hits', model)
+        return cloneResult(shared, this.decimal)
+      } catch {
+        // The shared query failed; this read runs its own so its outcome is its own.
+        return this.miss(model, query, args)
+      }
+    }
+
+    this.stats.count('misses', model)
+    this.stats.count('dbQueries', model)
+    const promise = query(args)
+    const own: Flight = { promise, gens }
+    this.flights.set(key, own)
+    try {
+      const result = await promise
+      if (this.options.readThrough) this.store(key, model, result, deps, gens, 'demand')
+      return result
+    } finally {
+      if (this.flights.get(key) === own) this.flights.delete(key)
+    }
+  }
+
+  private miss(model: string, query: OperationParams['query'], args: unknown): Promise<unknown> {
+    this.stats.count('misses', model)
+    this.stats.count('dbQueries', model)
+    return query(args)
+  }
+
+  /** Stores a result fetched under `gens`, unless it can already be seen to be outdated. */
+  private store(key: string, model: string, result: unknown, deps: string[], gens: string[], source: Entry['source']): void {
+    if (this.closed || this.unsettled.anyUnsettled(deps)) return
+    try {
+      const now = this.generations.current(deps)
+      if (Array.isArray(now) && !sameTokens(now, gens)) return // a local write landed during the query
+      const value = cloneResult(result, this.decimal)
+      const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
+      this.results.set(key, { value, deps, gens, expiresAt: this.options.now() + ttl, source, size: estimateSize(value) })
+    } catch (error) {
+      this.reportError(error, { phase: 'set', model })
+    }
+  }
+
+  private async write(
+    model: string | undefined,
+    operation: string,
+    args: unknown,
+    query: OperationParams['query'],
+    interactiveTransaction: string | undefined,
+  ): Promise<unknown> {
+    this.stats.count('writes', model)
+    this.stats.count('dbQueries', model)
+    let targets: Set<string>
+    try {
+      targets =
+        classify(model, operation) === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
+    } catch (error) {
+      this.reportError(error, { phase: 'generation', model, operation })
+      targets = new Set(this.schema.models)
+    }
+    try {
+      return await query(args)
+    } finally {
+      // Bump even when the write failed: a statement that errored may still have changed rows.
+      if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)
+      await this.bump(targets)
+    }
+  }
+
+  /** Moves the generations of `models` on; every entry that read one of them stops being served. */
+  async bump(models: Iterable<string>): Promise<void> {
+    const list = [...models]
+    if (list.length === 0) return
+    for (const model of list) this.stats.count('invalidations', model)
+    await this.generations.bump(list)
+  }
+
+  /** `$prefetch.invalidate()`: one model, or every model and the whole process cache. */
+  async invalidate(model?: string): Promise<void> {
+    if (model === undefined) {
+      this.results.clearLocal()
+      await this.bump(this.schema.models)
+      return
+    }
+    if (!this.schema.models.includes(model)) {
+      throw new TypeError(`prisma-prefetch: invalidate() needs a model of this client (${this.schema.models.join(', ')}): ${JSON.stringify(model)}`)
+    }
+    await this.bump([model])
+  }
+
+  /** Resolves when no background work (store writes) is pending. */
+  async idle(): Promise<void> {
+    await this.results.settled()
+  }
+
+  /** Stops caching (queries go straight to the database), settles every timer and pending write. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.unsettled.settleAll()
+    await this.results.settled()
+  }
+
+  private reportError(error: unknown, context: ErrorContext): void {
+    if (context.phase === 'decode') this.stats.error('decode')
+    else if (error instanceof StoreTimeoutError) this.stats.error('timeouts')
+    else this.stats.error('store')
+    try {
+      this.options.onError(error, context)
+    } catch {
+      // onError is the user's; its failure must not turn into a failed query either.
+    }
+  }
+}
+
+function sameTokens(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,62 @@
+import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats } from './types.ts'
+
+type CounterName = keyof Counters
+
+function emptyCounters(): Counters {
+  return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0 }
+}
+
+function emptyPrefetch(): PrefetchCounters {
+  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, skipped: {} }
+}
+
+function ratio(part: number, whole: number): number {
+  return whole === 0 ? 0 : part / whole
+}
+
+/**
+ * Counters of one extension instance. Per-model maps are bounded by the client's models, so
+ * they cannot grow without limit.
+ */
+export class Stats {
+  private totals = emptyCounters()
+  private models = new Map<string, Counters>()
+  private prefetch = emptyPrefetch()
+  private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0 }
+
+  count(name: CounterName, model: string | undefined, by = 1): void {
+    this.totals[name] += by
+    if (model === undefined) return
+    let counters = this.models.get(model)
+    if (counters === undefined) {
+      counters = emptyCounters()
+      this.models.set(model, counters)
+    }
+    counters[name] += by
+  }
+
+  error(kind: keyof ErrorCounters): void {
+    this.errors[kind]++
+  }
+
+  snapshot(): PrefetchStats {
+    const t = this.totals
+    return {
+      ...t,
+      hitRate: ratio(t.hits, t.reads),
+      precision: ratio(this.prefetch.used, this.prefetch.completed),
+      coverage: ratio(t.prefetchHits + t.lateHits, t.reads),
+      prefetch: { ...this.prefetch, skipped: { ...this.prefetch.skipped } },
+      errors: { ...this.errors },
+      byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, { ...counters }])),
+      byStrategy: {},
+    }
+  }
+
+  reset(): void {
+    this.totals = emptyCounters()
+    this.models.clear()
+    this.prefetch = emptyPrefetch()
+    this.errors = { store: 0, timeouts: 0, decode: 0 }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Public option and statistics types of prisma-prefetch.
+ *
+ * Every option is optional; defaults are resolved and validated once, when the extension is
+ * applied with `$extends`. A bad value throws a `TypeError` that names the option and echoes it.
+ */
+
+/** The read operations whose results can be served from the cache. */
+export type ReadOperation =
+  | 'findUnique'
+  | 'findUniqueOrThrow'
+  | 'findFirst'
+  | 'findFirstOrThrow'
+  | 'findMany'
+  | 'count'
+  | 'aggregate'
+  | 'groupBy'
+
+/**
+ * The part of a Keyv instance the extension uses. Any `Keyv` (in-memory, `@keyv/redis`, ...)
+ * fits; values stored are strings produced by the extension's own codec.
+ */
+export interface KeyvLike {
+  get(key: string): Promise<unknown>
+  set(key: string, value: string, ttl?: number): Promise<unknown>
+  delete(key: string): Promise<unknown>
+  getMany?(keys: string[]): Promise<unknown[]>
+}
+
+/** Bounds of the in-process LRU that sits in front of the keyv store. */
+export interface L1Options {
+  /**
+   * Most entries held in process memory.
+   * @default 10000
+   */
+  maxEntries?: number
+  /**
+   * Most bytes held in process memory (estimated size of the cached results).
+   * @default 67108864 (64 MiB)
+   */
+  maxBytes?: number
+}
+
+/** Per-model settings. `false` turns caching off for the model (its writes still invalidate). */
+export interface ModelOptions {
+  /**
+   * Milliseconds a cached result of this model may be served.
+   * @default the top-level `ttl`
+   */
+  ttl?: number
+  /**
+   * Whether results of this model are cached at all.
+   * @default true
+   */
+  cache?: boolean
+  /**
+   * Which read operations of this model are cached.
+   * @default every read operation
+   */
+  operations?: ReadOperation[]
+}
+
+/** What the extension passes to `onError` besides the error itself. */
+export interface ErrorContext {
+  /** Where it happened: reading or writing the store, decoding an entry, a generation bump. */
+  phase: 'get' | 'set' | 'decode' | 'generation' | 'key'
+  model?: string
+  operation?: string
+}
+
+/** Where a query's scope comes from when `scope` is a function. */
+export interface ScopeContext {
+  model: string
+  operation: string
+  /** The session the query runs in, if any. */
+  sessionId?: string
+  userId?: string
+}
+
+export interface PrefetchOptions {
+  /**
+   * A Keyv store shared by every process that should see the same cache and invalidations
+   * (for example Keyv with `@keyv/redis`). Cached results and model generations live there.
+   * @default none: results and generations live in this process only
+   */
+  cache?: KeyvLike
+  /**
+   * Bounds of the in-process LRU in front of `cache`, or `false` to go to `cache` every time
+   * (then `cache` is required).
+   * @default { maxEntries: 10000, maxBytes: 67108864 }
+   */
+  l1?: L1Options | false
+  /**
+   * Milliseconds a cached result may be served, whatever else happens.
+   * @default 60000
+   */
+  ttl?: number
+  /**
+   * Also cache the results of demand queries (not only prefetched ones).
+   * @default true
+   */
+  readThrough?: boolean
+  /**
+   * Milliseconds a call to the keyv store may take before the query falls back to the database.
+   * @default 250
+   */
+  storeTimeout?: number
+  /** Per-model settings, keyed by model name as in the schema (`User`, `Post`). */
+  models?: Record<string, false | ModelOptions>
+  /**
+   * Partitions cached results, for example per tenant. A string, or a function called for
+   * every read; results cached under one scope are never served under another.
+   * @default '' (one partition)
+   */
+  scope?: string | ((context: ScopeContext) => string | undefined)
+  /**
+   * Called with every error the extension absorbed (store, codec, generations). User queries
+   * never fail because of these; they fall back to the database.
+   * @default none
+   */
+  onError?: (error: unknown, context: ErrorContext) => void
+  /**
+   * The clock, in milliseconds. Injectable for tests.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** Counters kept overall, per model and per strategy. */
+export interface Counters {
+  /** Read operations seen (cacheable or not, outside transactions). */
+  reads: number
+  /** Reads served from the cache. */
+  hits: number
+  /** Reads that went to the database. */
+  misses: number
+  /** Hits served from a speculative (prefetched) result. */
+  prefetchHits: number
+  /** Reads that joined a speculative query already in flight. */
+  lateHits: number
+  /** Write operations seen (including raw queries). */
+  writes: number
+  /** Model generations bumped by writes and `invalidate()`. */
+  invalidations: number
+  /** Queries sent to the database through the extension, demand and speculative. */
+  dbQueries: number
+}
+
+export interface PrefetchCounters {
+  issued: number
+  completed: number
+  failed: number
+  /** Speculative results that served at least one read. */
+  used: number
+  /** Speculative results that expired or were invalidated unused. */
+  wasted: number
+  /** Queued candidates that expired before they ran. */
+  expired: number
+  /** Candidates not run, by reason. */
+  skipped: Record<string, number>
+}
+
+export interface ErrorCounters {
+  /** Store calls that threw or rejected. */
+  store: number
+  /** Store calls that took longer than `storeTimeout`. */
+  timeouts: number
+  /** Entries that could not be decoded (corrupt, foreign or of another format version). */
+  decode: number
+}
+
+export interface PrefetchStats extends Counters {
+  /** hits / reads */
+  hitRate: number
+  /** prefetch.used / prefetch.completed */
+  precision: number
+  /** (prefetchHits + lateHits) / reads */
+  coverage: number
+  prefetch: PrefetchCounters
+  errors: ErrorCounters
+  byModel: Record<string, Counters>
+  byStrategy: Record<string, Counters & { issued: number; used: number }>
+}
