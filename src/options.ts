@@ -143,7 +143,7 @@ function getValidScope(value: unknown): ResolvedOptions['scope'] {
   return (context) => {
     const scope = scopeOf(context)
     if (scope === undefined) return ''
-    if (typeof scope !== 'string') fail('scope()', 'return a string or undefined', scope)
+    if (typeof scope !== 'string') fail('scope()', 'a string or undefined', scope)
     return scope
   }
 }

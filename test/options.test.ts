@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { checkModelNames, DEFAULTS, resolveOptions } from '../src/options.ts'
+
+describe('resolveOptions', () => {
+  it('fills in every default', () => {
+    const o = resolveOptions(undefined)
+    expect(o.cache).toBeUndefined()
+    expect(o.l1).toEqual(DEFAULTS.l1)
+    expect(o.ttl).toBe(60_000)
+    expect(o.readThrough).toBe(true)
+    expect(o.storeTimeout).toBe(250)
+    expect(o.scope({ model: 'User', operation: 'findMany' })).toBe('')
+    expect(o.now).toBe(Date.now)
+  })
+
+  it('keeps valid values', () => {
+    const store = { get: async () => undefined, set: async () => true, delete: async () => true }
+    const o = resolveOptions({
+      cache: store,
+      l1: false,
+      ttl: 5,
+      readThrough: false,
+      storeTimeout: 10,
+      models: { User: false, Post: { ttl: 7, operations: ['findMany'] } },
+      scope: (c) => `tenant-${c.userId}`,
+    })
+    expect(o.cache).toBe(store)
+    expect(o.l1).toBe(false)
+    expect(o.models.get('User')!.cache).toBe(false)
+    expect(o.models.get('Post')).toEqual({ cache: true, ttl: 7, operations: new Set(['findMany']) })
+    expect(o.scope({ model: 'User', operation: 'findMany', userId: 'u1' })).toBe('tenant-u1')
+  })
+
+  // Every option with a wrong type or range: a TypeError that names the option and echoes the value.
+  const invalid: Array<[string, unknown, RegExp]> = [
+    ['options', 42, /options must be an object: 42/],
+    ['unknown option', { tll: 5 }, /tll must be a known option .*: 5/],
+    ['cache', { cache: 'redis://x' }, /cache must be a Keyv instance.*: "redis:\/\/x"/],
+    ['cache without set', { cache: { get() {} } }, /cache must be a Keyv instance/],
+    ['l1', { l1: true }, /l1 must be false or an object .*: true/],
+    ['l1 without a store', { l1: false }, /l1 must be enabled when no cache store is given: false/],
+    ['l1.maxEntries', { l1: { maxEntries: 0 } }, /l1\.maxEntries must be a positive integer: 0/],
+    ['l1.maxBytes', { l1: { maxBytes: 1.5 } }, /l1\.maxBytes must be a positive integer: 1\.5/],
+    ['l1 unknown', { l1: { max: 3 } }, /l1\.max must be one of maxEntries, maxBytes/],
+    ['ttl', { ttl: -1 }, /ttl must be a positive integer: -1/],
+    ['ttl NaN', { ttl: Number.NaN }, /ttl must be a positive integer: NaN/],
+    ['ttl string', { ttl: '60s' }, /ttl must be a positive integer: "60s"/],
+    ['readThrough', { readThrough: 'yes' }, /readThrough must be a boolean: "yes"/],
+    ['storeTimeout', { storeTimeout: 0 }, /storeTimeout must be a positive integer: 0/],
+    ['models', { models: [] }, /models must be an object keyed by model name: \[\]/],
+    ['models.X', { models: { User: true } }, /models\.User must be false or an object .*: true/],
+    ['models.X.ttl', { models: { User: { ttl: 0 } } }, /models\.User\.ttl must be a positive integer: 0/],
+    ['models.X.cache', { models: { User: { cache: 1 } } }, /models\.User\.cache must be a boolean: 1/],
+    ['models.X.operations', { models: { User: { operations: ['create'] } } }, /models\.User\.operations must be an array of read operations.*\["create"\]/],
+    ['models.X unknown', { models: { User: { prefetch: 'no' } } }, /models\.User\.prefetch must be one of ttl, cache, operations/],
+    ['scope', { scope: 3 }, /scope must be a string or a function returning one: 3/],
+    ['onError', { onError: 'log' }, /onError must be a function: "log"/],
+    ['now', { now: 123 }, /now must be a function: 123/],
+  ]
+  it.each(invalid)('rejects a bad %s', (_name, options, message) => {
+    expect(() => resolveOptions(options)).toThrow(TypeError)
+    expect(() => resolveOptions(options)).toThrow(message)
+    expect(() => resolveOptions(options)).toThrow(/^prisma-prefetch: /)
+  })
+
+  it('rejects a scope function that returns something other than a string', () => {
+    const o = resolveOptions({ scope: () => 7 as unknown as string })
+    expect(() => o.scope({ model: 'User', operation: 'findMany' })).toThrow(/scope\(\) must be a string or undefined: 7/)
+  })
+
+  it('checks model names against the client', () => {
+    const o = resolveOptions({ models: { Usr: false } })
+    expect(() => checkModelNames(o, ['User', 'Post'])).toThrow(/models\.Usr must be the name of a model of this client \(User, Post\): "Usr"/)
+    expect(() => checkModelNames(resolveOptions({ models: { User: false } }), ['User'])).not.toThrow()
+  })
+
+  it('does not change the options it was given', () => {
+    const options = { ttl: 10, models: { User: { operations: ['findMany' as const] } } }
+    const copy = structuredClone(options)
+    resolveOptions(options)
+    expect(options).toEqual(copy)
+  })
+})
