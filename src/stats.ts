@@ -39,7 +39,7 @@ export class Stats {
     this.errors[kind]++
   }
 
-  snapshot(): PrefetchStats {
+  snapshot(l1: PrefetchStats['l1'] = { entries: 0, bytes: 0 }): PrefetchStats {
     const t = this.totals
     return {
       ...t,
@@ -48,6 +48,7 @@ export class Stats {
       coverage: ratio(t.prefetchHits + t.lateHits, t.reads),
       prefetch: { ...this.prefetch, skipped: { ...this.prefetch.skipped } },
       errors: { ...this.errors },
+      l1,
       byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, { ...counters }])),
       byStrategy: {},
     }

@@ -178,6 +178,8 @@ export interface PrefetchStats extends Counters {
   coverage: number
   prefetch: PrefetchCounters
   errors: ErrorCounters
+  /** What the in-process cache holds now (entries and estimated bytes). */
+  l1: { entries: number; bytes: number }
   byModel: Record<string, Counters>
   byStrategy: Record<string, Counters & { issued: number; used: number }>
 }

@@ -71,7 +71,7 @@ export function prefetch(options?: PrefetchOptions) {
         const context = sessionContext('forSession', sessionId, sessionOptions)
         return extended.$extends(bindSession(context.sessionId, context.userId))
       },
-      stats: () => stats.snapshot(),
+      stats: () => stats.snapshot(cache.results.localSize()),
       resetStats: () => stats.reset(),
       model: () => ({ transitions: [] }),
       idle: () => cache.idle(),
