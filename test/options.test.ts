@@ -22,7 +22,7 @@ describe('resolveOptions', () => {
       readThrough: false,
       storeTimeout: 10,
       models: { User: false, Post: { ttl: 7, operations: ['findMany'] } },
-      scope: (c) => `tenant-${c.userId}`,
+      scope: (c: { userId?: string }) => `tenant-${c.userId}`,
     })
     expect(o.cache).toBe(store)
     expect(o.l1).toBe(false)
