@@ -28,6 +28,10 @@ export interface PrefetchHelpers<Client> {
   close(): Promise<void>
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
 /**
  * The prisma-prefetch client extension: `prisma.$extends(prefetch(options))`.
  *
@@ -51,25 +55,34 @@ export function prefetch(options?: PrefetchOptions) {
       typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
     )
 
-    // Binds queries to a session by running them inside it; layered on top of this extension,
-    // so the session is current when this extension sees the query.
+    // Binds queries to a session by running them inside it. Prisma runs the hooks of the
+    // extension applied first outermost, so the binder goes beneath this extension's own hook:
+    // a session client is the base client, the binder, then this extension again (sharing
+    // the same cache and statistics).
     const bindSession = (sessionId: string, userId: string | undefined) =>
       Prisma.defineExtension({
         name: 'prisma-prefetch:session',
         query: {
           $allOperations({ args, query }) {
-            return sessions.run({ sessionId, userId }, () => query(args))
+            // Prisma's promises are lazy: awaiting inside run() makes the rest of the chain,
+            // this extension's hook included, execute within the session.
+            return sessions.run({ sessionId, userId }, async () => await query(args))
           },
         },
       })
 
     const helpers: PrefetchHelpers<unknown> = {
       session(sessionId, fn, sessionOptions) {
-        return sessions.run(sessionContext('session', sessionId, sessionOptions), fn)
+        return sessions.run(sessionContext('session', sessionId, sessionOptions), () => {
+          const result = fn()
+          // A Prisma promise runs only when awaited: start it here, inside the session, in case
+          // fn returned it without awaiting it itself.
+          return isThenable(result) ? (new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as typeof result) : result
+        })
       },
       forSession(sessionId, sessionOptions) {
         const context = sessionContext('forSession', sessionId, sessionOptions)
-        return extended.$extends(bindSession(context.sessionId, context.userId))
+        return client.$extends(bindSession(context.sessionId, context.userId)).$extends(definition)
       },
       stats: () => stats.snapshot(cache.results.localSize()),
       resetStats: () => stats.reset(),
@@ -79,17 +92,17 @@ export function prefetch(options?: PrefetchOptions) {
       close: () => cache.close(),
     }
 
-    const extended = client.$extends({
+    const definition = {
       name: 'prisma-prefetch',
       query: {
-        $allOperations(params) {
+        $allOperations(params: unknown) {
           return cache.handle(params as OperationParams)
         },
       },
       client: {
         $prefetch: helpers,
       },
-    })
-    return extended
+    }
+    return client.$extends(definition)
   })
 }

@@ -1,3 +1,4 @@
+import { Decimal } from '@prisma/client/runtime/client'
 import { cloneResult } from '../cache/clone.ts'
 import { createCodec, type DecimalSupport } from '../cache/codec.ts'
 import { LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
@@ -38,8 +39,6 @@ export class QueryCache {
   readonly generations: GenerationStore
   private readonly flights = new Map<string, Flight>()
   private readonly unsettled: UnsettledWrites
-  private readonly decimal: DecimalSupport
-  private decimalClass: (new (text: string) => unknown) | undefined
   private closed = false
 
   constructor(
@@ -49,24 +48,11 @@ export class QueryCache {
     private readonly sessions: Sessions,
     transactionTimeoutMs: number,
   ) {
-    // The Decimal class is learned from the first Decimal seen, so the library needs no import of
-    // Prisma's runtime; an entry holding a Decimal read before that is treated as a miss.
-    this.decimal = {
-      isDecimal: (value) => {
-        const is = Object.prototype.toString.call(value) === '[object Decimal]'
-        if (is && this.decimalClass === undefined) this.decimalClass = (value as object).constructor as new (text: string) => unknown
-        return is
-      },
-      fromString: (text) => {
-        if (this.decimalClass === undefined) throw new Error('prisma-prefetch: no Decimal seen yet in this process')
-        return new this.decimalClass(text)
-      },
-    }
     const report = (phase: ErrorContext['phase']) => (error: unknown) => this.reportError(error, { phase })
     this.results = new ResultStore({
       l1: options.l1,
       store: options.cache,
-      codec: createCodec(this.decimal),
+      codec: createCodec(decimalSupport),
       timeoutMs: options.storeTimeout,
       now: options.now,
       reportError: (error, phase) => this.reportError(error, { phase }),
@@ -112,7 +98,7 @@ export class QueryCache {
       // them on, and the result stored under these tokens is then never served.
       gens = await this.generations.current(deps)
       if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) {
-        const value = cloneResult(found.value, this.decimal)
+        const value = cloneResult(found.value)
         this.stats.count('hits', model)
         if (found.source === 'prefetch') this.stats.count('prefetchHits', model)
         return value
@@ -129,7 +115,7 @@ export class QueryCache {
       try {
         const shared = await flight.promise
         this.stats.count('hits', model)
-        return cloneResult(shared, this.decimal)
+        return cloneResult(shared)
       } catch {
         // The shared query failed; this read runs its own so its outcome is its own.
         return this.miss(model, query, args)
@@ -162,7 +148,7 @@ export class QueryCache {
     try {
       const now = this.generations.current(deps)
       if (Array.isArray(now) && !sameTokens(now, gens)) return // a local write landed during the query
-      const value = cloneResult(result, this.decimal)
+      const value = cloneResult(result)
       const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
       this.results.set(key, { value, deps, gens, expiresAt: this.options.now() + ttl, source, size: estimateSize(value) })
     } catch (error) {
@@ -239,6 +225,16 @@ export class QueryCache {
       // onError is the user's; its failure must not turn into a failed query either.
     }
   }
+}
+
+/**
+ * Prisma's Decimal, from the runtime every generated client imports, so a decoded Decimal is of
+ * the very class the client returns. Recognised by its tag rather than `instanceof`, which a
+ * second copy of the runtime (ESM beside CJS) would defeat.
+ */
+const decimalSupport: DecimalSupport = {
+  isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]',
+  fromString: (text) => new Decimal(text),
 }
 
 function sameTokens(a: readonly string[], b: readonly string[]): boolean {
