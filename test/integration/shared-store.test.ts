@@ -1,0 +1,84 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { reached, setup } from '../support/setup.ts'
+import { seed } from '../support/seed.ts'
+
+const env = await setup()
+const rows = await seed(env.bare)
+
+/** Two clients, as two processes would have, sharing one keyv store. */
+function describeSharedStore(stores: StoreUnderTest) {
+  describe(`two clients sharing ${stores.name}`, () => {
+    const closers: Array<() => Promise<void>> = []
+    afterAll(async () => {
+      for (const close of closers) await close()
+    })
+    async function pair() {
+      const one = stores.make()
+      const two = stores.make()
+      closers.push(one.close, two.close)
+      return [await env.client({ cache: one.store }), await env.client({ cache: two.store })] as const
+    }
+
+    it('serve each other’s cached results with every type intact', async () => {
+      const [a, b] = await pair()
+      const read = (c: any) => c.user.findUnique({ where: { id: rows.alice.id }, include: { profile: true, posts: { take: 3 } } })
+      const expected = await read(a.bare)
+      await read(a.prisma)
+      await a.prisma.$prefetch.idle()
+      const before = b.spy.calls.length
+      expect(await read(b.prisma)).toStrictEqual(expected)
+      expect(reached(b.spy.calls, before)).toBe(0)
+    })
+
+    it('never serve a result older than a write the other completed', async () => {
+      const [a, b] = await pair()
+      const read = (c: any) => c.post.findMany({ where: { authorId: rows.bob.id }, orderBy: { id: 'asc' }, select: { id: true, title: true } })
+      await read(a.prisma)
+      await read(b.prisma) // both hold the result in process memory now
+      await a.prisma.$prefetch.idle()
+      await a.prisma.post.update({ where: { id: rows.posts[0].id }, data: { title: `shared-${Math.random()}` } })
+      expect(await read(b.prisma)).toStrictEqual(await read(b.bare))
+      expect(await read(a.prisma)).toStrictEqual(await read(a.bare))
+    })
+
+    it('treat a forged or foreign entry as a miss', async () => {
+      const { store, close } = stores.make()
+      closers.push(close)
+      const entryKeys = new Set<string>()
+      const recording = {
+        get: (key: string) => store.get(key),
+        getMany: (keys: string[]) => store.getMany(keys),
+        delete: (key: string) => store.delete(key),
+        set: (key: string, value: string, ttl?: number) => {
+          if (key.startsWith('prisma-prefetch:entry:')) entryKeys.add(key)
+          return store.set(key, value, ttl)
+        },
+      }
+      const c = await env.client({ cache: recording, l1: false, onError: () => {} })
+      const read = (x: any) => x.tag.findMany({ orderBy: { id: 'asc' } })
+      const expected = await read(c.bare)
+      await read(c.prisma)
+      await c.prisma.$prefetch.idle()
+      expect(entryKeys.size).toBe(1)
+      const forged = [
+        'pp0:{"value":1}',
+        '{"__proto__":{"polluted":true}}',
+        'garbage\u0000',
+        JSON.stringify({ deps: [], gens: [], expiresAt: 9e15, source: 'demand', value: 'forged' }),
+      ]
+      for (const value of forged) {
+        for (const key of entryKeys) await store.set(key, value)
+        const before = c.spy.calls.length
+        expect(await read(c.prisma)).toStrictEqual(expected)
+        expect(reached(c.spy.calls, before)).toBe(1)
+        await c.prisma.$prefetch.idle()
+      }
+      expect(c.prisma.$prefetch.stats().errors.decode).toBe(forged.length)
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    })
+  })
+}
+
+describeSharedStore(memoryStores())
+describeSharedStore(redisStores())

@@ -1,0 +1,35 @@
+import { afterAll } from 'vitest'
+import { prefetch } from '../../src/index.ts'
+import type { PrefetchOptions } from '../../src/types.ts'
+import { countingAdapter, createTestClient, createTestDatabase, spyExtension } from '../helpers/db.ts'
+
+/**
+ * A fresh database per test file, and clients on it: `prisma` is the client under test,
+ * `prefetch()` with a spy extension beneath it (Prisma runs the hooks of the extension applied
+ * first outermost, so the spy is applied after prefetch and sees exactly the queries that go on
+ * to the database); `bare` is the same database client without either, the reference.
+ * `sql.queries` counts SQL round trips at the driver adapter, for both.
+ */
+export async function setup(options?: PrefetchOptions) {
+  const db = await createTestDatabase()
+  const made: Array<{ $disconnect(): Promise<void> }> = []
+  afterAll(async () => {
+    for (const client of made) await client.$disconnect()
+    await db.drop()
+  })
+  async function client(clientOptions?: PrefetchOptions) {
+    const counting = countingAdapter(db.adapterFactory())
+    const spy = spyExtension()
+    const bare = await createTestClient({ ...db, adapterFactory: () => counting.factory })
+    made.push(bare)
+    const prisma = bare.$extends(prefetch(clientOptions)).$extends(spy.extension)
+    return { prisma, bare, spy, sql: counting.stats }
+  }
+  const main = await client(options)
+  return { db, client, ...main }
+}
+
+/** Counts the spy's records from `since` on, optionally of one operation. */
+export function reached(calls: ReadonlyArray<{ operation: string }>, since: number, operation?: string): number {
+  return calls.slice(since).filter((call) => operation === undefined || call.operation === operation).length
+}
