@@ -1,0 +1,147 @@
+/**
+ * Micro-benchmark of the serving core on embedded SQLite: the bare client, the extension on a
+ * miss (a query it has not seen: it goes to the database and stores the result) and the
+ * extension on a hit, for findUnique by id and for findMany of 20 rows with an include.
+ *
+ * The three are measured side by side, interleaved within each round, over several rounds;
+ * the figure reported is the median of the rounds' means, in microseconds per call.
+ *
+ *   npm run bench:micro -- [--rounds 7] [--calls 400] [--json FILE]
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { prefetch } from '../src/index.ts'
+import { PrismaClient } from '../src/generated/prisma/client.ts'
+import { pushSchema } from '../scripts/schema-engine.ts'
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    calls: { type: 'string', default: '400' },
+    json: { type: 'string' },
+  },
+})
+const ROUNDS = Number(flags.rounds)
+const CALLS = Number(flags.calls)
+const USERS = ROUNDS * CALLS * 2 + 100 // enough distinct ids that every miss call is a new query
+
+const dir = join(tmpdir(), `prisma-prefetch-micro-${process.pid}`)
+mkdirSync(dir, { recursive: true })
+const file = join(dir, 'micro.db')
+await pushSchema({ provider: 'sqlite', url: file, schema: readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8') })
+
+const bare = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) })
+await seed()
+// Separate clients, so the extension's cache and Prisma's own query-plan cache never favour one side.
+const missClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+const hitClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+
+type Run = (i: number) => Promise<unknown>
+interface Case {
+  bare: Run
+  miss: Run
+  hit: Run
+}
+
+const findManyArgs = (offset: number) => ({
+  where: { id: { gt: offset } },
+  take: 20,
+  orderBy: { id: 'asc' as const },
+  include: { comments: true },
+})
+
+let missOffset = 0
+const cases: Record<'findUnique' | 'findMany', Case> = {
+  findUnique: {
+    bare: (i) => bare.user.findUnique({ where: { id: 1 + (i % USERS) } }),
+    miss: () => missClient.user.findUnique({ where: { id: 1 + (missOffset++ % USERS) } }),
+    hit: () => hitClient.user.findUnique({ where: { id: 7 } }),
+  },
+  findMany: {
+    bare: (i) => bare.post.findMany(findManyArgs(i % 100)),
+    miss: () => missClient.post.findMany(findManyArgs(100 + missOffset++)),
+    hit: () => hitClient.post.findMany(findManyArgs(3)),
+  },
+}
+
+async function time(run: Run, calls: number): Promise<number> {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < calls; i++) await run(i)
+  return Number(process.hrtime.bigint() - start) / 1000 / calls
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+const results: Record<string, { bareUs: number; missUs: number; hitUs: number }> = {}
+for (const [name, c] of Object.entries(cases)) {
+  // Warm-up: compile query plans and JIT every path once.
+  await time(c.bare, 50)
+  await time(c.miss, 50)
+  await time(c.hit, 50)
+  const samples = { bare: [] as number[], miss: [] as number[], hit: [] as number[] }
+  const calls = name === 'findMany' ? Math.max(20, CALLS >> 2) : CALLS
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so no mode always runs first.
+    const order = (['bare', 'miss', 'hit'] as const).map((_, k, all) => all[(k + round) % 3])
+    for (const mode of order) samples[mode].push(await time(c[mode], calls))
+    process.stderr.write(`\r${name}: round ${round + 1}/${ROUNDS}`)
+  }
+  process.stderr.write('\n')
+  results[name] = { bareUs: median(samples.bare), missUs: median(samples.miss), hitUs: median(samples.hit) }
+}
+
+const hitStats = hitClient.$prefetch.stats()
+const missStats = missClient.$prefetch.stats()
+if (hitStats.hits === 0 || missStats.hits !== 0) throw new Error('benchmark setup is wrong: the hit client must hit and the miss client must miss')
+
+console.log('\nprisma-prefetch micro-benchmark (SQLite file, µs per call, median of rounds)')
+console.log(`rounds ${ROUNDS}, ${CALLS} findUnique / ${Math.max(20, CALLS >> 2)} findMany calls per mode per round, node ${process.version}\n`)
+console.log('query        bare     miss     hit      miss/bare  bare/hit')
+for (const [name, r] of Object.entries(results)) {
+  console.log(
+    `${name.padEnd(12)} ${r.bareUs.toFixed(1).padStart(7)}  ${r.missUs.toFixed(1).padStart(7)}  ${r.hitUs.toFixed(1).padStart(6)}   ${(r.missUs / r.bareUs).toFixed(2).padStart(8)}x ${(r.bareUs / r.hitUs).toFixed(1).padStart(8)}x`,
+  )
+}
+if (flags.json) {
+  writeFileSync(flags.json, JSON.stringify({ ...results, rounds: ROUNDS, calls: CALLS, node: process.version }, null, 2) + '\n')
+  console.log(`\nwrote ${flags.json}`)
+}
+
+await Promise.all([bare.$disconnect(), missClient.$disconnect(), hitClient.$disconnect()])
+rmSync(dir, { recursive: true, force: true })
+
+async function seed() {
+  const batch = 500
+  for (let start = 0; start < USERS; start += batch) {
+    await bare.user.createMany({
+      data: Array.from({ length: Math.min(batch, USERS - start) }, (_, k) => ({
+        email: `u${start + k}@bench.test`,
+        name: `User ${start + k}`,
+        karma: BigInt(start + k),
+        settings: { n: start + k },
+      })),
+    })
+  }
+  const posts = USERS // one post per user, each with 3 comments
+  for (let start = 0; start < posts; start += batch) {
+    await bare.post.createMany({
+      data: Array.from({ length: Math.min(batch, posts - start) }, (_, k) => ({
+        title: `Post ${start + k}`,
+        body: 'x'.repeat(200),
+        authorId: 1 + ((start + k) % USERS),
+        price: `${start + k}.5`,
+        meta: { k },
+      })),
+    })
+  }
+  const comments = []
+  for (let p = 1; p <= posts; p++) for (let c = 0; c < 3; c++) comments.push({ text: `c${c}`, postId: p, authorId: 1 + (p % USERS) })
+  for (let start = 0; start < comments.length; start += batch) await bare.comment.createMany({ data: comments.slice(start, start + batch) })
+}
