@@ -55,9 +55,33 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 // SQLite
 // ---------------------------------------------------------------------------------------------
 
+const SQLITE_DIR_PREFIX = 'prisma-prefetch-test-'
+let sweptLeftovers = false
+
+/**
+ * Removes SQLite test databases left behind by processes that are gone. A test file whose
+ * afterAll never reaches drop() (a crash, a $disconnect that throws) leaves its directory in
+ * the temp dir, and vitest ends its workers without an 'exit' event to clean up in. Each
+ * directory is named after the pid that created it, so only dead processes' ones go.
+ */
+function sweepLeftoverSqliteDirs(): void {
+  if (sweptLeftovers) return
+  sweptLeftovers = true
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(new RegExp(`^${SQLITE_DIR_PREFIX}(\\d+)-`).exec(name)?.[1])
+    if (!pid || pid === process.pid) continue
+    try {
+      process.kill(pid, 0) // throws ESRCH when no such process exists
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true })
+    }
+  }
+}
+
 async function createSqliteDatabase(): Promise<TestDatabase> {
+  sweepLeftoverSqliteDirs()
   // A directory per database, so that drop() also removes -journal/-wal/-shm files.
-  const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-test-'))
+  const dir = mkdtempSync(join(tmpdir(), `${SQLITE_DIR_PREFIX}${process.pid}-`))
   const url = `file:${join(dir, 'test.db')}`
   try {
     await pushSchema({ provider: 'sqlite', url, schema: schema() })
