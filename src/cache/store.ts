@@ -164,28 +164,32 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string')
 }
 
-/** A quick estimate of the bytes a result takes in memory, for the L1 byte bound. */
+/**
+ * A quick estimate of the bytes a result takes in memory, for the L1 byte bound. Only plain
+ * objects and arrays are walked; a Decimal or any other instance counts as a small fixed size
+ * (walking it with for...in would visit every method of its prototype).
+ */
 export function estimateSize(value: unknown, depth = 0): number {
   switch (typeof value) {
     case 'string':
       return 16 + value.length * 2
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return 8
     case 'bigint':
       return 16
     case 'object': {
       if (value === null) return 8
       if (depth > 64) return 64
-      if (ArrayBuffer.isView(value)) return 64 + value.byteLength
-      if (value instanceof Date) return 32
-      let size = 32
       if (Array.isArray(value)) {
-        for (const item of value) size += 8 + estimateSize(item, depth + 1)
-      } else {
-        for (const key in value) size += 16 + key.length * 2 + estimateSize((value as Record<string, unknown>)[key], depth + 1)
+        let size = 32
+        for (let i = 0; i < value.length; i++) size += 8 + estimateSize(value[i], depth + 1)
+        return size
       }
+      if (ArrayBuffer.isView(value)) return 64 + value.byteLength
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return 64
+      let size = 32
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record)
+      for (let i = 0; i < keys.length; i++) size += 16 + keys[i].length * 2 + estimateSize(record[keys[i]], depth + 1)
       return size
     }
     default:
