@@ -1,7 +1,9 @@
 /**
  * Micro-benchmark of the serving core on embedded SQLite: the bare client, the extension on a
  * miss (a query it has not seen: it goes to the database and stores the result) and the
- * extension on a hit, for findUnique by id and for findMany of 20 rows with an include.
+ * extension on a hit, for findUnique by id and for findMany of 20 rows with an include. An
+ * empty query extension is measured beside them: it is what any query extension costs in
+ * Prisma, before this one does anything.
  *
  * The three are measured side by side, interleaved within each round, over several rounds;
  * the figure reported is the median of the rounds' means, in microseconds per call.
@@ -9,6 +11,7 @@
  *   npm run bench:micro -- [--rounds 7] [--calls 400] [--json FILE]
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { Prisma } from '@prisma/client/extension'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,13 +41,13 @@ await seed()
 // Separate clients, so the extension's cache and Prisma's own query-plan cache never favour one side.
 const missClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
 const hitClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+const emptyClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(
+  Prisma.defineExtension({ query: { $allOperations: ({ args, query }) => query(args) } }),
+)
 
 type Run = (i: number) => Promise<unknown>
-interface Case {
-  bare: Run
-  miss: Run
-  hit: Run
-}
+const MODES = ['bare', 'empty', 'miss', 'hit'] as const
+type Case = Record<(typeof MODES)[number], Run>
 
 const findManyArgs = (offset: number) => ({
   where: { id: { gt: offset } },
@@ -57,11 +60,13 @@ let missOffset = 0
 const cases: Record<'findUnique' | 'findMany', Case> = {
   findUnique: {
     bare: (i) => bare.user.findUnique({ where: { id: 1 + (i % USERS) } }),
+    empty: (i) => emptyClient.user.findUnique({ where: { id: 1 + (i % USERS) } }),
     miss: () => missClient.user.findUnique({ where: { id: 1 + (missOffset++ % USERS) } }),
     hit: () => hitClient.user.findUnique({ where: { id: 7 } }),
   },
   findMany: {
     bare: (i) => bare.post.findMany(findManyArgs(i % 100)),
+    empty: (i) => emptyClient.post.findMany(findManyArgs(i % 100)),
     miss: () => missClient.post.findMany(findManyArgs(100 + missOffset++)),
     hit: () => hitClient.post.findMany(findManyArgs(3)),
   },
@@ -79,22 +84,25 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-const results: Record<string, { bareUs: number; missUs: number; hitUs: number }> = {}
+const results: Record<string, { bareUs: number; emptyExtensionUs: number; missUs: number; hitUs: number }> = {}
 for (const [name, c] of Object.entries(cases)) {
   // Warm-up: compile query plans and JIT every path once.
-  await time(c.bare, 50)
-  await time(c.miss, 50)
-  await time(c.hit, 50)
-  const samples = { bare: [] as number[], miss: [] as number[], hit: [] as number[] }
+  for (const mode of MODES) await time(c[mode], 50)
+  const samples = { bare: [] as number[], empty: [] as number[], miss: [] as number[], hit: [] as number[] }
   const calls = name === 'findMany' ? Math.max(20, CALLS >> 2) : CALLS
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so no mode always runs first.
-    const order = (['bare', 'miss', 'hit'] as const).map((_, k, all) => all[(k + round) % 3])
+    const order = MODES.map((_, k) => MODES[(k + round) % MODES.length])
     for (const mode of order) samples[mode].push(await time(c[mode], calls))
     process.stderr.write(`\r${name}: round ${round + 1}/${ROUNDS}`)
   }
   process.stderr.write('\n')
-  results[name] = { bareUs: median(samples.bare), missUs: median(samples.miss), hitUs: median(samples.hit) }
+  results[name] = {
+    bareUs: median(samples.bare),
+    emptyExtensionUs: median(samples.empty),
+    missUs: median(samples.miss),
+    hitUs: median(samples.hit),
+  }
 }
 
 const hitStats = hitClient.$prefetch.stats()
@@ -103,18 +111,19 @@ if (hitStats.hits === 0 || missStats.hits !== 0) throw new Error('benchmark setu
 
 console.log('\nprisma-prefetch micro-benchmark (SQLite file, µs per call, median of rounds)')
 console.log(`rounds ${ROUNDS}, ${CALLS} findUnique / ${Math.max(20, CALLS >> 2)} findMany calls per mode per round, node ${process.version}\n`)
-console.log('query        bare     miss     hit      miss/bare  bare/hit')
+console.log('query          bare   empty ext      miss      hit   empty/bare  miss/bare  bare/hit')
 for (const [name, r] of Object.entries(results)) {
-  console.log(
-    `${name.padEnd(12)} ${r.bareUs.toFixed(1).padStart(7)}  ${r.missUs.toFixed(1).padStart(7)}  ${r.hitUs.toFixed(1).padStart(6)}   ${(r.missUs / r.bareUs).toFixed(2).padStart(8)}x ${(r.bareUs / r.hitUs).toFixed(1).padStart(8)}x`,
-  )
+  const cells = [r.bareUs, r.emptyExtensionUs, r.missUs, r.hitUs].map((us) => us.toFixed(1).padStart(9))
+  const ratios = [r.emptyExtensionUs / r.bareUs, r.missUs / r.bareUs].map((x) => `${x.toFixed(2)}x`.padStart(10))
+  console.log(`${name.padEnd(12)}${cells.join('')} ${ratios.join(' ')} ${`${(r.bareUs / r.hitUs).toFixed(1)}x`.padStart(9)}`)
 }
 if (flags.json) {
-  writeFileSync(flags.json, JSON.stringify({ ...results, rounds: ROUNDS, calls: CALLS, node: process.version }, null, 2) + '\n')
+  const meta = { rounds: ROUNDS, calls: CALLS, node: process.version, nodeEnv: process.env.NODE_ENV ?? '' }
+  writeFileSync(flags.json, JSON.stringify({ ...results, ...meta }, null, 2) + '\n')
   console.log(`\nwrote ${flags.json}`)
 }
 
-await Promise.all([bare.$disconnect(), missClient.$disconnect(), hitClient.$disconnect()])
+await Promise.all([bare, missClient, hitClient, emptyClient].map((client) => client.$disconnect()))
 rmSync(dir, { recursive: true, force: true })
 
 async function seed() {
