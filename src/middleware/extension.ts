@@ -10,11 +10,15 @@ import { sessionContext, Sessions } from './session.ts'
 const PRISMA_ITX_TIMEOUT_MS = 5000
 
 /** The helpers added to the extended client as `$prefetch`. */
-export interface PrefetchHelpers<Client> {
+export interface PrefetchHelpers {
   /** Runs `fn` as session `sessionId`: every query it makes (awaited inside it) belongs to the session. */
   session<T>(sessionId: string, fn: () => T, options?: { userId?: string }): T
-  /** A client whose every query belongs to session `sessionId`. */
-  forSession(sessionId: string, options?: { userId?: string }): Client
+  /**
+   * A client whose every query belongs to session `sessionId`. Name its type, which an extension
+   * cannot know: `prisma.$prefetch.forSession<typeof prisma>(id)`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  forSession<Client = any>(sessionId: string, options?: { userId?: string }): Client
   /** A snapshot of the counters (a plain, JSON-serialisable object). */
   stats(): PrefetchStats
   resetStats(): void
@@ -71,7 +75,7 @@ export function prefetch(options?: PrefetchOptions) {
         },
       })
 
-    const helpers: PrefetchHelpers<unknown> = {
+    const helpers: PrefetchHelpers = {
       session(sessionId, fn, sessionOptions) {
         return sessions.run(sessionContext('session', sessionId, sessionOptions), () => {
           const result = fn()
@@ -82,7 +86,7 @@ export function prefetch(options?: PrefetchOptions) {
       },
       forSession(sessionId, sessionOptions) {
         const context = sessionContext('forSession', sessionId, sessionOptions)
-        return client.$extends(bindSession(context.sessionId, context.userId)).$extends(definition)
+        return client.$extends(bindSession(context.sessionId, context.userId)).$extends(definition) as never
       },
       stats: () => stats.snapshot(cache.results.localSize()),
       resetStats: () => stats.reset(),

@@ -43,7 +43,7 @@ function describeRoundTrip(stores: StoreUnderTest) {
       const reader = await env.client({ cache: two.store, l1: false })
       await fc.assert(
         fc.asyncProperty(userArb, async (data) => {
-          const { id } = await env.bare.user.create({ data: { ...data, email: `rt-${++emails}@example.com` } })
+          const { id } = await env.bare.user.create({ data: { ...data, email: `rt-${++emails}@example.com` } as never })
           const args = { where: { id }, include: { profile: true, posts: true } }
           const fromDatabase = await env.bare.user.findUnique(args)
           expect(await writer.prisma.user.findUnique(args)).toEqual(fromDatabase)

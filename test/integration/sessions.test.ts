@@ -23,7 +23,7 @@ describe('sessions', () => {
 
   it('forSession() gives a client bound to a session', async () => {
     seen.length = 0
-    const db = env.prisma.$prefetch.forSession('s-2') as typeof env.prisma
+    const db = env.prisma.$prefetch.forSession<typeof env.prisma>('s-2')
     await db.post.findMany({ take: 1 })
     await Promise.all([db.tag.findMany(), env.prisma.$prefetch.session('s-3', () => env.prisma.tag.count())])
     expect(seen.map((c) => c.sessionId).sort()).toEqual(['s-2', 's-2', 's-3'])
