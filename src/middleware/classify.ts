@@ -34,27 +34,38 @@ export function classify(model: string | undefined, operation: string): Operatio
  */
 export function readDependencies(schema: SchemaInfo, model: string, args: unknown): string[] {
   const models = new Set<string>([model])
-  collectRelations(schema, model, args, models, 0)
+  walkRelations(schema, model, args, (target) => {
+    models.add(target)
+    return true
+  })
   return [...models].sort()
 }
 
-function collectRelations(schema: SchemaInfo, model: string, value: unknown, out: Set<string>, depth: number): void {
+/**
+ * Walks plain objects and arrays in `value`, keeping track of the model in context: a key that
+ * names a relation field of that model calls `onRelation(target, child)` and, if it returns true,
+ * the walk goes on inside `child` with `target` as the model in context.
+ */
+function walkRelations(
+  schema: SchemaInfo,
+  model: string,
+  value: unknown,
+  onRelation: (target: string, child: unknown) => boolean,
+  depth = 0,
+): void {
   if (value === null || typeof value !== 'object' || depth > 64) return
   if (Array.isArray(value)) {
-    for (const item of value) if (item !== null && typeof item === 'object') collectRelations(schema, model, item, out, depth + 1)
+    for (const item of value) walkRelations(schema, model, item, onRelation, depth + 1)
     return
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return
   const relations = schema.relations.get(model)
   for (const key in value) {
     const child = (value as Record<string, unknown>)[key]
     const target = relations?.get(key)
-    if (target !== undefined) {
-      out.add(target)
-      collectRelations(schema, target, child, out, depth + 1)
-    } else {
-      collectRelations(schema, model, child, out, depth + 1)
-    }
+    if (target === undefined) walkRelations(schema, model, child, onRelation, depth + 1)
+    else if (onRelation(target, child)) walkRelations(schema, target, child, onRelation, depth + 1)
   }
 }
 
@@ -73,7 +84,14 @@ export function writeTargets(schema: SchemaInfo, model: string, operation: strin
   if (operation.startsWith('update') || operation === 'upsert') {
     addCascade(schema, model, changedFields(a.data, a.update, a.create), models)
   }
-  for (const data of [a.data, a.create, a.update]) collectNestedWrites(schema, model, data, models, 0)
+  const onNested = (target: string, child: unknown) => {
+    models.add(target)
+    if (child !== null && typeof child === 'object' && Object.keys(child).some((op) => NESTED_REWRITES.has(op))) {
+      addCascade(schema, target, undefined, models)
+    }
+    return true
+  }
+  for (const data of [a.data, a.create, a.update]) walkRelations(schema, model, data, onNested)
   return models
 }
 
@@ -98,28 +116,5 @@ function addCascade(schema: SchemaInfo, model: string, changed: Set<string> | un
     out.add(holder)
     // Rows of `holder` are deleted or re-keyed in turn: treat them like a delete, conservatively.
     addCascade(schema, holder, undefined, out)
-  }
-}
-
-function collectNestedWrites(schema: SchemaInfo, model: string, value: unknown, out: Set<string>, depth: number): void {
-  if (value === null || typeof value !== 'object' || depth > 64) return
-  if (Array.isArray(value)) {
-    for (const item of value) collectNestedWrites(schema, model, item, out, depth + 1)
-    return
-  }
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return
-  const relations = schema.relations.get(model)
-  for (const key in value) {
-    const child = (value as Record<string, unknown>)[key]
-    const target = relations?.get(key)
-    if (target === undefined) {
-      collectNestedWrites(schema, model, child, out, depth + 1)
-      continue
-    }
-    out.add(target)
-    if (child !== null && typeof child === 'object' && Object.keys(child).some((op) => NESTED_REWRITES.has(op))) {
-      addCascade(schema, target, undefined, out)
-    }
-    collectNestedWrites(schema, target, child, out, depth + 1)
   }
 }

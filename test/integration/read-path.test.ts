@@ -118,6 +118,13 @@ describe('the read path', () => {
 })
 
 describe('options of the read path', () => {
+  it('are checked against the client’s models when $extends runs', async () => {
+    const { prefetch } = await import('../../src/index.ts')
+    expect(() => env.bare.$extends(prefetch({ models: { Usr: false } }))).toThrow(TypeError)
+    expect(() => env.bare.$extends(prefetch({ models: { Usr: false } }))).toThrow(/models\.Usr must be the name of a model of this client/)
+    expect(() => prefetch({ ttl: 0 })).toThrow(/prisma-prefetch: ttl must be a positive integer: 0/)
+  })
+
   it('stops serving an entry once its ttl has passed', async () => {
     let now = 1_000_000
     const { prisma: timed, spy: timedSpy } = await env.client({ ttl: 1000, now: () => now })
