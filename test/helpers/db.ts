@@ -23,6 +23,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Prisma } from '@prisma/client/extension'
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { withLatency } from '../../bench/latency.ts'
 import pg from 'pg'
 import { pushSchema } from '../../scripts/schema-engine.ts'
 import type { Prisma as SqlitePrisma, PrismaClient } from '../../src/generated/prisma/client.ts'
@@ -298,31 +299,6 @@ export interface QueryStats {
  * private class fields).
  */
 export function countingAdapter<F extends SqlDriverAdapterFactory>(factory: F): { factory: F; stats: QueryStats } {
-  const stats: QueryStats = { queries: 0 }
-  return { factory: forward(factory, stats, 'factory'), stats }
-}
-
-type Level = 'factory' | 'adapter' | 'transaction'
-
-function forward<T extends object>(target: T, stats: QueryStats, level: Level): T {
-  return new Proxy(target, {
-    get(object, property) {
-      const value = Reflect.get(object, property, object)
-      if (typeof value !== 'function') return value
-      const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(object, args)
-      if (level === 'factory' && (property === 'connect' || property === 'connectToShadowDb')) {
-        return async (...args: unknown[]) => forward((await call(...args)) as object, stats, 'adapter')
-      }
-      if (level === 'adapter' && property === 'startTransaction') {
-        return async (...args: unknown[]) => forward((await call(...args)) as object, stats, 'transaction')
-      }
-      if (level !== 'factory' && (property === 'queryRaw' || property === 'executeRaw')) {
-        return (...args: unknown[]) => {
-          stats.queries++
-          return call(...args)
-        }
-      }
-      return call
-    },
-  })
+  const counted = withLatency(factory, 0)
+  return { factory: counted.factory, stats: counted.trips }
 }
