@@ -8,7 +8,7 @@ import { estimateSize, ResultStore, type Entry } from '../cache/store.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import type { ErrorContext } from '../types.ts'
-import { classify, readDependencies, writeTargets } from './classify.ts'
+import { classify, readDependencies, writeTargets, type OperationKind } from './classify.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
@@ -76,7 +76,7 @@ export class QueryCache {
       }
       return this.read(model!, operation, args, query)
     }
-    return this.write(model, operation, args, query, transaction?.kind === 'itx' ? transaction.id : undefined)
+    return this.write(model, operation, kind, args, query, transaction?.kind === 'itx' ? transaction.id : undefined)
   }
 
   private async read(model: string, operation: string, args: unknown, query: OperationParams['query']): Promise<unknown> {
@@ -146,8 +146,9 @@ export class QueryCache {
   private store(key: string, model: string, result: unknown, deps: string[], gens: string[], source: Entry['source']): void {
     if (this.closed || this.unsettled.anyUnsettled(deps)) return
     try {
-      const now = this.generations.current(deps)
-      if (Array.isArray(now) && !sameTokens(now, gens)) return // a local write landed during the query
+      // A write that landed during the query makes the entry unservable anyway; with generations
+      // in process memory that is free to see, so such an entry is not even stored.
+      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return
       const value = cloneResult(result)
       const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
       this.results.set(key, { value, deps, gens, expiresAt: this.options.now() + ttl, source, size: estimateSize(value) })
@@ -159,6 +160,7 @@ export class QueryCache {
   private async write(
     model: string | undefined,
     operation: string,
+    kind: OperationKind,
     args: unknown,
     query: OperationParams['query'],
     interactiveTransaction: string | undefined,
@@ -167,8 +169,7 @@ export class QueryCache {
     this.stats.count('dbQueries', model)
     let targets: Set<string>
     try {
-      targets =
-        classify(model, operation) === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
+      targets = kind === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
     } catch (error) {
       this.reportError(error, { phase: 'generation', model, operation })
       targets = new Set(this.schema.models)
