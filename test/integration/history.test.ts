@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { setup } from '../support/setup.ts'
+
+/**
+ * Concurrent readers and writers on the same rows; every operation is recorded with its start
+ * and end, and the history is checked: no read may return a value older than a write that
+ * completed before the read began. Writes increment a counter, so "older" is "smaller".
+ */
+const env = await setup()
+const ROWS = 4
+const ids: number[] = []
+for (let i = 0; i < ROWS; i++) ids.push((await env.bare.user.create({ data: { email: `h${i}@example.com`, karma: 0n } })).id)
+
+interface Write { id: number; value: bigint; end: number }
+interface Read { id: number; value: bigint; start: number }
+
+async function runHistory(clients: any[], operations: number) {
+  const writes: Write[] = []
+  const reads: Read[] = []
+  let left = operations
+  let seed = 12345
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  async function worker() {
+    while (left-- > 0) {
+      const client = clients[Math.floor(random() * clients.length)]
+      const id = ids[Math.floor(random() * ROWS)]
+      const roll = random()
+      if (roll < 0.2) {
+        const user = await client.user.update({ where: { id }, data: { karma: { increment: 1 } }, select: { karma: true } })
+        writes.push({ id, value: user.karma, end: performance.now() })
+      } else if (roll < 0.6) {
+        const start = performance.now()
+        const user = await client.user.findUnique({ where: { id }, select: { karma: true } })
+        reads.push({ id, value: user.karma, start })
+      } else {
+        const start = performance.now()
+        const users = await client.user.findMany({ where: { id: { in: ids } }, select: { id: true, karma: true }, orderBy: { id: 'asc' } })
+        for (const user of users) reads.push({ id: user.id, value: user.karma, start })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+  return { writes, reads }
+}
+
+function violations({ writes, reads }: { writes: Write[]; reads: Read[] }): string[] {
+  const out: string[] = []
+  for (const read of reads) {
+    let newest = -1n
+    for (const write of writes) if (write.id === read.id && write.end < read.start && write.value > newest) newest = write.value
+    if (read.value < newest) out.push(`row ${read.id}: read ${read.value} after a write of ${newest} had completed`)
+  }
+  return out
+}
+
+describe('a history of concurrent reads and writes', () => {
+  it('through one client has no stale read', async () => {
+    const history = await runHistory([env.prisma], 1500)
+    expect(history.writes.length).toBeGreaterThan(100)
+    expect(env.prisma.$prefetch.stats().hits).toBeGreaterThan(100) // the cache was really in play
+    expect(violations(history)).toEqual([])
+  })
+
+  for (const stores of [memoryStores(), redisStores()] as StoreUnderTest[]) {
+    it(`through two clients sharing ${stores.name} has no stale read`, async () => {
+      const one = stores.make()
+      const two = stores.make()
+      afterAll(async () => {
+        await one.close()
+        await two.close()
+      })
+      const a = await env.client({ cache: one.store })
+      const b = await env.client({ cache: two.store })
+      const history = await runHistory([a.prisma, b.prisma], 1500)
+      expect(a.prisma.$prefetch.stats().hits + b.prisma.$prefetch.stats().hits).toBeGreaterThan(50)
+      expect(violations(history)).toEqual([])
+    })
+  }
+
+  it('the checker finds a stale read when there is one', () => {
+    expect(violations({ writes: [{ id: 1, value: 5n, end: 10 }], reads: [{ id: 1, value: 4n, start: 11 }] })).toHaveLength(1)
+    expect(violations({ writes: [{ id: 1, value: 5n, end: 10 }], reads: [{ id: 1, value: 4n, start: 9 }] })).toHaveLength(0)
+  })
+})
