@@ -15,7 +15,12 @@ export interface RoundTrips {
  * runs inside the driver); everything else is forwarded untouched, with the real object as `this`
  * (the adapters keep private class fields). With `rttMs` 0 it only counts, adding no await.
  */
-export function withLatency<F extends SqlDriverAdapterFactory>(factory: F, rttMs: number): { factory: F; trips: RoundTrips } {
+export function withLatency<F extends SqlDriverAdapterFactory>(
+  factory: F,
+  rttMs: number,
+  /** Awaited after a statement ran and before its result is returned (tests use it to hold one). */
+  beforeResult?: (sql: string) => Promise<void> | undefined,
+): { factory: F; trips: RoundTrips } {
   const trips: RoundTrips = { queries: 0, transactions: 0 }
   const delayed = (call: (...args: unknown[]) => unknown, count: () => void) =>
     rttMs > 0
@@ -43,7 +48,13 @@ export function withLatency<F extends SqlDriverAdapterFactory>(factory: F, rttMs
           return async (...args: unknown[]) => wrap((await start(...args)) as object, 'transaction')
         }
         if (level !== 'factory' && (property === 'queryRaw' || property === 'executeRaw')) {
-          return delayed(call, () => trips.queries++)
+          const send = delayed(call, () => trips.queries++)
+          if (beforeResult === undefined) return send
+          return async (query: { sql: string }) => {
+            const result = await send(query)
+            await beforeResult(query.sql)
+            return result
+          }
         }
         return call
       },

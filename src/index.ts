@@ -11,4 +11,5 @@ export type {
   PrefetchStats,
   ReadOperation,
   ScopeContext,
+  StrategyCounters,
 } from './types.ts'

@@ -1,4 +1,4 @@
-import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats } from './types.ts'
+import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters } from './types.ts'
 
 type CounterName = keyof Counters
 
@@ -23,6 +23,7 @@ export class Stats {
   private models = new Map<string, Counters>()
   private prefetch = emptyPrefetch()
   private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0 }
+  private strategies = new Map<string, StrategyCounters>()
 
   count(name: CounterName, model: string | undefined, by = 1): void {
     this.totals[name] += by
@@ -33,6 +34,22 @@ export class Stats {
       this.models.set(model, counters)
     }
     counters[name] += by
+  }
+
+  /** Counts speculative work, overall and for its strategy. */
+  speculation(name: keyof StrategyCounters, strategy: string): void {
+    this.prefetch[name]++
+    let counters = this.strategies.get(strategy)
+    if (counters === undefined) {
+      counters = { issued: 0, completed: 0, failed: 0, used: 0 }
+      this.strategies.set(strategy, counters)
+    }
+    counters[name]++
+  }
+
+  /** A candidate that was not run, and why. */
+  skip(reason: string): void {
+    this.prefetch.skipped[reason] = (this.prefetch.skipped[reason] ?? 0) + 1
   }
 
   error(kind: keyof ErrorCounters): void {
@@ -50,7 +67,7 @@ export class Stats {
       errors: { ...this.errors },
       l1,
       byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, { ...counters }])),
-      byStrategy: {},
+      byStrategy: Object.fromEntries([...this.strategies].map(([strategy, counters]) => [strategy, { ...counters }])),
     }
   }
 
@@ -59,5 +76,6 @@ export class Stats {
     this.models.clear()
     this.prefetch = emptyPrefetch()
     this.errors = { store: 0, timeouts: 0, decode: 0 }
+    this.strategies.clear()
   }
 }

@@ -62,8 +62,8 @@ export interface ModelOptions {
 
 /** What the extension passes to `onError` besides the error itself. */
 export interface ErrorContext {
-  /** Where it happened: reading or writing the store, decoding an entry, a generation bump. */
-  phase: 'get' | 'set' | 'decode' | 'generation' | 'key'
+  /** Where it happened: the store, decoding an entry, a generation bump, a speculative query. */
+  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch'
   model?: string
   operation?: string
 }
@@ -160,6 +160,15 @@ export interface PrefetchCounters {
   skipped: Record<string, number>
 }
 
+/** Speculative work of one strategy (`manual` for `$prefetch.warm()`). */
+export interface StrategyCounters {
+  issued: number
+  completed: number
+  failed: number
+  /** Speculative results that served at least one read. */
+  used: number
+}
+
 export interface ErrorCounters {
   /** Store calls that threw or rejected. */
   store: number
@@ -181,5 +190,5 @@ export interface PrefetchStats extends Counters {
   /** What the in-process cache holds now (entries and estimated bytes). */
   l1: { entries: number; bytes: number }
   byModel: Record<string, Counters>
-  byStrategy: Record<string, Counters & { issued: number; used: number }>
+  byStrategy: Record<string, StrategyCounters>
 }

@@ -18,6 +18,16 @@ export interface Entry {
   strategy?: string
   /** Estimated bytes, for the L1 byte bound. */
   size: number
+  /**
+   * Set on a speculative entry made by this process (never stored in the shared store): which
+   * strategy made it, and whether it has served a read yet (precision counts it once).
+   */
+  speculation?: Speculation
+}
+
+export interface Speculation {
+  strategy: string
+  used: boolean
 }
 
 export interface ResultStoreOptions {

@@ -1,7 +1,8 @@
 import { Prisma } from '@prisma/client/extension'
 import { checkModelNames, resolveOptions } from '../options.ts'
 import { Stats } from '../stats.ts'
-import type { PrefetchOptions, PrefetchStats } from '../types.ts'
+import { READ_OPERATIONS } from '../options.ts'
+import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
 import { describeSchema } from './schema.ts'
 import { sessionContext, Sessions } from './session.ts'
@@ -24,6 +25,13 @@ export interface PrefetchHelpers {
   resetStats(): void
   /** What was learned, as plain data. */
   model(): { transitions: never[] }
+  /**
+   * Runs one read now, speculatively (beneath this extension), and keeps its result for the same
+   * read made next, which is then served from the cache or joins it while it runs. Skipped when
+   * the result is cached or in flight already. Resolves when done; a database error is counted
+   * and reported to `onError`, never thrown. Bad input rejects with a TypeError.
+   */
+  warm(query: { model: string; operation: ReadOperation; args?: object }): Promise<void>
   /** Resolves when no background work is queued or running. */
   idle(): Promise<void>
   /** Stops serving cached results of `model` (or of every model) everywhere the store is shared. */
@@ -91,6 +99,23 @@ export function prefetch(options?: PrefetchOptions) {
       stats: () => stats.snapshot(cache.results.localSize()),
       resetStats: () => stats.reset(),
       model: () => ({ transitions: [] }),
+      async warm(query) {
+        const { model, operation, args } = (query ?? {}) as { model?: unknown; operation?: unknown; args?: unknown }
+        if (typeof model !== 'string' || !schema.models.includes(model)) {
+          throw new TypeError(`prisma-prefetch: warm() needs a model of this client (${schema.models.join(', ')}): ${JSON.stringify(model)}`)
+        }
+        if (!READ_OPERATIONS.includes(operation as ReadOperation)) {
+          throw new TypeError(`prisma-prefetch: warm() needs a read operation (${READ_OPERATIONS.join(', ')}): ${JSON.stringify(operation)}`)
+        }
+        if (args !== undefined && (args === null || typeof args !== 'object')) {
+          throw new TypeError(`prisma-prefetch: warm() args must be an object: ${String(args)}`)
+        }
+        const delegate = (client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>)[
+          model[0].toLowerCase() + model.slice(1)
+        ]
+        // Sent on the client beneath this extension, so it does not come back through this hook.
+        await cache.warm(model, operation as string, args ?? {}, () => delegate[operation as string](args ?? {}), 'manual')
+      },
       idle: () => cache.idle(),
       invalidate: (model) => cache.invalidate(model),
       close: () => cache.close(),

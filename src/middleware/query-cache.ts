@@ -4,7 +4,7 @@ import { createCodec, type DecimalSupport } from '../cache/codec.ts'
 import { LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { StoreTimeoutError } from '../cache/guard.ts'
 import { queryKey, UncacheableError } from '../cache/key.ts'
-import { estimateSize, ResultStore, type Entry } from '../cache/store.ts'
+import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import type { ErrorContext } from '../types.ts'
@@ -22,10 +22,21 @@ export interface OperationParams {
   __internalParams?: unknown
 }
 
-/** A demand query in flight, shared by identical reads issued under the same generations. */
+/** A query in flight, shared by identical reads issued under the same generations. */
 interface Flight {
   promise: Promise<unknown>
   gens: string[]
+  /** Set when the query is speculative. */
+  speculation?: Speculation
+}
+
+/** Where a read stands in the cache: its key, what it depends on and, if valid, its entry. */
+interface Lookup {
+  key: string
+  deps: string[]
+  /** The current generations of `deps`, read before any query is sent; undefined if unknown. */
+  gens: string[] | undefined
+  entry: Entry | undefined
 }
 
 /**
@@ -81,32 +92,22 @@ export class QueryCache {
 
   private async read(model: string, operation: string, args: unknown, query: OperationParams['query']): Promise<unknown> {
     this.stats.count('reads', model)
-    const settings = this.options.models.get(model)
-    if (settings !== undefined && (!settings.cache || !settings.operations.has(operation))) {
-      return this.miss(model, query, args)
-    }
-    let key: string
-    let deps: string[]
-    let gens: string[] | undefined
+    if (!this.cacheable(model, operation)) return this.miss(model, query, args)
+    let lookup: Lookup
+    let value: unknown
     try {
-      const session = this.sessions.current()
-      const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
-      key = queryKey(model, operation, scope, args)
-      const found = await this.results.get(key)
-      deps = found?.deps ?? readDependencies(this.schema, model, args)
-      // Read the generations before the query is sent: a write that lands while it runs moves
-      // them on, and the result stored under these tokens is then never served.
-      gens = await this.generations.current(deps)
-      if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) {
-        const value = cloneResult(found.value)
-        this.stats.count('hits', model)
-        if (found.source === 'prefetch') this.stats.count('prefetchHits', model)
-        return value
-      }
-      if (found !== undefined) this.results.forget(key)
+      lookup = await this.lookup(model, operation, args)
+      if (lookup.entry !== undefined) value = cloneResult(lookup.entry.value)
     } catch (error) {
       if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
       return this.miss(model, query, args)
+    }
+    const { key, deps, gens, entry } = lookup
+    if (entry !== undefined) {
+      this.stats.count('hits', model)
+      if (entry.source === 'prefetch') this.stats.count('prefetchHits', model)
+      this.markUsed(entry.speculation)
+      return value
     }
     if (gens === undefined) return this.miss(model, query, args)
 
@@ -115,6 +116,8 @@ export class QueryCache {
       try {
         const shared = await flight.promise
         this.stats.count('hits', model)
+        if (flight.speculation !== undefined) this.stats.count('lateHits', model)
+        this.markUsed(flight.speculation)
         return cloneResult(shared)
       } catch {
         // The shared query failed; this read runs its own so its outcome is its own.
@@ -129,11 +132,82 @@ export class QueryCache {
     this.flights.set(key, own)
     try {
       const result = await promise
-      if (this.options.readThrough) this.store(key, model, result, deps, gens, 'demand')
+      if (this.options.readThrough) this.store(key, model, result, deps, gens, undefined)
       return result
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
     }
+  }
+
+  /**
+   * Runs a read speculatively (`execute` sends it beneath this extension) and stores its result
+   * for the demand read that may follow. Never throws: a failure is counted and reported.
+   * Skipped when the result is already cached or in flight.
+   */
+  async warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
+    if (this.closed) return this.stats.skip('closed')
+    if (!this.cacheable(model, operation)) return this.stats.skip('notCached')
+    let lookup: Lookup
+    try {
+      lookup = await this.lookup(model, operation, args)
+    } catch (error) {
+      if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
+      return this.stats.skip('uncacheable')
+    }
+    const { key, deps, gens, entry } = lookup
+    if (entry !== undefined) return this.stats.skip('cached')
+    if (gens === undefined) return this.stats.skip('storeUnavailable')
+    const flight = this.flights.get(key)
+    if (flight !== undefined && sameTokens(flight.gens, gens)) return this.stats.skip('inFlight')
+
+    this.stats.speculation('issued', strategy)
+    this.stats.count('dbQueries', model)
+    const speculation: Speculation = { strategy, used: false }
+    let promise: Promise<unknown>
+    try {
+      promise = Promise.resolve(execute())
+    } catch (error) {
+      promise = Promise.reject(error)
+    }
+    const own: Flight = { promise, gens, speculation }
+    this.flights.set(key, own)
+    try {
+      const result = await promise
+      this.stats.speculation('completed', strategy)
+      this.store(key, model, result, deps, gens, speculation)
+    } catch (error) {
+      this.stats.speculation('failed', strategy)
+      this.reportError(error, { phase: 'prefetch', model, operation })
+    } finally {
+      if (this.flights.get(key) === own) this.flights.delete(key)
+    }
+  }
+
+  private cacheable(model: string, operation: string): boolean {
+    const settings = this.options.models.get(model)
+    return settings === undefined || (settings.cache && settings.operations.has(operation))
+  }
+
+  /** Finds the entry of a read, valid under the current generations, or says why there is none. */
+  private async lookup(model: string, operation: string, args: unknown): Promise<Lookup> {
+    const session = this.sessions.current()
+    const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
+    const key = queryKey(model, operation, scope, args)
+    const found = await this.results.get(key)
+    const deps = found?.deps ?? readDependencies(this.schema, model, args)
+    // Read the generations before any query is sent: a write that lands while it runs moves
+    // them on, and the result stored under these tokens is then never served.
+    const gens = await this.generations.current(deps)
+    if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, deps, gens, entry: found }
+    if (found !== undefined) this.results.forget(key)
+    return { key, deps, gens, entry: undefined }
+  }
+
+  /** The first read a speculative result serves makes it "used" (precision = used / completed). */
+  private markUsed(speculation: Speculation | undefined): void {
+    if (speculation === undefined || speculation.used) return
+    speculation.used = true
+    this.stats.speculation('used', speculation.strategy)
   }
 
   private miss(model: string, query: OperationParams['query'], args: unknown): Promise<unknown> {
@@ -143,7 +217,7 @@ export class QueryCache {
   }
 
   /** Stores a result fetched under `gens`, unless it can already be seen to be outdated. */
-  private store(key: string, model: string, result: unknown, deps: string[], gens: string[], source: Entry['source']): void {
+  private store(key: string, model: string, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): void {
     if (this.closed || this.unsettled.anyUnsettled(deps)) return
     try {
       // A write that landed during the query makes the entry unservable anyway; with generations
@@ -151,7 +225,16 @@ export class QueryCache {
       if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return
       const value = cloneResult(result)
       const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
-      this.results.set(key, { value, deps, gens, expiresAt: this.options.now() + ttl, source, size: estimateSize(value) })
+      this.results.set(key, {
+        value,
+        deps,
+        gens,
+        expiresAt: this.options.now() + ttl,
+        source: speculation === undefined ? 'demand' : 'prefetch',
+        strategy: speculation?.strategy,
+        speculation,
+        size: estimateSize(value),
+      })
     } catch (error) {
       this.reportError(error, { phase: 'set', model })
     }
