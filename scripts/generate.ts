@@ -1,19 +1,23 @@
-// Generates the two Prisma clients the tests use from the one schema in prisma/schema.prisma:
+// Generates the Prisma clients the project uses, each schema twice:
 //
-//   src/generated/prisma     SQLite client (the schema as written)
-//   src/generated/prisma-pg  PostgreSQL client (a copy with provider = "postgresql")
+//   prisma/schema.prisma     -> src/generated/prisma  (SQLite)  and src/generated/prisma-pg  (PostgreSQL)
+//   prisma/bench/tpcw.prisma  -> src/generated/tpcw    (SQLite)  and src/generated/tpcw-pg    (PostgreSQL)
+//   prisma/bench/rubis.prisma -> src/generated/rubis   (SQLite)  and src/generated/rubis-pg   (PostgreSQL)
 //
-// Both are git-ignored. Run with `tsx scripts/generate.ts` (npm `prepare` and `pretest`).
+// The first is the tests' schema; the other two are the benchmark's workloads (bench/workloads).
+// All outputs are git-ignored. Run with `tsx scripts/generate.ts` (npm `prepare` and `pretest`).
 //
-// Why two clients: a Prisma 7 `prisma-client` output is bound to one provider (the query
-// compiler WebAssembly module and the SQL flavour are chosen at generate time), so the
-// PostgreSQL integration runs need a client generated from a postgresql datasource.
+// Why two clients per schema: a Prisma 7 `prisma-client` output is bound to one provider (the
+// query compiler WebAssembly module and the SQL flavour are chosen at generate time), so the
+// PostgreSQL runs need a client generated from a postgresql datasource. The PostgreSQL schema is
+// a copy with the provider and output switched, written to prisma/.generated/.
 //
-// The two `prisma generate` runs are started in parallel: each spends most of its time
-// starting the CLI, so together they take about 2.6 s on a 2-core machine instead of ~3.8 s.
-// When nothing that feeds them changed since the last run (schema text, prisma and
-// @prisma/client versions, this script) and both outputs exist, generation is skipped
-// (~0.3 s): `pretest` runs before every `npm test`. `--force` regenerates regardless.
+// The `prisma generate` runs are started in parallel: each spends most of its time starting the
+// CLI (two together take about 2.6 s on a 2-core machine instead of ~3.8 s one after the other).
+// Each schema is fingerprinted on its own (schema text, prisma and @prisma/client versions, this
+// script): a schema whose fingerprint is unchanged and whose two outputs exist is skipped, so an
+// unchanged tree costs ~0.3 s (`pretest` runs before every `npm test`) and editing one schema
+// regenerates only its two clients. `--force` regenerates everything.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -24,24 +28,57 @@ import { fileURLToPath } from 'node:url'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const prismaBin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'prisma.cmd' : 'prisma')
 
-const sqliteSchemaPath = join(root, 'prisma', 'schema.prisma')
-// Git-ignored (see .gitignore); rewritten on every run so it never drifts from the source.
-const pgSchemaPath = join(root, 'prisma', '.generated', 'schema.postgresql.prisma')
-const sqliteOutput = join(root, 'src', 'generated', 'prisma')
-const pgOutput = join(root, 'src', 'generated', 'prisma-pg')
-const stampPath = join(root, 'prisma', '.generated', 'generate.stamp')
+// Git-ignored (see .gitignore): the PostgreSQL copies of the schemas and the fingerprints.
+const generatedDir = join(root, 'prisma', '.generated')
+
+/** One schema and the two clients generated from it. */
+interface Target {
+  /** Names the target in messages and its fingerprint file. */
+  name: string
+  /** The schema as written (SQLite datasource). */
+  schemaPath: string
+  /** Where the PostgreSQL copy of the schema is written. */
+  pgSchemaPath: string
+  sqliteOutput: string
+  pgOutput: string
+}
+
+const targets: Target[] = [
+  {
+    name: 'prisma',
+    schemaPath: join(root, 'prisma', 'schema.prisma'),
+    pgSchemaPath: join(generatedDir, 'schema.postgresql.prisma'),
+    sqliteOutput: join(root, 'src', 'generated', 'prisma'),
+    pgOutput: join(root, 'src', 'generated', 'prisma-pg'),
+  },
+  ...['tpcw', 'rubis'].map((name) => ({
+    name,
+    schemaPath: join(root, 'prisma', 'bench', `${name}.prisma`),
+    pgSchemaPath: join(generatedDir, `${name}.postgresql.prisma`),
+    sqliteOutput: join(root, 'src', 'generated', name),
+    pgOutput: join(root, 'src', 'generated', `${name}-pg`),
+  })),
+]
+const pgOutput = targets[0].pgOutput
+const stampPath = (target: Target) => join(generatedDir, `${target.name}.stamp`)
 
 /**
  * Turns the SQLite schema text into the PostgreSQL one: the datasource provider becomes
- * "postgresql" and the `prisma-client` generator writes to src/generated/prisma-pg.
+ * "postgresql" and the `prisma-client` generator writes to `pgOutputDir` (by default
+ * src/generated/prisma-pg; `schemaPath` is where the result will be written, for the relative path).
  * Only the `datasource` and `generator` blocks are touched, so a model field that happens to
  * be called `provider` or `output` is left alone. Throws if a block is missing, so that a
  * schema reshuffle fails here rather than silently producing a second SQLite client.
  */
-export function toPostgresSchema(schema: string, schemaPath: string): string {
+export function toPostgresSchema(
+  schema: string,
+  schemaPath: string,
+  pgOutputDir: string = pgOutput,
+  sourceName = 'prisma/schema.prisma',
+): string {
   let sawDatasource = false
   let sawGenerator = false
-  const outputRel = relative(dirname(schemaPath), pgOutput).split('\\').join('/')
+  const outputRel = relative(dirname(schemaPath), pgOutputDir).split('\\').join('/')
   const out = schema.replace(
     /^(\s*)(datasource|generator)(\s+\w+\s*\{)([^}]*)\}/gm,
     (_whole, indent: string, kind: string, head: string, body: string) => {
@@ -56,11 +93,9 @@ export function toPostgresSchema(schema: string, schemaPath: string): string {
     },
   )
   if (!sawDatasource || !sawGenerator) {
-    throw new Error('scripts/generate.ts: expected a datasource and a generator block in prisma/schema.prisma')
+    throw new Error(`scripts/generate.ts: expected a datasource and a generator block in ${sourceName}`)
   }
-  return (
-    '// GENERATED by scripts/generate.ts from prisma/schema.prisma: do not edit, do not commit.\n' + out
-  )
+  return `// GENERATED by scripts/generate.ts from ${sourceName}: do not edit, do not commit.\n` + out
 }
 
 function runGenerate(schemaPath: string): Promise<{ ms: number; output: string }> {
@@ -107,35 +142,45 @@ function inputsFingerprint(schema: string): string {
 
 async function main(): Promise<void> {
   const started = performance.now()
-  const source = readFileSync(sqliteSchemaPath, 'utf8')
-  mkdirSync(dirname(pgSchemaPath), { recursive: true })
-  const pgSchema = toPostgresSchema(source, pgSchemaPath)
-  // Only rewrite when it changed: keeps the file's mtime stable for watchers.
-  if (!existsSync(pgSchemaPath) || readFileSync(pgSchemaPath, 'utf8') !== pgSchema) {
-    writeFileSync(pgSchemaPath, pgSchema)
-  }
+  const force = process.argv.includes('--force')
+  mkdirSync(generatedDir, { recursive: true })
 
-  const fingerprint = inputsFingerprint(source)
-  const upToDate =
-    !process.argv.includes('--force') &&
-    existsSync(join(sqliteOutput, 'client.ts')) &&
-    existsSync(join(pgOutput, 'client.ts')) &&
-    existsSync(stampPath) &&
-    readFileSync(stampPath, 'utf8') === fingerprint
-  if (upToDate) {
-    console.log('Prisma clients up to date (src/generated/prisma, src/generated/prisma-pg); --force to regenerate')
+  const stale: { target: Target; fingerprint: string }[] = []
+  for (const target of targets) {
+    const source = readFileSync(target.schemaPath, 'utf8')
+    const pgSchema = toPostgresSchema(source, target.pgSchemaPath, target.pgOutput, relative(root, target.schemaPath))
+    // Only rewrite when it changed: keeps the file's mtime stable for watchers.
+    if (!existsSync(target.pgSchemaPath) || readFileSync(target.pgSchemaPath, 'utf8') !== pgSchema) {
+      writeFileSync(target.pgSchemaPath, pgSchema)
+    }
+    const fingerprint = inputsFingerprint(source)
+    const upToDate =
+      !force &&
+      existsSync(join(target.sqliteOutput, 'client.ts')) &&
+      existsSync(join(target.pgOutput, 'client.ts')) &&
+      existsSync(stampPath(target)) &&
+      readFileSync(stampPath(target), 'utf8') === fingerprint
+    if (!upToDate) stale.push({ target, fingerprint })
+  }
+  const outputs = (target: Target) => [target.sqliteOutput, target.pgOutput].map((dir) => relative(root, dir))
+  if (stale.length === 0) {
+    console.log(`Prisma clients up to date (${targets.flatMap(outputs).join(', ')}); --force to regenerate`)
     return
   }
 
   // `--schema` overrides the `schema` entry of prisma.config.ts (checked: the CLI reports
   // "Prisma schema loaded from <the --schema path>" and the output lands where that file says).
-  const [sqlite, pg] = await Promise.all([runGenerate(sqliteSchemaPath), runGenerate(pgSchemaPath)])
-  writeFileSync(stampPath, fingerprint)
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`
-  console.log(
-    `Generated Prisma clients: sqlite -> src/generated/prisma (${fmt(sqlite.ms)}), ` +
-      `postgresql -> src/generated/prisma-pg (${fmt(pg.ms)}); total ${fmt(performance.now() - started)}`,
+  const runs = await Promise.all(
+    stale.map(async ({ target, fingerprint }) => {
+      const [sqlite, pg] = await Promise.all([runGenerate(target.schemaPath), runGenerate(target.pgSchemaPath)])
+      // Written only once both outputs exist: a failed run leaves the target stale.
+      writeFileSync(stampPath(target), fingerprint)
+      const [sqliteDir, pgDir] = outputs(target)
+      return `sqlite -> ${sqliteDir} (${fmt(sqlite.ms)}), postgresql -> ${pgDir} (${fmt(pg.ms)})`
+    }),
   )
+  console.log(`Generated Prisma clients: ${runs.join('; ')}; total ${fmt(performance.now() - started)}`)
 }
 
 // Run only when executed directly (toPostgresSchema is importable without side effects).
