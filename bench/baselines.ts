@@ -1,0 +1,83 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { Prisma } from '@prisma/client/extension'
+import { canonicalArgs } from '../src/cache/key.ts'
+
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
+
+export interface Query {
+  model: string
+  operation: string
+  args: object
+}
+
+/**
+ * The classic first-order prefetcher, as well as its idea allows: transitions between exact
+ * queries (model, operation and every argument), counted per session; after each read, the
+ * queries that followed it with at least `minProbability` (and `minSupport` observations) are
+ * prefetched, most likely first, at most `maxPerTrigger`. No templates, no argument mappings: a
+ * query with arguments it has never seen cannot be predicted. Bounded by `maxQueries` distinct
+ * queries (the oldest forgotten first).
+ */
+export class ExactMarkov {
+  readonly sessions = new AsyncLocalStorage<string>()
+  private readonly last = new Map<string, string>()
+  private readonly queries = new Map<string, Query>()
+  private readonly next = new Map<string, Map<string, number>>()
+
+  constructor(
+    private readonly warm: (query: Query) => Promise<void>,
+    private readonly options = { minProbability: 0.25, minSupport: 2, maxPerTrigger: 3, maxQueries: 200_000 },
+  ) {}
+
+  /** A query extension, applied before prefetch() so that it sees the demand reads only. */
+  extension() {
+    const observe = (query: Query) => this.observe(query)
+    return Prisma.defineExtension({
+      name: 'bench-exact-markov',
+      query: {
+        async $allOperations({ model, operation, args, query }) {
+          const result = await query(args)
+          if (model !== undefined && READS.has(operation)) observe({ model, operation, args: (args ?? {}) as object })
+          return result
+        },
+      },
+    })
+  }
+
+  observe(query: Query): void {
+    const session = this.sessions.getStore()
+    if (session === undefined) return
+    const key = `${query.model}.${query.operation}|${canonicalArgs(query.args)}`
+    this.remember(key, query)
+    const previous = this.last.get(session)
+    this.last.set(session, key)
+    if (previous !== undefined) {
+      const counts = this.next.get(previous) ?? new Map<string, number>()
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+      this.next.set(previous, counts)
+    }
+    const counts = this.next.get(key)
+    if (counts === undefined) return
+    let total = 0
+    for (const n of counts.values()) total += n
+    if (total < this.options.minSupport) return
+    const ranked = [...counts].filter(([, n]) => n / total >= this.options.minProbability).sort((a, b) => b[1] - a[1])
+    for (const [candidate] of ranked.slice(0, this.options.maxPerTrigger)) {
+      const predicted = this.queries.get(candidate)
+      if (predicted !== undefined) void this.warm(predicted)
+    }
+  }
+
+  endSession(session: string): void {
+    this.last.delete(session)
+  }
+
+  private remember(key: string, query: Query): void {
+    this.queries.delete(key)
+    this.queries.set(key, query)
+    if (this.queries.size <= this.options.maxQueries) return
+    const oldest = this.queries.keys().next().value as string
+    this.queries.delete(oldest)
+    this.next.delete(oldest)
+  }
+}
