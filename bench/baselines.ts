@@ -26,7 +26,7 @@ export class ExactMarkov {
 
   constructor(
     private readonly warm: (query: Query) => Promise<void>,
-    private readonly options = { minProbability: 0.25, minSupport: 2, maxPerTrigger: 3, maxQueries: 200_000 },
+    private readonly options = { minProbability: 0.3, minSupport: 4, maxPerTrigger: 3, maxQueries: 200_000 },
   ) {}
 
   /** A query extension, applied before prefetch() so that it sees the demand reads only. */

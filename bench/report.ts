@@ -47,7 +47,8 @@ export function oracleShare(run: Run, mode: Mode): number | undefined {
   const none = run.modes.none?.meanPageMs
   const oracle = run.modes.oracle?.meanPageMs
   const mine = run.modes[mode]?.meanPageMs
-  if (none === undefined || oracle === undefined || mine === undefined || none - oracle <= 0) return undefined
+  // Undefined where the oracle itself gains under 5%: a share of almost nothing means nothing.
+  if (none === undefined || oracle === undefined || mine === undefined || none - oracle < 0.05 * none) return undefined
   return (none - mine) / (none - oracle)
 }
 

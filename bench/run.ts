@@ -1,0 +1,246 @@
+/**
+ * The benchmark: emulated users walk the published TPC-W and RUBiS behaviour models (see
+ * bench/workloads) against a seeded SQLite database behind an emulated network, once per mode,
+ * on the same sessions with the same seed:
+ *
+ *   none         the bare client
+ *   cacheOnly    prefetch() as a read-through cache with write invalidation, no prediction
+ *   markovExact  the classic first-order prefetcher over exact queries (bench/baselines.ts)
+ *   prefetch     prefetch() with its default options
+ *   oracle       knows each session's next page and warms all its reads (those before its first
+ *                write) at the start of the think time: the ceiling
+ *
+ *   npm run bench -- [--quick] [--rtt 5] [--sessions 48] [--concurrency 16] [--think 10]
+ *                    [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
+ *                    [--scale small|standard] [--json FILE] [--svg FILE]
+ *
+ * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
+ * between pages is exponential with mean `--think` ms: TPC-W's 7 s mean, scaled down 700 times
+ * so a run takes a minute rather than hours.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import cliProgress from 'cli-progress'
+import { pushSchema } from '../scripts/schema-engine.ts'
+import { prefetch } from '../src/index.ts'
+import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
+import { PrismaClient as TpcwClient } from '../src/generated/tpcw/client.ts'
+import { ExactMarkov, type Query } from './baselines.ts'
+import { withLatency } from './latency.ts'
+import { formatTable, MODES, oracleShare, renderSvg, summarize, type Mode, type Run } from './report.ts'
+import { createRubisSession, createTpcwSession, rubisPages, tpcwPages } from './workloads/pages.ts'
+import { Rng } from './workloads/random.ts'
+import { rubisContext, RUBIS_SCALES, seedRubis } from './workloads/rubis.ts'
+import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
+import { seedTpcw, tpcwContext, TPCW_SCALES } from './workloads/tpcw.ts'
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rtt: { type: 'string', default: '5' },
+    sessions: { type: 'string' },
+    concurrency: { type: 'string', default: '16' },
+    think: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '1' },
+    workloads: { type: 'string', default: 'tpcw-browsing,tpcw-shopping,rubis-bidding' },
+    scale: { type: 'string', default: 'small' },
+    json: { type: 'string' },
+    svg: { type: 'string', default: 'bench/results/bench.svg' },
+  },
+})
+const RTTS = flags.rtt.split(',').map(Number)
+const SESSIONS = Number(flags.sessions ?? (flags.quick ? 32 : 96))
+const CONCURRENCY = Number(flags.concurrency)
+const THINK_MS = Number(flags.think)
+const SEED = Number(flags.seed)
+type WorkloadName = Run['workload']
+const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
+
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
+const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
+
+/** What the runner needs of a workload: its schema, data, sessions and pages. */
+interface Workload {
+  schema: 'tpcw' | 'rubis'
+  Client: new (options: { adapter: PrismaBetterSqlite3 }) => object
+  seed(db: object): Promise<unknown>
+  newSession(rng: Rng): object
+  pages: Record<string, (db: never, session: never, rng: Rng) => Promise<void>>
+}
+
+function workloadOf(name: WorkloadName): Workload {
+  if (name === 'rubis-bidding') {
+    const scale = flags.scale === 'standard' ? RUBIS_SCALES.large : RUBIS_SCALES.small
+    const ctx = rubisContext(scale)
+    return {
+      schema: 'rubis',
+      Client: RubisClient as never,
+      seed: (db) => seedRubis(db as never, { scale, seed: SEED }),
+      newSession: (rng) => createRubisSession(ctx, rng),
+      pages: rubisPages as never,
+    }
+  }
+  const scale = flags.scale === 'standard' ? TPCW_SCALES.standard : TPCW_SCALES.small
+  const ctx = tpcwContext(scale)
+  return {
+    schema: 'tpcw',
+    Client: TpcwClient as never,
+    seed: (db) => seedTpcw(db as never, { scale, seed: SEED }),
+    newSession: (rng) => createTpcwSession(ctx, rng),
+    pages: tpcwPages as never,
+  }
+}
+
+/** One seeded database file per schema; every (workload, mode) run starts from a copy. */
+const templates = new Map<string, string>()
+async function template(workload: Workload): Promise<string> {
+  const existing = templates.get(workload.schema)
+  if (existing) return existing
+  const file = join(dir, `${workload.schema}-template.db`)
+  const schema = readFileSync(new URL(`../prisma/bench/${workload.schema}.prisma`, import.meta.url), 'utf8')
+  await pushSchema({ provider: 'sqlite', url: file, schema })
+  const client = new workload.Client({ adapter: new PrismaBetterSqlite3({ url: file }) }) as { $disconnect(): Promise<void> }
+  await workload.seed(client)
+  await client.$disconnect()
+  templates.set(workload.schema, file)
+  return file
+}
+
+class StopShadow extends Error {}
+/** Rejects only when awaited: a page may build a write it never awaits (a batch transaction). */
+const stop = () => ({ then: (_: unknown, reject: (error: unknown) => void) => reject(new StopShadow()) })
+
+/**
+ * The oracle's view of a page before it runs: replays it on a copy of the session and of its
+ * random stream against an uncounted client, recording each read until the first write (which
+ * it does not perform: what follows a write would be invalidated by it anyway).
+ */
+async function recordReads(workload: Workload, shadow: object, page: string, session: object, rng: Rng): Promise<Query[]> {
+  const reads: Query[] = []
+  const recording = new Proxy(shadow, {
+    get(target, property) {
+      if (typeof property !== 'string' || property.startsWith('$')) return stop
+      const delegate = (target as Record<string, Record<string, (args: object) => Promise<unknown>>>)[property]
+      const model = property[0].toUpperCase() + property.slice(1)
+      return new Proxy(delegate, {
+        get(methods, operation) {
+          if (typeof operation !== 'string' || !READS.has(operation)) return stop
+          return (args: object = {}) => {
+            reads.push({ model, operation, args })
+            return methods[operation](args)
+          }
+        },
+      })
+    },
+  })
+  const { ctx, ...state } = session as { ctx: unknown }
+  const sessionCopy = { ctx, ...structuredClone(state) }
+  const rngCopy = Object.assign(Object.create(Rng.prototype), rng) as Rng
+  try {
+    await workload.pages[page](recording as never, sessionCopy as never, rngCopy)
+  } catch {
+    // StopShadow at the first write, or a page that needs state the replay lacks: keep what was recorded.
+  }
+  return reads
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], bar: cliProgress.SingleBar) {
+  const file = join(dir, `${name}-${mode}-${rttMs}.db`)
+  copyFileSync(await template(workload), file)
+  const slow = withLatency(new PrismaBetterSqlite3({ url: file }), rttMs)
+  const base = new workload.Client({ adapter: slow.factory as never }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
+  const shadowBase = new workload.Client({ adapter: new PrismaBetterSqlite3({ url: file }) }) as { $disconnect(): Promise<void> }
+  let db: any = base
+  let markov: ExactMarkov | undefined
+  if (mode === 'markovExact') {
+    let client: any
+    markov = new ExactMarkov((query) => client.$prefetch.warm(query))
+    client = base.$extends(markov.extension()).$extends(prefetch())
+    db = client
+  } else if (mode !== 'none') {
+    db = base.$extends(prefetch())
+  }
+  const latencies: number[] = []
+  const thinkRng = Rng.derive(SEED, name, 'think')
+
+  async function runSession(plan: SessionPlan) {
+    const rng = paramRng(plan)
+    const session = workload.newSession(rng)
+    const id = `${plan.workload}-${plan.index}`
+    const play = async () => {
+      for (let i = 0; i < plan.pages.length; i++) {
+        const start = performance.now()
+        await workload.pages[plan.pages[i]](db as never, session as never, rng)
+        latencies.push(performance.now() - start)
+        bar.increment()
+        const next = plan.pages[i + 1]
+        if (next === undefined) break
+        if (mode === 'oracle') {
+          void recordReads(workload, shadowBase, next, session, rng).then((reads) =>
+            Promise.all(reads.map((query) => db.$prefetch.warm(query))),
+          )
+        }
+        await sleep(-Math.log(1 - thinkRng.float()) * THINK_MS)
+      }
+    }
+    const inSession = () => (mode === 'none' ? play() : db.$prefetch.session(id, play))
+    await (markov ? markov.sessions.run(id, inSession) : inSession())
+    markov?.endSession(id)
+  }
+
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, plans.length) }, async () => {
+      while (next < plans.length) await runSession(plans[next++])
+    }),
+  )
+  if (mode !== 'none') await db.$prefetch.idle()
+  const stats = mode === 'none' ? undefined : db.$prefetch.stats()
+  const result = summarize(latencies, slow.trips.queries, stats?.precision ?? 0, stats?.coverage ?? 0)
+  await base.$disconnect()
+  await shadowBase.$disconnect()
+  return result
+}
+
+const runs: Run[] = []
+const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
+const totalPages = RTTS.length * MODES.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
+const started = performance.now()
+console.log(`prisma-prefetch benchmark: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
+for (const name of WORKLOADS) await template(workloadOf(name)) // seed before the clock of the first run starts
+const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} pages | {run}', hideCursor: true }, cliProgress.Presets.shades_classic)
+bar.start(totalPages, 0, { run: '' })
+for (const rttMs of RTTS) {
+  for (const name of WORKLOADS) {
+    const workload = workloadOf(name)
+    const run: Run = { workload: name, rttMs, sessions: SESSIONS, modes: {} }
+    for (const mode of MODES) {
+      bar.update({ run: `${name} ${mode} rtt ${rttMs}` })
+      run.modes[mode] = await runMode(name, workload, mode, rttMs, planned.get(name)!, bar)
+    }
+    runs.push(run)
+  }
+}
+bar.stop()
+rmSync(dir, { recursive: true, force: true })
+
+console.log(formatTable(runs))
+console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s. Share of the oracle's gain: (none - mode) / (none - oracle), on mean page latency.`)
+writeFileSync(flags.svg, renderSvg(runs))
+console.log(`wrote ${flags.svg}`)
+if (flags.json) {
+  const out = {
+    runs: runs.map((run) => ({
+      ...run,
+      modes: Object.fromEntries(Object.entries(run.modes).map(([mode, r]) => [mode, { ...r, oracleGainShare: oracleShare(run, mode as Mode) ?? null }])),
+    })),
+    options: { sessions: SESSIONS, concurrency: CONCURRENCY, thinkMs: THINK_MS, seed: SEED, scale: flags.scale, node: process.version },
+  }
+  writeFileSync(flags.json, JSON.stringify(out, null, 2) + '\n')
+  console.log(`wrote ${flags.json}`)
+}
