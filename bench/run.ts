@@ -17,16 +17,26 @@
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
  * between pages is exponential with mean `--think` ms: TPC-W's 7 s mean, scaled down 700 times
  * so a run takes a minute rather than hours.
+ *
+ * DATABASE_URL=postgresql://... runs on PostgreSQL instead of SQLite files (a seeded template
+ * database per schema, copied with CREATE DATABASE ... TEMPLATE for every run); REDIS_URL puts
+ * the extension's results and generations in Redis (a namespace per run).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import KeyvRedis from '@keyv/redis'
+import Keyv from 'keyv'
+import pg from 'pg'
 import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
 import { prefetch } from '../src/index.ts'
+import { PrismaClient as RubisPgClient } from '../src/generated/rubis-pg/client.ts'
 import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
+import { PrismaClient as TpcwPgClient } from '../src/generated/tpcw-pg/client.ts'
 import { PrismaClient as TpcwClient } from '../src/generated/tpcw/client.ts'
 import { ExactMarkov, type Query } from './baselines.ts'
 import { withLatency } from './latency.ts'
@@ -59,13 +69,17 @@ const SEED = Number(flags.seed)
 type WorkloadName = Run['workload']
 const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
 
+const POSTGRES_URL = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined
+const REDIS_URL = process.env.REDIS_URL
+const provider = POSTGRES_URL ? 'postgresql' : 'sqlite'
+
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
 /** What the runner needs of a workload: its schema, data, sessions and pages. */
 interface Workload {
   schema: 'tpcw' | 'rubis'
-  Client: new (options: { adapter: PrismaBetterSqlite3 }) => object
+  Client: new (options: { adapter: unknown }) => object
   seed(db: object): Promise<unknown>
   newSession(rng: Rng): object
   pages: Record<string, (db: never, session: never, rng: Rng) => Promise<void>>
@@ -77,8 +91,8 @@ function workloadOf(name: WorkloadName): Workload {
     const ctx = rubisContext(scale)
     return {
       schema: 'rubis',
-      Client: RubisClient as never,
-      seed: (db) => seedRubis(db as never, { scale, seed: SEED }),
+      Client: (POSTGRES_URL ? RubisPgClient : RubisClient) as never,
+      seed: (db) => seedRubis(db as never, { scale, seed: SEED, provider }),
       newSession: (rng) => createRubisSession(ctx, rng),
       pages: rubisPages as never,
     }
@@ -87,26 +101,81 @@ function workloadOf(name: WorkloadName): Workload {
   const ctx = tpcwContext(scale)
   return {
     schema: 'tpcw',
-    Client: TpcwClient as never,
-    seed: (db) => seedTpcw(db as never, { scale, seed: SEED }),
+    Client: (POSTGRES_URL ? TpcwPgClient : TpcwClient) as never,
+    seed: (db) => seedTpcw(db as never, { scale, seed: SEED, provider }),
     newSession: (rng) => createTpcwSession(ctx, rng),
     pages: tpcwPages as never,
   }
 }
 
-/** One seeded database file per schema; every (workload, mode) run starts from a copy. */
+/** Where one database lives: a SQLite file or a PostgreSQL database, and adapters onto it. */
+interface Database {
+  adapter(): PrismaBetterSqlite3 | PrismaPg
+}
+
+const runId = `${process.pid}_${Date.now().toString(36)}`
+const created: string[] = []
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+function databaseUrl(name: string): string {
+  const url = new URL(POSTGRES_URL!)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+function databaseOf(name: string): Database {
+  if (!POSTGRES_URL) {
+    const url = join(dir, `${name}.db`)
+    return { adapter: () => new PrismaBetterSqlite3({ url }) }
+  }
+  const url = databaseUrl(name)
+  return { adapter: () => new PrismaPg({ connectionString: url }) }
+}
+
+/** One seeded database per schema; every (workload, mode) run starts from a copy of it. */
 const templates = new Map<string, string>()
 async function template(workload: Workload): Promise<string> {
   const existing = templates.get(workload.schema)
   if (existing) return existing
-  const file = join(dir, `${workload.schema}-template.db`)
+  const name = `bench_${workload.schema}_${runId}`
   const schema = readFileSync(new URL(`../prisma/bench/${workload.schema}.prisma`, import.meta.url), 'utf8')
-  await pushSchema({ provider: 'sqlite', url: file, schema })
-  const client = new workload.Client({ adapter: new PrismaBetterSqlite3({ url: file }) }) as { $disconnect(): Promise<void> }
+  if (POSTGRES_URL) {
+    await admin((c) => c.query(`CREATE DATABASE "${name}"`))
+    created.push(name)
+    await pushSchema({ provider, url: databaseUrl(name), schema })
+  } else {
+    await pushSchema({ provider, url: join(dir, `${name}.db`), schema })
+  }
+  const client = new workload.Client({ adapter: databaseOf(name).adapter() }) as { $disconnect(): Promise<void> }
   await workload.seed(client)
   await client.$disconnect()
-  templates.set(workload.schema, file)
-  return file
+  templates.set(workload.schema, name)
+  return name
+}
+
+/** A fresh copy of the workload's seeded database. */
+async function copyOf(workload: Workload, name: string): Promise<Database> {
+  const source = await template(workload)
+  if (POSTGRES_URL) {
+    await admin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${source}"`))
+    created.push(name)
+  } else {
+    copyFileSync(join(dir, `${source}.db`), join(dir, `${name}.db`))
+  }
+  return databaseOf(name)
+}
+
+/** The extension's shared store for a run: Redis when REDIS_URL is set, else process memory only. */
+function storeFor(run: string): { cache?: Keyv; close(): Promise<void> } {
+  if (!REDIS_URL) return { close: async () => {} }
+  const adapter = new KeyvRedis(REDIS_URL)
+  return { cache: new Keyv({ store: adapter, namespace: `bench-${run}`, useKeyPrefix: false }), close: () => adapter.disconnect() }
 }
 
 class StopShadow extends Error {}
@@ -150,20 +219,22 @@ async function recordReads(workload: Workload, shadow: object, page: string, ses
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], bar: cliProgress.SingleBar) {
-  const file = join(dir, `${name}-${mode}-${rttMs}.db`)
-  copyFileSync(await template(workload), file)
-  const slow = withLatency(new PrismaBetterSqlite3({ url: file }), rttMs)
-  const base = new workload.Client({ adapter: slow.factory as never }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
-  const shadowBase = new workload.Client({ adapter: new PrismaBetterSqlite3({ url: file }) }) as { $disconnect(): Promise<void> }
+  const runName = `bench_${name.replace('-', '_')}_${mode.toLowerCase()}_${rttMs}_${runId}`
+  const database = await copyOf(workload, runName)
+  const slow = withLatency(database.adapter(), rttMs)
+  const base = new workload.Client({ adapter: slow.factory }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
+  const shadowBase = new workload.Client({ adapter: database.adapter() }) as { $disconnect(): Promise<void> }
+  const store = storeFor(runName)
+  const options = store.cache ? { cache: store.cache } : {}
   let db: any = base
   let markov: ExactMarkov | undefined
   if (mode === 'markovExact') {
     let client: any
     markov = new ExactMarkov((query) => client.$prefetch.warm(query))
-    client = base.$extends(markov.extension()).$extends(prefetch())
+    client = base.$extends(markov.extension()).$extends(prefetch(options))
     db = client
   } else if (mode !== 'none') {
-    db = base.$extends(prefetch())
+    db = base.$extends(prefetch(options))
   }
   const latencies: number[] = []
   const thinkRng = Rng.derive(SEED, name, 'think')
@@ -204,6 +275,7 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const result = summarize(latencies, slow.trips.queries, stats?.precision ?? 0, stats?.coverage ?? 0)
   await base.$disconnect()
   await shadowBase.$disconnect()
+  await store.close()
   return result
 }
 
@@ -211,7 +283,7 @@ const runs: Run[] = []
 const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
 const totalPages = RTTS.length * MODES.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
 const started = performance.now()
-console.log(`prisma-prefetch benchmark: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
+console.log(`prisma-prefetch benchmark on ${provider}${REDIS_URL ? ' + Redis' : ''}: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
 for (const name of WORKLOADS) await template(workloadOf(name)) // seed before the clock of the first run starts
 const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} pages | {run}', hideCursor: true }, cliProgress.Presets.shades_classic)
 bar.start(totalPages, 0, { run: '' })
@@ -228,6 +300,7 @@ for (const rttMs of RTTS) {
 }
 bar.stop()
 rmSync(dir, { recursive: true, force: true })
+for (const name of created.reverse()) await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
 
 console.log(formatTable(runs))
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s. Share of the oracle's gain: (none - mode) / (none - oracle), on mean page latency.`)
@@ -239,7 +312,16 @@ if (flags.json) {
       ...run,
       modes: Object.fromEntries(Object.entries(run.modes).map(([mode, r]) => [mode, { ...r, oracleGainShare: oracleShare(run, mode as Mode) ?? null }])),
     })),
-    options: { sessions: SESSIONS, concurrency: CONCURRENCY, thinkMs: THINK_MS, seed: SEED, scale: flags.scale, node: process.version },
+    options: {
+      sessions: SESSIONS,
+      concurrency: CONCURRENCY,
+      thinkMs: THINK_MS,
+      seed: SEED,
+      scale: flags.scale,
+      database: provider,
+      store: REDIS_URL ? 'redis' : 'memory',
+      node: process.version,
+    },
   }
   writeFileSync(flags.json, JSON.stringify(out, null, 2) + '\n')
   console.log(`wrote ${flags.json}`)
