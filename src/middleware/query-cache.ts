@@ -49,6 +49,8 @@ export class QueryCache {
   readonly results: ResultStore
   readonly generations: GenerationStore
   private readonly flights = new Map<string, Flight>()
+  /** Speculative reads running now (idle() and close() wait for them). */
+  private readonly speculating = new Set<Promise<void>>()
   private readonly unsettled: UnsettledWrites
   private closed = false
 
@@ -144,7 +146,14 @@ export class QueryCache {
    * for the demand read that may follow. Never throws: a failure is counted and reported.
    * Skipped when the result is already cached or in flight.
    */
-  async warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
+  warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
+    const running = this.speculate(model, operation, args, execute, strategy)
+    this.speculating.add(running)
+    void running.finally(() => this.speculating.delete(running))
+    return running
+  }
+
+  private async speculate(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
     if (this.closed) return this.stats.skip('closed')
     if (!this.cacheable(model, operation)) return this.stats.skip('notCached')
     let lookup: Lookup
@@ -287,8 +296,9 @@ export class QueryCache {
     await this.bump([model])
   }
 
-  /** Resolves when no background work (store writes) is pending. */
+  /** Resolves when no speculative read is running and no store write is pending. */
   async idle(): Promise<void> {
+    while (this.speculating.size > 0) await Promise.all([...this.speculating])
     await this.results.settled()
   }
 
@@ -296,7 +306,7 @@ export class QueryCache {
   async close(): Promise<void> {
     this.closed = true
     this.unsettled.settleAll()
-    await this.results.settled()
+    await this.idle()
   }
 
   private reportError(error: unknown, context: ErrorContext): void {

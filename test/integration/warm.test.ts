@@ -105,3 +105,17 @@ describe('$prefetch.warm()', () => {
     await expect(prisma.$prefetch.warm({ model: 'User', operation: 'findMany', args: 5 as never })).rejects.toThrow(TypeError)
   })
 })
+
+describe('$prefetch.idle()', () => {
+  it('waits for speculative reads started without being awaited', async () => {
+    const slow = withLatency(env.db.adapterFactory(), 20)
+    const base = await createTestClient({ ...env.db, adapterFactory: () => slow.factory })
+    const prisma = base.$extends(prefetch())
+    void prisma.$prefetch.warm({ model: 'Tag', operation: 'findMany', args: {} })
+    void prisma.$prefetch.warm({ model: 'User', operation: 'count', args: {} })
+    await prisma.$prefetch.idle()
+    expect(prisma.$prefetch.stats().prefetch.completed).toBe(2)
+    await prisma.$prefetch.close()
+    await base.$disconnect()
+  })
+})
