@@ -11,7 +11,7 @@ export interface ModeResult {
   pages: number
 }
 
-export const MODES = ['none', 'cacheOnly', 'markovExact', 'prefetch', 'oracle'] as const
+export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'oracle'] as const
 export type Mode = (typeof MODES)[number]
 
 export interface Run {
@@ -84,6 +84,7 @@ export function formatTable(runs: readonly Run[]): string {
 const COLOURS: Record<Mode, string> = {
   none: '#9e9e9e',
   cacheOnly: '#64b5f6',
+  extensionRedis: '#e57373',
   markovExact: '#ffb74d',
   prefetch: '#43a047',
   oracle: '#7e57c2',

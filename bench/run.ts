@@ -5,6 +5,8 @@
  *
  *   none         the bare client
  *   cacheOnly    prefetch() as a read-through cache with write invalidation, no prediction
+ *   extensionRedis  prisma-extension-redis 5 (a published Prisma 7 caching extension: auto-caching
+ *                on Redis, invalidateOnWrite), when Redis answers at REDIS_URL or 127.0.0.1:6379
  *   markovExact  the classic first-order prefetcher over exact queries (bench/baselines.ts)
  *   prefetch     prefetch() with its default options
  *   oracle       knows each session's next page and warms all its reads (those before its first
@@ -31,6 +33,8 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import KeyvRedis from '@keyv/redis'
 import Keyv from 'keyv'
 import pg from 'pg'
+import { Valkey } from 'iovalkey'
+import { PrismaExtensionRedis } from 'prisma-extension-redis'
 import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
 import { prefetch } from '../src/index.ts'
@@ -72,6 +76,20 @@ const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
 const POSTGRES_URL = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined
 const REDIS_URL = process.env.REDIS_URL
 const provider = POSTGRES_URL ? 'postgresql' : 'sqlite'
+const PUBLISHED_EXTENSION_REDIS = REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Whether Redis answers, for the published extension's mode (skipped otherwise). */
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Valkey(PUBLISHED_EXTENSION_REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  try {
+    await probe.connect()
+    return (await probe.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    probe.disconnect()
+  }
+}
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
@@ -228,7 +246,18 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const options = store.cache ? { cache: store.cache } : {}
   let db: any = base
   let markov: ExactMarkov | undefined
-  if (mode === 'markovExact') {
+  let valkey: Valkey | undefined
+  if (mode === 'extensionRedis') {
+    // Its own documented setup for automatic caching with write invalidation, on Redis 7
+    // without the RedisJSON module; a key prefix per run keeps runs apart.
+    valkey = new Valkey(PUBLISHED_EXTENSION_REDIS)
+    db = base.$extends(
+      PrismaExtensionRedis({
+        config: { ttl: 60, stale: 0, type: 'STRING', cacheKey: { prefix: runName }, auto: { invalidateOnWrite: true, ttl: 60 } },
+        client: valkey,
+      }),
+    )
+  } else if (mode === 'markovExact') {
     let client: any
     markov = new ExactMarkov((query) => client.$prefetch.warm(query))
     client = base.$extends(markov.extension()).$extends(prefetch(options))
@@ -259,7 +288,7 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
         await sleep(-Math.log(1 - thinkRng.float()) * THINK_MS)
       }
     }
-    const inSession = () => (mode === 'none' ? play() : db.$prefetch.session(id, play))
+    const inSession = () => (db.$prefetch === undefined ? play() : db.$prefetch.session(id, play))
     await (markov ? markov.sessions.run(id, inSession) : inSession())
     markov?.endSession(id)
   }
@@ -270,18 +299,21 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
       while (next < plans.length) await runSession(plans[next++])
     }),
   )
-  if (mode !== 'none') await db.$prefetch.idle()
-  const stats = mode === 'none' ? undefined : db.$prefetch.stats()
+  const ours = mode !== 'none' && mode !== 'extensionRedis'
+  if (ours) await db.$prefetch.idle()
+  const stats = ours ? db.$prefetch.stats() : undefined
   const result = summarize(latencies, slow.trips.queries, stats?.precision ?? 0, stats?.coverage ?? 0)
   await base.$disconnect()
   await shadowBase.$disconnect()
   await store.close()
+  valkey?.disconnect()
   return result
 }
 
+const modes = (await redisAnswers()) ? MODES : MODES.filter((mode) => mode !== 'extensionRedis')
 const runs: Run[] = []
 const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
-const totalPages = RTTS.length * MODES.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
+const totalPages = RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
 const started = performance.now()
 console.log(`prisma-prefetch benchmark on ${provider}${REDIS_URL ? ' + Redis' : ''}: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
 for (const name of WORKLOADS) await template(workloadOf(name)) // seed before the clock of the first run starts
@@ -291,7 +323,7 @@ for (const rttMs of RTTS) {
   for (const name of WORKLOADS) {
     const workload = workloadOf(name)
     const run: Run = { workload: name, rttMs, sessions: SESSIONS, modes: {} }
-    for (const mode of MODES) {
+    for (const mode of modes) {
       bar.update({ run: `${name} ${mode} rtt ${rttMs}` })
       run.modes[mode] = await runMode(name, workload, mode, rttMs, planned.get(name)!, bar)
     }
