@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Prisma } from '@prisma/client/extension'
 import { canonicalArgs } from '../src/cache/key.ts'
+import { READ_OPERATIONS } from '../src/options.ts'
 
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
+const READS = new Set<string>(READ_OPERATIONS)
 
 export interface Query {
   model: string

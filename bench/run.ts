@@ -38,6 +38,7 @@ import { PrismaExtensionRedis } from 'prisma-extension-redis'
 import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
 import { prefetch } from '../src/index.ts'
+import { READ_OPERATIONS } from '../src/options.ts'
 import { PrismaClient as RubisPgClient } from '../src/generated/rubis-pg/client.ts'
 import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
 import { PrismaClient as TpcwPgClient } from '../src/generated/tpcw-pg/client.ts'
@@ -91,7 +92,7 @@ async function redisAnswers(): Promise<boolean> {
   }
 }
 
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
+const READS = new Set<string>(READ_OPERATIONS)
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
 /** What the runner needs of a workload: its schema, data, sessions and pages. */

@@ -156,6 +156,18 @@ const bidsOf = (id: number, old: boolean) => (old ? { oldItemId: id } : { itemId
 /** What the search pages read of each item. */
 const searchColumns = { id: true, name: true, initialPrice: true, maxBid: true, nbOfBids: true, endDate: true } as const
 
+/** One page of open auctions matching `where`, soonest ending first, and the links it shows. */
+async function searchOpenItems(db: RubisDb, where: NonNullable<Parameters<RubisDb['item']['findMany']>[0]>['where'], pageNumber: number) {
+  const items = await db.item.findMany({
+    where,
+    orderBy: [{ endDate: 'asc' }, { id: 'asc' }],
+    skip: pageNumber * RUBIS_ITEMS_PER_PAGE,
+    take: RUBIS_ITEMS_PER_PAGE,
+    select: searchColumns,
+  })
+  return { itemLinks: items.flatMap(({ id }) => [id, id]), pageLinks: searchPageLinks(pageNumber, items.length) }
+}
+
 export const rubisPages: Record<RubisPage, Page> = {
   Home: staticPage('Home'),
   Register: staticPage('Register'),
@@ -208,14 +220,7 @@ export const rubisPages: Record<RubisPage, Page> = {
   SearchItemsInCategory: page('SearchItemsInCategory', async (db, s, rng) => {
     const categoryId = rng.range(1, RUBIS_CATEGORIES.length)
     const pageNumber = pickPage(s, rng)
-    const items = await db.item.findMany({
-      where: { categoryId, endDate: { gte: s.ctx.now() } },
-      orderBy: [{ endDate: 'asc' }, { id: 'asc' }],
-      skip: pageNumber * RUBIS_ITEMS_PER_PAGE,
-      take: RUBIS_ITEMS_PER_PAGE,
-      select: searchColumns,
-    })
-    return { itemLinks: items.flatMap(({ id }) => [id, id]), pageLinks: searchPageLinks(pageNumber, items.length) }
+    return searchOpenItems(db, { categoryId, endDate: { gte: s.ctx.now() } }, pageNumber)
   }),
 
   /** One page of the open auctions of a random category whose seller is in a random region. */
@@ -223,14 +228,7 @@ export const rubisPages: Record<RubisPage, Page> = {
     const categoryId = rng.range(1, RUBIS_CATEGORIES.length)
     const regionId = rng.range(1, RUBIS_REGIONS.length)
     const pageNumber = pickPage(s, rng)
-    const items = await db.item.findMany({
-      where: { categoryId, endDate: { gte: s.ctx.now() }, seller: { regionId } },
-      orderBy: [{ endDate: 'asc' }, { id: 'asc' }],
-      skip: pageNumber * RUBIS_ITEMS_PER_PAGE,
-      take: RUBIS_ITEMS_PER_PAGE,
-      select: searchColumns,
-    })
-    return { itemLinks: items.flatMap(({ id }) => [id, id]), pageLinks: searchPageLinks(pageNumber, items.length) }
+    return searchOpenItems(db, { categoryId, endDate: { gte: s.ctx.now() }, seller: { regionId } }, pageNumber)
   }),
 
   /** An item (open, else old) with its seller's nickname; its highest bid and number of bids. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { brokenStore } from '../support/stores.ts'
+import { brokenStore, memoryStores } from '../support/stores.ts'
 import { setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -42,7 +42,7 @@ describe('a keyv store that fails never fails a query', () => {
 
   it('and an L1 entry is not served while the shared generations cannot be read', async () => {
     let down = false
-    const { store } = (await import('../support/stores.ts')).memoryStores().make()
+    const { store } = memoryStores().make()
     const flaky = {
       get: (key: string) => (down ? Promise.reject(new Error('down')) : store.get(key)),
       getMany: (keys: string[]) => (down ? Promise.reject(new Error('down')) : store.getMany(keys)),
