@@ -1,4 +1,6 @@
-import type { ErrorContext, KeyvLike, ModelOptions, PrefetchOptions, ReadOperation, ScopeContext } from './types.ts'
+import type { LearnSettings } from './strategies/learner.ts'
+import { isRule, type Rule } from './strategies/rules.ts'
+import type { ErrorContext, KeyvLike, LearnOptions, ModelOptions, PrefetchOptions, ReadOperation, ScopeContext } from './types.ts'
 
 export const READ_OPERATIONS: readonly ReadOperation[] = [
   'findUnique',
@@ -22,12 +24,19 @@ export interface ResolvedOptions {
   scope: (context: ScopeContext) => string
   onError: (error: unknown, context: ErrorContext) => void
   now: () => number
+  /** Undefined when learning is off. */
+  learn: LearnSettings | undefined
+  minProbability: number
+  maxPerTrigger: number
+  concurrency: number
+  rules: readonly Rule[]
 }
 
 export interface ResolvedModelOptions {
   cache: boolean
   ttl: number
   operations: ReadonlySet<string>
+  prefetch: boolean
 }
 
 export const DEFAULTS = {
@@ -35,9 +44,47 @@ export const DEFAULTS = {
   ttl: 60_000,
   readThrough: true,
   storeTimeout: 250,
+  minProbability: 0.3,
+  maxPerTrigger: 3,
+  concurrency: 4,
+  learn: {
+    order: 2,
+    minSupport: 5,
+    windowMs: 30_000,
+    agingLimit: 1000,
+    maxSessions: 1000,
+    maxHistory: 4,
+    sessionIdleMs: 30 * 60_000,
+    maxRows: 50,
+    maxTemplates: 1000,
+    maxContexts: 10_000,
+    maxBranches: 16,
+    maxUsers: 1000,
+    maxUserContexts: 256,
+    userPriorWeight: 10,
+    lookback: 3,
+    maxSources: 8,
+    minConfidence: 0.5,
+    maxFanOut: 20,
+  } satisfies LearnSettings,
 } as const
 
-const KNOWN_OPTIONS = new Set(['cache', 'l1', 'ttl', 'readThrough', 'storeTimeout', 'models', 'scope', 'onError', 'now'])
+const KNOWN_OPTIONS = new Set([
+  'cache',
+  'l1',
+  'ttl',
+  'readThrough',
+  'storeTimeout',
+  'models',
+  'scope',
+  'onError',
+  'now',
+  'learn',
+  'minProbability',
+  'maxPerTrigger',
+  'concurrency',
+  'rules',
+])
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
@@ -66,6 +113,11 @@ function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     fail(name, 'a positive integer', value)
   }
+  return value
+}
+
+function probability(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(name, 'a number from 0 to 1', value)
   return value
 }
 
@@ -109,14 +161,14 @@ function getValidModels(value: unknown, ttl: number): Map<string, ResolvedModelO
   for (const [model, setting] of Object.entries(value)) {
     const name = `models.${model}`
     if (setting === false) {
-      models.set(model, { cache: false, ttl, operations: new Set() })
+      models.set(model, { cache: false, ttl, operations: new Set(), prefetch: false })
       continue
     }
-    if (!isPlainObject(setting)) fail(name, 'false or an object { ttl, cache, operations }', setting)
+    if (!isPlainObject(setting)) fail(name, 'false or an object { ttl, cache, operations, prefetch }', setting)
     const options = setting as ModelOptions
     for (const key of Object.keys(options)) {
-      if (key !== 'ttl' && key !== 'cache' && key !== 'operations') {
-        fail(`${name}.${key}`, 'one of ttl, cache, operations (unknown option)', (options as Record<string, unknown>)[key])
+      if (key !== 'ttl' && key !== 'cache' && key !== 'operations' && key !== 'prefetch') {
+        fail(`${name}.${key}`, 'one of ttl, cache, operations, prefetch (unknown option)', (options as Record<string, unknown>)[key])
       }
     }
     let operations: ReadonlySet<string> = new Set(READ_OPERATIONS)
@@ -130,9 +182,43 @@ function getValidModels(value: unknown, ttl: number): Map<string, ResolvedModelO
       cache: options.cache === undefined ? true : boolean(`${name}.cache`, options.cache),
       ttl: options.ttl === undefined ? ttl : positiveInteger(`${name}.ttl`, options.ttl),
       operations,
+      prefetch: options.prefetch === undefined ? true : boolean(`${name}.prefetch`, options.prefetch),
     })
   }
   return models
+}
+
+const LEARN_PROBABILITIES = new Set(['minConfidence'])
+const LEARN_NUMBERS = new Set(['userPriorWeight'])
+
+function getValidLearn(value: unknown): LearnSettings | undefined {
+  if (value === undefined || value === true) return { ...DEFAULTS.learn }
+  if (value === false) return undefined
+  if (!isPlainObject(value)) fail('learn', 'a boolean or an object of learning options', value)
+  const settings: LearnSettings = { ...DEFAULTS.learn }
+  for (const [key, option] of Object.entries(value as LearnOptions)) {
+    const name = `learn.${key}`
+    if (!(key in DEFAULTS.learn)) fail(name, `one of ${Object.keys(DEFAULTS.learn).join(', ')} (unknown option)`, option)
+    if (option === undefined) continue
+    if (LEARN_PROBABILITIES.has(key)) settings[key as keyof LearnSettings] = probability(name, option)
+    else if (LEARN_NUMBERS.has(key)) {
+      if (typeof option !== 'number' || !Number.isFinite(option) || option < 0) fail(name, 'a number of at least 0', option)
+      settings[key as keyof LearnSettings] = option
+    } else settings[key as keyof LearnSettings] = positiveInteger(name, option)
+  }
+  if (settings.maxHistory < settings.order) fail('learn.maxHistory', `at least learn.order (${settings.order})`, settings.maxHistory)
+  if (settings.maxHistory < settings.lookback) fail('learn.maxHistory', `at least learn.lookback (${settings.lookback})`, settings.maxHistory)
+  if (settings.maxFanOut > settings.maxRows) fail('learn.maxFanOut', `at most learn.maxRows (${settings.maxRows})`, settings.maxFanOut)
+  return settings
+}
+
+function getValidRules(value: unknown): readonly Rule[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) fail('rules', "an array of rule('Model.operation').then(...)", value)
+  value.forEach((item, i) => {
+    if (!isRule(item)) fail(`rules[${i}]`, "made by rule('Model.operation').then(...)", item)
+  })
+  return [...value]
 }
 
 function getValidScope(value: unknown): ResolvedOptions['scope'] {
@@ -176,14 +262,25 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     scope: getValidScope(o.scope),
     onError: getValidFunction('onError', o.onError, () => {}),
     now: getValidFunction('now', o.now, Date.now),
+    learn: getValidLearn(o.learn),
+    minProbability: o.minProbability === undefined ? DEFAULTS.minProbability : probability('minProbability', o.minProbability),
+    maxPerTrigger: o.maxPerTrigger === undefined ? DEFAULTS.maxPerTrigger : positiveInteger('maxPerTrigger', o.maxPerTrigger),
+    concurrency: o.concurrency === undefined ? DEFAULTS.concurrency : positiveInteger('concurrency', o.concurrency),
+    rules: getValidRules(o.rules),
   }
 }
 
-/** Checks model names in `models` against the client's models (when the extension is applied). */
+/** Checks model names in `models` and `rules` against the client's models (when the extension is applied). */
 export function checkModelNames(resolved: ResolvedOptions, clientModels: readonly string[]): void {
+  const known = `the name of a model of this client (${clientModels.join(', ')})`
   for (const model of resolved.models.keys()) {
-    if (!clientModels.includes(model)) {
-      fail(`models.${model}`, `the name of a model of this client (${clientModels.join(', ')})`, model)
-    }
+    if (!clientModels.includes(model)) fail(`models.${model}`, known, model)
   }
+  resolved.rules.forEach((r, i) => {
+    const name = `rules[${i}] (${r.from.model}.${r.from.operation} -> ${r.to.model}.${r.to.operation})`
+    for (const end of [r.from, r.to]) {
+      if (!clientModels.includes(end.model)) fail(name, known, end.model)
+      if (!READ_OPERATIONS.includes(end.operation as ReadOperation)) fail(name, `between read operations (${READ_OPERATIONS.join(', ')})`, end.operation)
+    }
+  })
 }

@@ -22,7 +22,7 @@ export class Stats {
   private totals = emptyCounters()
   private models = new Map<string, Counters>()
   private prefetch = emptyPrefetch()
-  private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0 }
+  private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0, predict: 0 }
   private strategies = new Map<string, StrategyCounters>()
 
   count(name: CounterName, model: string | undefined, by = 1): void {
@@ -75,7 +75,7 @@ export class Stats {
     this.totals = emptyCounters()
     this.models.clear()
     this.prefetch = emptyPrefetch()
-    this.errors = { store: 0, timeouts: 0, decode: 0 }
+    this.errors = { store: 0, timeouts: 0, decode: 0, predict: 0 }
     this.strategies.clear()
   }
 }

@@ -5,6 +5,8 @@
  * applied with `$extends`. A bad value throws a `TypeError` that names the option and echoes it.
  */
 
+import type { Rule } from './strategies/rules.ts'
+
 /** The read operations whose results can be served from the cache. */
 export type ReadOperation =
   | 'findUnique'
@@ -58,12 +60,120 @@ export interface ModelOptions {
    * @default every read operation
    */
   operations?: ReadOperation[]
+  /**
+   * Whether reads of this model are run speculatively (predicted or by rules). Its reads are
+   * still learned from, and still cached when they run.
+   * @default true
+   */
+  prefetch?: boolean
+}
+
+/**
+ * Bounds and thresholds of learning. Memory held by learning is at most about `maxSessions` x
+ * `maxHistory` x `maxRows` x 32 values for histories, plus `maxTemplates`, `maxContexts` x
+ * `maxBranches` and `maxUsers` x `maxUserContexts` x `maxBranches` counters.
+ */
+export interface LearnOptions {
+  /**
+   * Longest context of the transition model: how many previous reads decide the next.
+   * @default 2
+   */
+  order?: number
+  /**
+   * Observations a context needs before it predicts (else a shorter context is used), and a
+   * source of an argument before it is used.
+   * @default 5
+   */
+  minSupport?: number
+  /**
+   * Milliseconds between two reads of a session beyond which the second is not taken to follow
+   * the first (the history starts afresh).
+   * @default 30000
+   */
+  windowMs?: number
+  /**
+   * Observations of a context (or of an argument source) after which its counts are halved, so
+   * that changed behaviour is followed within about this many observations.
+   * @default 1000
+   */
+  agingLimit?: number
+  /**
+   * Sessions tracked at once; the least recently active is forgotten first.
+   * @default 1000
+   */
+  maxSessions?: number
+  /**
+   * Reads kept per session (at least `order` and `lookback`).
+   * @default 4
+   */
+  maxHistory?: number
+  /**
+   * Milliseconds after which an idle session is forgotten.
+   * @default 1800000 (30 minutes)
+   */
+  sessionIdleMs?: number
+  /**
+   * Rows of a list result kept to learn from (and, at most, rows one fan-out fetches).
+   * @default 50
+   */
+  maxRows?: number
+  /**
+   * Query templates remembered.
+   * @default 1000
+   */
+  maxTemplates?: number
+  /**
+   * Contexts of the global transition model.
+   * @default 10000
+   */
+  maxContexts?: number
+  /**
+   * Next templates counted per context (the rarest replaced).
+   * @default 16
+   */
+  maxBranches?: number
+  /**
+   * Users with a transition model of their own (sessions started with a `userId`).
+   * @default 1000
+   */
+  maxUsers?: number
+  /**
+   * Contexts of each user's transition model.
+   * @default 256
+   */
+  maxUserContexts?: number
+  /**
+   * How many observations the global model counts for, next to a user's own: the more a user
+   * has been seen, the more their own transitions decide.
+   * @default 10
+   */
+  userPriorWeight?: number
+  /**
+   * How many reads back an argument's value is looked for.
+   * @default 3
+   */
+  lookback?: number
+  /**
+   * Possible sources tracked per argument slot.
+   * @default 8
+   */
+  maxSources?: number
+  /**
+   * Share of observations an argument source must have held to produce arguments.
+   * @default 0.5
+   */
+  minConfidence?: number
+  /**
+   * Rows fetched at most by one fan-out (a list followed by the detail of one of its rows).
+   * @default 20
+   */
+  maxFanOut?: number
 }
 
 /** What the extension passes to `onError` besides the error itself. */
 export interface ErrorContext {
   /** Where it happened: the store, decoding an entry, a generation bump, a speculative query. */
-  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch'
+  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict'
   model?: string
   operation?: string
 }
@@ -107,6 +217,28 @@ export interface PrefetchOptions {
   storeTimeout?: number
   /** Per-model settings, keyed by model name as in the schema (`User`, `Post`). */
   models?: Record<string, false | ModelOptions>
+  /**
+   * Learn from each session's reads and prefetch what they predict; `false` keeps only `rules`.
+   * @default true, with the defaults of `LearnOptions`
+   */
+  learn?: boolean | LearnOptions
+  /**
+   * Candidates less likely than this are not run.
+   * @default 0.3
+   */
+  minProbability?: number
+  /**
+   * Most speculative reads started after one read.
+   * @default 3
+   */
+  maxPerTrigger?: number
+  /**
+   * Most speculative reads in flight at once (beyond it, candidates are skipped as `busy`).
+   * @default 4
+   */
+  concurrency?: number
+  /** Transitions the application knows, made with `rule()`. */
+  rules?: Rule[]
   /**
    * Partitions cached results, for example per tenant. A string, or a function called for
    * every read; results cached under one scope are never served under another.
@@ -176,6 +308,8 @@ export interface ErrorCounters {
   timeouts: number
   /** Entries that could not be decoded (corrupt, foreign or of another format version). */
   decode: number
+  /** Predictors or rules that threw (or a rule that returned something other than arguments). */
+  predict: number
 }
 
 export interface PrefetchStats extends Counters {

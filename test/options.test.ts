@@ -27,7 +27,7 @@ describe('resolveOptions', () => {
     expect(o.cache).toBe(store)
     expect(o.l1).toBe(false)
     expect(o.models.get('User')!.cache).toBe(false)
-    expect(o.models.get('Post')).toEqual({ cache: true, ttl: 7, operations: new Set(['findMany']) })
+    expect(o.models.get('Post')).toEqual({ cache: true, ttl: 7, operations: new Set(['findMany']), prefetch: true })
     expect(o.scope({ model: 'User', operation: 'findMany', userId: 'u1' })).toBe('tenant-u1')
   })
 
@@ -52,7 +52,20 @@ describe('resolveOptions', () => {
     ['models.X.ttl', { models: { User: { ttl: 0 } } }, /models\.User\.ttl must be a positive integer: 0/],
     ['models.X.cache', { models: { User: { cache: 1 } } }, /models\.User\.cache must be a boolean: 1/],
     ['models.X.operations', { models: { User: { operations: ['create'] } } }, /models\.User\.operations must be an array of read operations.*\["create"\]/],
-    ['models.X unknown', { models: { User: { prefetch: 'no' } } }, /models\.User\.prefetch must be one of ttl, cache, operations/],
+    ['models.X unknown', { models: { User: { prefetsh: false } } }, /models\.User\.prefetsh must be one of ttl, cache, operations, prefetch/],
+    ['models.X.prefetch', { models: { User: { prefetch: 'no' } } }, /models\.User\.prefetch must be a boolean: "no"/],
+    ['learn', { learn: 'yes' }, /learn must be a boolean or an object/],
+    ['learn unknown', { learn: { orders: 2 } }, /learn\.orders must be one of order, /],
+    ['learn.order', { learn: { order: 0 } }, /learn\.order must be a positive integer: 0/],
+    ['learn.minConfidence', { learn: { minConfidence: 2 } }, /learn\.minConfidence must be a number from 0 to 1: 2/],
+    ['learn.userPriorWeight', { learn: { userPriorWeight: -1 } }, /learn\.userPriorWeight must be a number of at least 0: -1/],
+    ['learn.maxHistory below order', { learn: { order: 3, maxHistory: 2 } }, /learn\.maxHistory must be at least learn\.order \(3\): 2/],
+    ['learn.maxFanOut above maxRows', { learn: { maxRows: 10, maxFanOut: 11 } }, /learn\.maxFanOut must be at most learn\.maxRows \(10\): 11/],
+    ['minProbability', { minProbability: 1.5 }, /minProbability must be a number from 0 to 1: 1\.5/],
+    ['maxPerTrigger', { maxPerTrigger: 0 }, /maxPerTrigger must be a positive integer: 0/],
+    ['concurrency', { concurrency: 2.5 }, /concurrency must be a positive integer: 2\.5/],
+    ['rules', { rules: {} }, /rules must be an array of rule/],
+    ['rules[i]', { rules: [{ from: 'User.findUnique' }] }, /rules\[0\] must be made by rule/],
     ['scope', { scope: 3 }, /scope must be a string or a function returning one: 3/],
     ['onError', { onError: 'log' }, /onError must be a function: "log"/],
     ['now', { now: 123 }, /now must be a function: 123/],

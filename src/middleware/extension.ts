@@ -3,6 +3,7 @@ import { checkModelNames, resolveOptions } from '../options.ts'
 import { Stats } from '../stats.ts'
 import { READ_OPERATIONS } from '../options.ts'
 import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
+import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
 import { describeSchema } from './schema.ts'
 import { sessionContext, Sessions } from './session.ts'
@@ -23,8 +24,12 @@ export interface PrefetchHelpers {
   /** A snapshot of the counters (a plain, JSON-serialisable object). */
   stats(): PrefetchStats
   resetStats(): void
-  /** What was learned, as plain data. */
-  model(): { transitions: never[] }
+  /**
+   * What was learned, as plain data a person can read: the best supported transitions between
+   * query shapes (at most `limit`, default 20) with their probabilities and where each argument
+   * comes from, and the rules given.
+   */
+  model(options?: { limit?: number }): PrefetchModel
   /**
    * Runs one read now, speculatively (beneath this extension), and keeps its result for the same
    * read made next, which is then served from the cache or joins it while it runs. Skipped when
@@ -66,6 +71,11 @@ export function prefetch(options?: PrefetchOptions) {
       sessions,
       typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
     )
+    const delegates = client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>
+    // Sent on the client beneath this extension, so it does not come back through this hook.
+    const execute = (model: string, operation: string, args: unknown) => delegates[model[0].toLowerCase() + model.slice(1)][operation](args)
+    const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context))
+    if (prefetcher.active) cache.onRead = (read) => prefetcher.observe(read)
 
     // Binds queries to a session by running them inside it. Prisma runs the hooks of the
     // extension applied first outermost, so the binder goes beneath this extension's own hook:
@@ -98,7 +108,11 @@ export function prefetch(options?: PrefetchOptions) {
       },
       stats: () => stats.snapshot(cache.results.localSize()),
       resetStats: () => stats.reset(),
-      model: () => ({ transitions: [] }),
+      model(modelOptions) {
+        const limit = modelOptions?.limit ?? 20
+        if (!Number.isSafeInteger(limit) || limit <= 0) throw new TypeError(`prisma-prefetch: model() limit must be a positive integer: ${String(limit)}`)
+        return prefetcher.describe(limit)
+      },
       async warm(query) {
         const { model, operation, args } = (query ?? {}) as { model?: unknown; operation?: unknown; args?: unknown }
         if (typeof model !== 'string' || !schema.models.includes(model)) {
@@ -110,11 +124,7 @@ export function prefetch(options?: PrefetchOptions) {
         if (args !== undefined && (args === null || typeof args !== 'object')) {
           throw new TypeError(`prisma-prefetch: warm() args must be an object: ${String(args)}`)
         }
-        const delegate = (client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>)[
-          model[0].toLowerCase() + model.slice(1)
-        ]
-        // Sent on the client beneath this extension, so it does not come back through this hook.
-        await cache.warm(model, operation as string, args ?? {}, () => delegate[operation as string](args ?? {}), 'manual')
+        await cache.warm(model, operation as string, args ?? {}, () => execute(model, operation as string, args ?? {}), 'manual')
       },
       idle: () => cache.idle(),
       invalidate: (model) => cache.invalidate(model),

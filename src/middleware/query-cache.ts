@@ -30,6 +30,35 @@ interface Flight {
   speculation?: Speculation
 }
 
+/** A read that completed (from the cache or the database), as the predictors see it. */
+export interface CompletedRead {
+  model: string
+  operation: string
+  args: unknown
+  result: unknown
+  /** The models the read depends on and their generations before it ran (when known). */
+  deps: string[] | undefined
+  gens: string[] | undefined
+}
+
+/** A batched read whose rows are each kept as the result of a single-row read. */
+export interface RowsWarming {
+  model: string
+  /** The operation and arguments of the single-row read that `value` answers. */
+  operation: string
+  argsFor(value: unknown): Record<string, unknown>
+  field: string
+  /** Remove `field` from each row before keeping it (the batch selected it only to match rows). */
+  strip: boolean
+  values: unknown[]
+  /** Rows already at hand (no query needed), read under `source`'s generations. */
+  rows?: readonly Record<string, unknown>[]
+  source?: CompletedRead
+}
+
+/** Thrown to readers that joined a batch which did not return their row: they query themselves. */
+class RowMissing extends Error {}
+
 /** Where a read stands in the cache: its key, what it depends on and, if valid, its entry. */
 interface Lookup {
   key: string
@@ -53,6 +82,8 @@ export class QueryCache {
   private readonly speculating = new Set<Promise<void>>()
   private readonly unsettled: UnsettledWrites
   private closed = false
+  /** Told of every read completed outside transactions (hits included); must not throw. */
+  onRead: (read: CompletedRead) => void = () => {}
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -109,22 +140,25 @@ export class QueryCache {
       this.stats.count('hits', model)
       if (entry.source === 'prefetch') this.stats.count('prefetchHits', model)
       this.markUsed(entry.speculation)
+      this.onRead({ model, operation, args, result: value, deps: entry.deps, gens: entry.gens })
       return value
     }
     if (gens === undefined) return this.miss(model, query, args)
 
     const flight = this.flights.get(key)
     if (flight !== undefined && sameTokens(flight.gens, gens)) {
+      let shared: unknown
       try {
-        const shared = await flight.promise
-        this.stats.count('hits', model)
-        if (flight.speculation !== undefined) this.stats.count('lateHits', model)
-        this.markUsed(flight.speculation)
-        return cloneResult(shared)
+        shared = cloneResult(await flight.promise)
       } catch {
         // The shared query failed; this read runs its own so its outcome is its own.
         return this.miss(model, query, args)
       }
+      this.stats.count('hits', model)
+      if (flight.speculation !== undefined) this.stats.count('lateHits', model)
+      this.markUsed(flight.speculation)
+      this.onRead({ model, operation, args, result: shared, deps, gens })
+      return shared
     }
 
     this.stats.count('misses', model)
@@ -135,6 +169,7 @@ export class QueryCache {
     try {
       const result = await promise
       if (this.options.readThrough) this.store(key, model, result, deps, gens, undefined)
+      this.onRead({ model, operation, args, result, deps, gens })
       return result
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
@@ -189,6 +224,99 @@ export class QueryCache {
       this.reportError(error, { phase: 'prefetch', model, operation })
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
+    }
+  }
+
+  /**
+   * Runs one batched read (`execute`) for the single-row reads `warming` describes and keeps each
+   * row it returns as the result of its own single-row read; rows already at hand are kept
+   * without a query. Readers of a row join the batch while it runs. Never throws.
+   */
+  warmRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
+    const running = this.speculateRows(warming, execute, strategy)
+    this.speculating.add(running)
+    void running.finally(() => this.speculating.delete(running))
+    return running
+  }
+
+  private async speculateRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
+    const { model, operation, field } = warming
+    if (this.closed) return this.stats.skip('closed')
+    if (!this.cacheable(model, operation)) return this.stats.skip('notCached')
+    // Only the rows not cached or in flight already are fetched, all under one set of generations.
+    const wanted: { value: unknown; key: string }[] = []
+    let deps: string[] | undefined
+    let gens: string[] | undefined
+    for (const value of warming.values) {
+      let lookup: Lookup
+      try {
+        lookup = await this.lookup(model, operation, warming.argsFor(value))
+      } catch (error) {
+        if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
+        return this.stats.skip('uncacheable')
+      }
+      if (lookup.gens === undefined) return this.stats.skip('storeUnavailable')
+      if (gens !== undefined && !sameTokens(gens, lookup.gens)) return this.stats.skip('generationMoved')
+      deps = lookup.deps
+      gens = lookup.gens
+      const flight = this.flights.get(lookup.key)
+      if (lookup.entry === undefined && !(flight !== undefined && sameTokens(flight.gens, lookup.gens))) wanted.push({ value, key: lookup.key })
+    }
+    if (wanted.length === 0 || deps === undefined || gens === undefined) return this.stats.skip('cached')
+
+    const speculation: Speculation = { strategy, used: false }
+    const source = warming.source
+    if (warming.rows !== undefined && source?.gens !== undefined && sameTokens(source.deps ?? [], deps)) {
+      // The rows came with a read made under `source.gens`; they are as fresh as it was.
+      this.stats.speculation('issued', strategy)
+      this.stats.speculation('completed', strategy)
+      this.keepRows(warming, wanted, warming.rows, deps, source.gens, speculation)
+      return
+    }
+
+    this.stats.speculation('issued', strategy)
+    this.stats.count('dbQueries', model)
+    let batch: Promise<unknown>
+    try {
+      batch = Promise.resolve(execute(wanted.map((w) => w.value)))
+    } catch (error) {
+      batch = Promise.reject(error)
+    }
+    const own = new Map<string, Flight>()
+    for (const { value, key } of wanted) {
+      const promise = batch.then((rows) => {
+        const row = Array.isArray(rows) ? rows.find((r) => sameKeyValue(r?.[field], value)) : undefined
+        if (row === undefined) throw new RowMissing()
+        return warming.strip ? withoutField(row, field) : row
+      })
+      promise.catch(() => {})
+      const flight: Flight = { promise, gens, speculation }
+      this.flights.set(key, flight)
+      own.set(key, flight)
+    }
+    try {
+      const rows = await batch
+      this.stats.speculation('completed', strategy)
+      if (Array.isArray(rows)) this.keepRows(warming, wanted, rows, deps, gens, speculation)
+    } catch (error) {
+      this.stats.speculation('failed', strategy)
+      this.reportError(error, { phase: 'prefetch', model, operation: 'findMany' })
+    } finally {
+      for (const [key, flight] of own) if (this.flights.get(key) === flight) this.flights.delete(key)
+    }
+  }
+
+  private keepRows(
+    warming: RowsWarming,
+    wanted: readonly { value: unknown; key: string }[],
+    rows: readonly Record<string, unknown>[],
+    deps: string[],
+    gens: string[],
+    speculation: Speculation,
+  ): void {
+    for (const { value, key } of wanted) {
+      const row = rows.find((r) => sameKeyValue(r?.[warming.field], value))
+      if (row !== undefined) this.store(key, warming.model, warming.strip ? withoutField(row, warming.field) : row, deps, gens, speculation)
     }
   }
 
@@ -309,10 +437,12 @@ export class QueryCache {
     await this.idle()
   }
 
-  private reportError(error: unknown, context: ErrorContext): void {
+  reportError(error: unknown, context: ErrorContext): void {
+    // A failed speculative query is counted as such (prefetch.failed), not as a cache error.
     if (context.phase === 'decode') this.stats.error('decode')
+    else if (context.phase === 'predict') this.stats.error('predict')
     else if (error instanceof StoreTimeoutError) this.stats.error('timeouts')
-    else this.stats.error('store')
+    else if (context.phase !== 'prefetch') this.stats.error('store')
     try {
       this.options.onError(error, context)
     } catch {
@@ -329,6 +459,17 @@ export class QueryCache {
 const decimalSupport: DecimalSupport = {
   isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]',
   fromString: (text) => new Decimal(text),
+}
+
+/** Whether a row's key field holds `value` (Dates by time; ids are scalars otherwise). */
+function sameKeyValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  return a === b
+}
+
+function withoutField(row: Record<string, unknown>, field: string): Record<string, unknown> {
+  const { [field]: _, ...rest } = row
+  return rest
 }
 
 function sameTokens(a: readonly string[], b: readonly string[]): boolean {

@@ -1,0 +1,39 @@
+import type { Candidate, Predictor, ReadEvent } from './types.ts'
+import { stableText } from './values.ts'
+
+export interface Ranking {
+  /** Candidates below this probability are dropped. */
+  minProbability: number
+  /** At most this many candidates per read. */
+  maxPerTrigger: number
+}
+
+/**
+ * Merges the candidates of several strategies into one ranked list: the same query proposed
+ * twice keeps its highest probability (and that strategy); most probable first; those under
+ * `minProbability` dropped; at most `maxPerTrigger`.
+ */
+export function rank(candidates: readonly Candidate[], ranking: Ranking): Candidate[] {
+  const best = new Map<string, Candidate>()
+  for (const candidate of candidates) {
+    if (!(candidate.probability >= ranking.minProbability)) continue
+    const { model, operation, args } = candidate.query
+    const key = `${model}.${operation}${stableText(args)}`
+    const seen = best.get(key)
+    if (seen === undefined || candidate.probability > seen.probability) best.set(key, candidate)
+  }
+  return [...best.values()].sort((a, b) => b.probability - a.probability).slice(0, ranking.maxPerTrigger)
+}
+
+/** Runs every predictor on a read; one that throws proposes nothing and is reported. */
+export function predict(predictors: readonly Predictor[], event: ReadEvent, ranking: Ranking, reportError: (error: unknown, predictor: Predictor) => void): Candidate[] {
+  const all: Candidate[] = []
+  for (const predictor of predictors) {
+    try {
+      all.push(...predictor.observe(event))
+    } catch (error) {
+      reportError(error, predictor)
+    }
+  }
+  return rank(all, ranking)
+}

@@ -1,0 +1,173 @@
+import type { Template } from './template.ts'
+import type { SessionRef } from './types.ts'
+import { isPlainObject, matchKey, MAX_KEY_STRING } from './values.ts'
+
+/**
+ * What is kept of a read's result: the scalar fields of its leading rows (top-level fields and
+ * those of one level of nested objects, as `author.id`), and of its last row. Enough to learn
+ * that a later argument is a field of a row, bounded whatever the result's size.
+ */
+export interface ResultSummary {
+  /** Whether the read returns one row (findUnique, findFirst) rather than a list. */
+  single: boolean
+  fields: string[]
+  /** The leading rows, as values in `fields` order. */
+  rows: unknown[][]
+  /** The last row, when the result had more rows than were kept. */
+  last: unknown[] | undefined
+  /** How many rows the result had. */
+  length: number
+}
+
+/** One read in a session's history. */
+export interface Step {
+  template: Template
+  values: unknown[]
+  result: ResultSummary | undefined
+  at: number
+  /** Where each matchable value of this step occurs; built when first needed. */
+  index?: Map<string, Location[]>
+}
+
+export type Location = { kind: 'argument'; slot: number } | { kind: 'row'; row: number; field: number }
+
+const MAX_FIELDS = 32
+
+function keepable(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'string' && value.length <= MAX_KEY_STRING) ||
+    value instanceof Date
+  )
+}
+
+function fieldsOf(row: Record<string, unknown>): string[] {
+  const fields: string[] = []
+  for (const key of Object.keys(row)) {
+    if (fields.length >= MAX_FIELDS) break
+    const value = row[key]
+    if (keepable(value)) fields.push(key)
+    else if (isPlainObject(value)) {
+      for (const inner of Object.keys(value)) {
+        if (fields.length >= MAX_FIELDS) break
+        if (keepable(value[inner])) fields.push(`${key}.${inner}`)
+      }
+    }
+  }
+  return fields
+}
+
+function valuesOf(row: Record<string, unknown>, fields: readonly string[]): unknown[] {
+  return fields.map((field) => {
+    const dot = field.indexOf('.')
+    if (dot < 0) return row[field]
+    const inner = row[field.slice(0, dot)]
+    return isPlainObject(inner) ? inner[field.slice(dot + 1)] : undefined
+  })
+}
+
+/** Summarises a read's result; undefined when it has no rows to learn from (a count, a null). */
+export function summarize(result: unknown, maxRows: number): ResultSummary | undefined {
+  if (isPlainObject(result)) {
+    const fields = fieldsOf(result)
+    return { single: true, fields, rows: [valuesOf(result, fields)], last: undefined, length: 1 }
+  }
+  if (!Array.isArray(result) || result.length === 0 || !isPlainObject(result[0])) return undefined
+  const fields = fieldsOf(result[0])
+  const rows: unknown[][] = []
+  for (let i = 0; i < result.length && i < maxRows; i++) {
+    if (isPlainObject(result[i])) rows.push(valuesOf(result[i], fields))
+  }
+  const tail = result[result.length - 1]
+  const last = result.length > maxRows && isPlainObject(tail) ? valuesOf(tail, fields) : undefined
+  return { single: false, fields, rows, last, length: result.length }
+}
+
+/** Every matchable value of `step` and where it occurs (argument slots first, then rows in order). */
+export function indexOf(step: Step): Map<string, Location[]> {
+  if (step.index !== undefined) return step.index
+  const index = new Map<string, Location[]>()
+  const add = (value: unknown, location: Location) => {
+    const key = matchKey(value)
+    if (key === undefined) return
+    const list = index.get(key)
+    if (list === undefined) index.set(key, [location])
+    else if (list.length < 8) list.push(location)
+  }
+  step.values.forEach((value, slot) => add(value, { kind: 'argument', slot }))
+  step.result?.rows.forEach((row, r) => row.forEach((value, field) => add(value, { kind: 'row', row: r, field })))
+  step.index = index
+  return index
+}
+
+interface SessionState {
+  userId: string | undefined
+  steps: Step[]
+  lastAt: number
+}
+
+export interface HistoryBounds {
+  maxSessions: number
+  maxHistory: number
+  sessionIdleMs: number
+  windowMs: number
+}
+
+/**
+ * The recent reads of each session. Bounded three ways: at most `maxSessions` sessions (the
+ * least recently active is dropped first), at most `maxHistory` steps each, and a session idle
+ * for `sessionIdleMs` is forgotten. A gap longer than `windowMs` between two reads starts the
+ * history afresh: reads that far apart are not taken to follow one another.
+ */
+export class SessionHistories {
+  private readonly sessions = new Map<string, SessionState>()
+
+  constructor(private readonly bounds: HistoryBounds) {}
+
+  get size(): number {
+    return this.sessions.size
+  }
+
+  /** The history of `session` before `at` (most recent last), empty after a gap or idleness. */
+  before(session: SessionRef, at: number): readonly Step[] {
+    const state = this.sessions.get(session.sessionId)
+    if (state === undefined || at - state.lastAt > this.bounds.windowMs) return []
+    return state.steps
+  }
+
+  /** Appends `step` to the history of `session`. */
+  append(session: SessionRef, step: Step): void {
+    this.expire(step.at)
+    let state = this.sessions.get(session.sessionId)
+    if (state !== undefined) {
+      this.sessions.delete(session.sessionId)
+      if (step.at - state.lastAt > this.bounds.windowMs) state.steps = []
+    } else {
+      state = { userId: session.userId, steps: [], lastAt: step.at }
+      if (this.sessions.size >= this.bounds.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string)
+    }
+    if (session.userId !== undefined) state.userId = session.userId
+    state.steps.push(step)
+    if (state.steps.length > this.bounds.maxHistory) state.steps.shift()
+    state.lastAt = step.at
+    this.sessions.set(session.sessionId, state)
+  }
+
+  /** Forgets sessions idle for longer than `sessionIdleMs` (the map is in order of activity). */
+  private expire(now: number): void {
+    for (const [id, state] of this.sessions) {
+      if (now - state.lastAt <= this.bounds.sessionIdleMs) break
+      this.sessions.delete(id)
+    }
+  }
+
+  /** The length of the longest history (for tests of the bounds). */
+  longest(): number {
+    let longest = 0
+    for (const state of this.sessions.values()) longest = Math.max(longest, state.steps.length)
+    return longest
+  }
+}

@@ -1,0 +1,238 @@
+import { ArgumentMappings, type Source } from './mappings.ts'
+import { SessionHistories, summarize, type Step } from './history.ts'
+import { containsSlot, instantiate, TemplateTable, type Template } from './template.ts'
+import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
+import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
+import { isPlainObject, stableText } from './values.ts'
+
+/** The bounds and thresholds of learning; see `LearnOptions` in the public types for each. */
+export interface LearnSettings {
+  order: number
+  minSupport: number
+  windowMs: number
+  agingLimit: number
+  maxSessions: number
+  maxHistory: number
+  sessionIdleMs: number
+  maxRows: number
+  maxTemplates: number
+  maxContexts: number
+  maxBranches: number
+  maxUsers: number
+  maxUserContexts: number
+  userPriorWeight: number
+  lookback: number
+  maxSources: number
+  minConfidence: number
+  maxFanOut: number
+}
+
+/** Plain data on what was learned, for `$prefetch.model()`. */
+export interface LearnedModel {
+  sessions: number
+  users: number
+  templates: number
+  contexts: number
+  transitions: LearnedTransition[]
+}
+
+export interface LearnedTransition {
+  /** The shapes of the reads that came before (oldest first). */
+  after: string[]
+  /** The shape of the read that followed. */
+  next: string
+  probability: number
+  /** Observations of the context (after aging). */
+  support: number
+  /** Where each slot of `next` gets its value, best source first. */
+  arguments: LearnedArgument[]
+}
+
+export interface LearnedArgument {
+  slot: string
+  from: string
+  confidence: number
+  support: number
+}
+
+/** Fields that decide the shape of each row a read returns. */
+const ROW_SHAPE = ['select', 'include', 'omit'] as const
+
+/**
+ * Learns from each session's reads which template follows which (a variable-order model, global
+ * and per user, blended) and where each slot of the next read gets its value; predicts the next
+ * reads with concrete arguments. Pure and bounded: see `LearnSettings`.
+ */
+export class LearnedPredictor implements Predictor {
+  readonly name = 'transitions'
+  private readonly templates: TemplateTable
+  private readonly histories: SessionHistories
+  private readonly global: TransitionModel
+  private readonly users = new Map<string, TransitionModel>()
+  private readonly mappings: ArgumentMappings
+
+  constructor(private readonly settings: LearnSettings) {
+    this.templates = new TemplateTable(settings.maxTemplates)
+    this.histories = new SessionHistories(settings)
+    this.global = new TransitionModel({ ...settings })
+    this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
+  }
+
+  observe(event: ReadEvent): Candidate[] {
+    const { session, query, at } = event
+    if (session === undefined) return []
+    const templated = this.templates.resolve(query)
+    if (templated === undefined) return []
+    const { order } = this.settings
+    const before = this.histories.before(session, at)
+    const user = session.userId === undefined ? undefined : this.userModel(session.userId)
+    if (before.length > 0) {
+      const previous = before.slice(-order).map((step) => step.template.id)
+      this.global.record(previous, templated.template.id)
+      user?.record(previous, templated.template.id)
+      this.mappings.learn(templated, before)
+    }
+    const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
+    this.histories.append(session, step)
+
+    const history = this.histories.before(session, at)
+    const context = history.slice(-order).map((s) => s.template.id)
+    const next = blend(this.global.predict(context, this.settings.minSupport), user?.predict(context, this.settings.minSupport), this.settings.userPriorWeight)
+    return next === undefined ? [] : this.candidates(next, history, query.result)
+  }
+
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown): Candidate[] {
+    const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
+    const out: Candidate[] = []
+    for (const [id, probability] of ranked) {
+      const template = this.templates.get(id)
+      if (template === undefined) continue
+      const derived = this.mappings.derive(template, history)
+      if (derived === undefined) continue
+      if (derived.fanOut === undefined) {
+        out.push({
+          query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
+          probability: probability * derived.confidence,
+          strategy: 'transitions',
+        })
+        continue
+      }
+      const fanOut = this.fanOut(template, derived.values, derived.fanOut, history, result)
+      out.push({ query: fanOut.query, probability: probability * derived.confidence, strategy: 'fanOut', fanOut: fanOut.fanOut })
+    }
+    return out
+  }
+
+  /** One batched findMany for the leading rows of a list, each row kept as its own findUnique. */
+  private fanOut(template: Template, values: unknown[], spec: { slot: number; lag: number; values: unknown[] }, history: readonly Step[], result: unknown) {
+    const field = template.fanOutField!
+    const argsFor = (value: unknown) => {
+      const filled = [...values]
+      filled[spec.slot] = value
+      return instantiate(template, filled)
+    }
+    const args = argsFor(undefined)
+    args.where = { [field]: { in: spec.values } }
+    const select = args.select
+    const strip = isPlainObject(select) && select[field] !== true
+    if (strip) args.select = { ...select, [field]: true }
+    const fanOut: FanOut = { operation: template.operation, field, argsFor, strip, values: spec.values }
+    // The list just read may already hold the rows in the shape the single-row read asks for.
+    const source = history[history.length - spec.lag]
+    if (spec.lag === 1 && Array.isArray(result) && source.template.model === template.model && sameRowShape(source.template, template)) {
+      const wanted = new Set(spec.values.map((value) => stableText(value)))
+      fanOut.rows = result.filter((row) => isPlainObject(row) && wanted.has(stableText(row[field])))
+    }
+    return { query: { model: template.model, operation: 'findMany', args }, fanOut }
+  }
+
+  private userModel(userId: string): TransitionModel {
+    let model = this.users.get(userId)
+    if (model === undefined) {
+      if (this.users.size >= this.settings.maxUsers) this.users.delete(this.users.keys().next().value as string)
+      model = new TransitionModel({ ...this.settings, maxContexts: this.settings.maxUserContexts })
+    } else {
+      this.users.delete(userId)
+    }
+    this.users.set(userId, model)
+    return model
+  }
+
+  /** What was learned, as plain data: the `limit` best supported transitions of the global model. */
+  describe(limit: number): LearnedModel {
+    const transitions: LearnedTransition[] = []
+    for (const { context, total, next } of this.global.entries()) {
+      const after = context.map((id) => this.templates.get(id)?.shape)
+      if (after.some((shape) => shape === undefined)) continue
+      for (const [id, count] of next) {
+        const template = this.templates.get(id)
+        if (template === undefined) continue
+        transitions.push({
+          after: after as string[],
+          next: template.shape,
+          probability: count / total,
+          support: count,
+          arguments: this.describeArguments(template),
+        })
+      }
+    }
+    transitions.sort((a, b) => b.support - a.support || b.probability - a.probability || (a.after.join() < b.after.join() ? -1 : 1))
+    return {
+      sessions: this.histories.size,
+      users: this.users.size,
+      templates: this.templates.size,
+      contexts: this.global.size,
+      transitions: transitions.slice(0, limit),
+    }
+  }
+
+  private describeArguments(template: Template): LearnedArgument[] {
+    const slots = this.mappings.evidence(template.id) ?? []
+    const out: LearnedArgument[] = []
+    slots.forEach((evidence, slot) => {
+      const best = [...evidence].sort((a, b) => b.held / b.seen - a.held / a.seen || b.seen - a.seen)[0]
+      if (best === undefined) return
+      out.push({ slot: template.paths[slot], from: this.describeSource(best.source), confidence: best.held / best.seen, support: best.seen })
+    })
+    return out
+  }
+
+  private describeSource(source: Source): string {
+    if (source.kind === 'constant') return `the constant ${stableText(source.value)}`
+    const shape = this.templates.get(source.template)?.shape ?? source.template
+    const read = `${source.lag === 1 ? 'the read before' : `the read ${source.lag} back`} (${shape})`
+    switch (source.kind) {
+      case 'argument':
+        return `${this.templates.get(source.template)?.paths[source.slot] ?? `slot ${source.slot}`} of ${read}`
+      case 'step':
+        return `${this.templates.get(source.template)?.paths[source.slot] ?? `slot ${source.slot}`} ${source.delta < 0 ? '-' : '+'} ${Math.abs(source.delta)} of ${read}`
+      case 'row':
+        return `field ${source.field} of ${source.row === 'last' ? 'the last row' : `row ${source.row}`} of ${read}`
+      case 'anyRow':
+        return `field ${source.field} of any row of ${read}`
+      case 'fields':
+        return `fields ${source.fields.join(', ')} of ${read}`
+      case 'column':
+        return `field ${source.field} of every row of ${read}`
+    }
+  }
+
+  /** Sizes of every bounded structure, for tests of the bounds. */
+  sizes() {
+    return {
+      sessions: this.histories.size,
+      longestHistory: this.histories.longest(),
+      templates: this.templates.size,
+      contexts: this.global.size,
+      users: this.users.size,
+      mappedTemplates: this.mappings.size,
+    }
+  }
+}
+
+/** Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no slots. */
+function sameRowShape(a: Template, b: Template): boolean {
+  const skeletonA = a.skeleton as Record<string, unknown>
+  const skeletonB = b.skeleton as Record<string, unknown>
+  return ROW_SHAPE.every((key) => !containsSlot(skeletonA[key]) && stableText(skeletonA[key]) === stableText(skeletonB[key]))
+}

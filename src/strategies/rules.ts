@@ -1,0 +1,97 @@
+import type { Candidate, Predictor, ReadEvent } from './types.ts'
+import { isPlainObject } from './values.ts'
+
+/** What a rule's argument function is given: the read that just completed. */
+export interface RuleContext {
+  args: Record<string, unknown>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  result: any
+}
+
+/** `Model.operation`, as in `'User.findUnique'`. */
+export interface QueryName {
+  model: string
+  operation: string
+}
+
+/** A transition the application knows: after `from`, run `to` with the arguments `args` returns. */
+export interface Rule {
+  readonly from: QueryName
+  readonly to: QueryName
+  /** Arguments of the read to run; `undefined` or `null` for none this time. */
+  readonly args: (context: RuleContext) => object | undefined | null
+  /** The probability the rule's read is taken to have (it ranks candidates). */
+  readonly probability: number
+}
+
+function parseName(text: unknown, what: string): QueryName {
+  const match = typeof text === 'string' ? /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z]+)$/.exec(text) : null
+  if (match === null) throw new TypeError(`prisma-prefetch: ${what} must be 'Model.operation', as in 'User.findUnique': ${JSON.stringify(text)}`)
+  return { model: match[1], operation: match[2] }
+}
+
+/**
+ * Declares a transition: `rule('User.findUnique').then('Post.findMany', ({ result }) => ({ where:
+ * { authorId: result.id } }))`. After every `User.findUnique`, the `Post.findMany` with those
+ * arguments is prefetched. Model and operation names are checked against the client when the
+ * extension is applied.
+ */
+export function rule(from: string) {
+  const source = parseName(from, 'rule()')
+  return {
+    then(to: string, args: Rule['args'], options?: { probability?: number }): Rule {
+      const target = parseName(to, `rule('${from}').then()`)
+      if (typeof args !== 'function') throw new TypeError(`prisma-prefetch: rule('${from}').then('${to}', args) needs a function returning the arguments: ${String(args)}`)
+      const probability = options?.probability ?? 1
+      if (typeof probability !== 'number' || !(probability > 0 && probability <= 1)) {
+        throw new TypeError(`prisma-prefetch: rule('${from}').then() probability must be a number in (0, 1]: ${String(probability)}`)
+      }
+      return Object.freeze({ from: source, to: target, args, probability })
+    },
+  }
+}
+
+/** Whether `value` was made by `rule().then()`. */
+export function isRule(value: unknown): value is Rule {
+  if (value === null || typeof value !== 'object') return false
+  const r = value as Partial<Rule>
+  return isPlainObject(r.from) && isPlainObject(r.to) && typeof r.args === 'function' && typeof r.probability === 'number'
+}
+
+/**
+ * Candidates from explicit rules. A rule's function that throws or returns something other than
+ * an object proposes nothing; the error goes to `onError`, never to the user's query.
+ */
+export class RulePredictor implements Predictor {
+  readonly name = 'rule'
+  private readonly bySource = new Map<string, Rule[]>()
+
+  constructor(rules: readonly Rule[], private readonly reportError: (error: unknown, rule: Rule) => void) {
+    for (const r of rules) {
+      const key = `${r.from.model}.${r.from.operation}`
+      this.bySource.set(key, [...(this.bySource.get(key) ?? []), r])
+    }
+  }
+
+  observe(event: ReadEvent): Candidate[] {
+    const rules = this.bySource.get(`${event.query.model}.${event.query.operation}`)
+    if (rules === undefined) return []
+    const out: Candidate[] = []
+    for (const r of rules) {
+      let args: unknown
+      try {
+        args = r.args({ args: event.query.args, result: event.query.result })
+      } catch (error) {
+        this.reportError(error, r)
+        continue
+      }
+      if (args === undefined || args === null) continue
+      if (!isPlainObject(args)) {
+        this.reportError(new TypeError(`prisma-prefetch: the rule ${r.from.model}.${r.from.operation} -> ${r.to.model}.${r.to.operation} returned arguments that are not an object: ${String(args)}`), r)
+        continue
+      }
+      out.push({ query: { model: r.to.model, operation: r.to.operation, args }, probability: r.probability, strategy: 'rule' })
+    }
+    return out
+  }
+}

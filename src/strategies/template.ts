@@ -1,0 +1,179 @@
+import type { Query } from './types.ts'
+import { hashText, isPlainObject, stableText } from './values.ts'
+
+/**
+ * A query with its values replaced by slots: `Post.findMany{where:{authorId:?},take:?}`. Two
+ * queries that differ only in their values share a template; what differs is the template's
+ * slot values. Values under `where`, `cursor`, `having` and `data` (at any depth) and the numbers
+ * of `take` and `skip` are slots; everything else (select, include, orderBy, ...) is shape.
+ */
+export interface Template {
+  /** Stable across processes: a hash of the shape. */
+  readonly id: string
+  readonly model: string
+  readonly operation: string
+  /** The readable shape, `?` marking each slot. */
+  readonly shape: string
+  /** The argument path of every slot, in slot order (`where.id`). */
+  readonly paths: readonly string[]
+  /** The arguments with every slot value replaced by a `Slot`. */
+  readonly skeleton: unknown
+  /**
+   * The unique field of a `findUnique` whose `where` is that field alone, which a batched
+   * `findMany` with `{ field: { in: [...] } }` can answer row by row; else undefined.
+   */
+  readonly fanOutField: string | undefined
+}
+
+/** A query as its template and the values of its slots. */
+export interface TemplatedQuery {
+  template: Template
+  values: unknown[]
+}
+
+/** A placeholder for the value at a slot, in a template's skeleton. */
+export class Slot {
+  constructor(readonly index: number) {}
+}
+
+const SLOT_AREAS = new Set(['where', 'cursor', 'having', 'data'])
+const SLOT_KEYS = new Set(['take', 'skip'])
+/** Arguments deeper or wider than this have no template (and are not learned from). */
+const MAX_DEPTH = 24
+const MAX_SLOTS = 64
+const FAN_OUT_OPERATIONS = new Set(['findUnique', 'findUniqueOrThrow'])
+
+class TooComplex extends Error {}
+
+/** A scalar, or an array of scalars: a slot's value as a whole (`id: { in: [1, 2, 3] }` has one slot). */
+function isLeaf(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every((item) => !isPlainObject(item) && !Array.isArray(item))
+  return !isPlainObject(value)
+}
+
+/**
+ * Splits `query` into a template shape and slot values. Returns undefined for arguments too deep
+ * or too wide to learn from (they are still served and cached as usual).
+ */
+export function templateOf(query: Query): { shape: string; paths: string[]; skeleton: unknown; values: unknown[] } | undefined {
+  const paths: string[] = []
+  const values: unknown[] = []
+  const walk = (value: unknown, path: string, key: string, inSlotArea: boolean, depth: number): { text: string; node: unknown } => {
+    if (depth > MAX_DEPTH) throw new TooComplex()
+    if (isLeaf(value)) {
+      if (inSlotArea || (SLOT_KEYS.has(key) && typeof value === 'number')) {
+        if (values.length >= MAX_SLOTS) throw new TooComplex()
+        const slot = new Slot(values.length)
+        values.push(value)
+        paths.push(path)
+        return { text: '?', node: slot }
+      }
+      return { text: stableText(value), node: value }
+    }
+    if (Array.isArray(value)) {
+      const parts = value.map((item, i) => walk(item, `${path}.${i}`, key, inSlotArea, depth + 1))
+      return { text: `[${parts.map((p) => p.text).join(',')}]`, node: parts.map((p) => p.node) }
+    }
+    const object = value as Record<string, unknown>
+    const node: Record<string, unknown> = {}
+    const texts: string[] = []
+    for (const name of Object.keys(object).sort()) {
+      if (object[name] === undefined) continue
+      const child = walk(object[name], path === '' ? name : `${path}.${name}`, name, inSlotArea || SLOT_AREAS.has(name), depth + 1)
+      node[name] = child.node
+      texts.push(`${name}:${child.text}`)
+    }
+    return { text: `{${texts.join(',')}}`, node }
+  }
+  try {
+    const { text, node } = walk(query.args ?? {}, '', '', false, 0)
+    return { shape: `${query.model}.${query.operation}${text}`, paths, skeleton: node, values }
+  } catch (error) {
+    if (error instanceof TooComplex) return undefined
+    throw error
+  }
+}
+
+/** The unique field a fan-out can batch on, if the template's `where` is one slot and nothing else. */
+function fanOutFieldOf(operation: string, skeleton: unknown): string | undefined {
+  if (!FAN_OUT_OPERATIONS.has(operation) || !isPlainObject(skeleton) || !isPlainObject(skeleton.where)) return undefined
+  const keys = Object.keys(skeleton.where)
+  if (keys.length !== 1 || !(skeleton.where[keys[0]] instanceof Slot)) return undefined
+  return keys[0]
+}
+
+/**
+ * The templates seen, bounded: the least recently seen is forgotten first. Ids are hashes of
+ * the shape, so the same query has the same template id in every process.
+ */
+export class TemplateTable {
+  private readonly byShape = new Map<string, Template>()
+  private readonly byId = new Map<string, Template>()
+
+  constructor(private readonly maxTemplates: number) {}
+
+  get size(): number {
+    return this.byShape.size
+  }
+
+  /** The template and slot values of `query` (registering the template), or undefined. */
+  resolve(query: Query): TemplatedQuery | undefined {
+    const parts = templateOf(query)
+    if (parts === undefined) return undefined
+    let template = this.byShape.get(parts.shape)
+    if (template === undefined) {
+      template = {
+        id: hashText(parts.shape),
+        model: query.model,
+        operation: query.operation,
+        shape: parts.shape,
+        paths: parts.paths,
+        skeleton: parts.skeleton,
+        fanOutField: fanOutFieldOf(query.operation, parts.skeleton),
+      }
+      this.byId.set(template.id, template)
+      if (this.byShape.size >= this.maxTemplates) this.evictOldest()
+    } else {
+      this.byShape.delete(parts.shape)
+    }
+    this.byShape.set(parts.shape, template)
+    return { template, values: parts.values }
+  }
+
+  get(id: string): Template | undefined {
+    return this.byId.get(id)
+  }
+
+  private evictOldest(): void {
+    const oldest = this.byShape.keys().next().value as string
+    const template = this.byShape.get(oldest)!
+    this.byShape.delete(oldest)
+    this.byId.delete(template.id)
+  }
+}
+
+/** The arguments of `template` with `values` in its slots (a fresh object; nothing is shared). */
+export function instantiate(template: Template, values: readonly unknown[]): Record<string, unknown> {
+  const fill = (node: unknown): unknown => {
+    if (node instanceof Slot) {
+      const value = values[node.index]
+      if (Array.isArray(value)) return [...value]
+      return value instanceof Date ? new Date(value.getTime()) : value
+    }
+    if (Array.isArray(node)) return node.map(fill)
+    if (isPlainObject(node)) {
+      const out: Record<string, unknown> = {}
+      for (const key of Object.keys(node)) out[key] = fill(node[key])
+      return out
+    }
+    return node
+  }
+  return fill(template.skeleton) as Record<string, unknown>
+}
+
+/** Whether a skeleton part holds a slot anywhere. */
+export function containsSlot(node: unknown): boolean {
+  if (node instanceof Slot) return true
+  if (Array.isArray(node)) return node.some(containsSlot)
+  return isPlainObject(node) && Object.values(node).some(containsSlot)
+}

@@ -1,0 +1,70 @@
+/**
+ * The plain descriptors the strategies work on. Nothing here knows Prisma: a query is a model
+ * name, an operation name and its arguments, and a read that completed also carries its result.
+ */
+
+/** One query, as the application would send it. */
+export interface Query {
+  model: string
+  operation: string
+  args: Record<string, unknown>
+}
+
+/** A read that completed, with what it returned. */
+export interface ObservedQuery extends Query {
+  result?: unknown
+}
+
+/** The user session a read belongs to. */
+export interface SessionRef {
+  sessionId: string
+  userId?: string
+}
+
+/** What a predictor is shown after each read. */
+export interface ReadEvent {
+  /** Undefined when the read ran outside any session (only rules apply then). */
+  session: SessionRef | undefined
+  query: ObservedQuery
+  /** When the read completed, in milliseconds of the extension's clock. */
+  at: number
+}
+
+/**
+ * A fan-out: the predicted query is one batched `findMany` whose rows are each kept as the result
+ * of their own `findUnique`, so whichever of them the user opens next is served from the cache.
+ */
+export interface FanOut {
+  /** The operation each row answers (`findUnique` or `findUniqueOrThrow`). */
+  operation: string
+  /** The unique field the rows are matched on. */
+  field: string
+  /** The arguments of the single-row read that `value` answers. */
+  argsFor(value: unknown): Record<string, unknown>
+  /** The batch selects `field` only to match rows: remove it from each row before keeping it. */
+  strip: boolean
+  /** The values to fetch, in order. */
+  values: unknown[]
+  /**
+   * When the read just observed already returned these rows in the very shape the single-row
+   * reads ask for, no query is needed: the rows are kept as they are.
+   */
+  rows?: readonly Record<string, unknown>[]
+}
+
+/** A query worth running before it is asked for. */
+export interface Candidate {
+  query: Query
+  /** Estimated probability that the session's next read is this query (or one of its rows). */
+  probability: number
+  /** Which strategy proposed it (`transitions`, `fanOut`, `rule`). */
+  strategy: string
+  fanOut?: FanOut
+}
+
+/** A source of candidates. Implementations must be fast, deterministic and bounded. */
+export interface Predictor {
+  readonly name: string
+  /** Learns from a completed read and returns the reads likely to follow it, in any order. */
+  observe(event: ReadEvent): Candidate[]
+}
