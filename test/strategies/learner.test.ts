@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULTS } from '../../src/options.ts'
+import { rank } from '../../src/strategies/combine.ts'
+import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
+import type { Candidate, ObservedQuery, SessionRef } from '../../src/strategies/types.ts'
+
+/** A learner with the default settings, some overridden, and a clock the test drives. */
+function learner(overrides: Partial<LearnSettings> = {}) {
+  const predictor = new LearnedPredictor({ ...DEFAULTS.learn, ...overrides })
+  let now = 0
+  return {
+    predictor,
+    /** Observes a read of `session` one second after the previous one; returns the ranked candidates. */
+    read(session: SessionRef, query: ObservedQuery, gapMs = 1000): Candidate[] {
+      now += gapMs
+      return rank(predictor.observe({ session, query, at: now }), { minProbability: 0.3, maxPerTrigger: 3 })
+    },
+  }
+}
+
+const user = (id: number) => ({ id, name: `user ${id}` })
+const posts = (authorId: number, n = 3) => Array.from({ length: n }, (_, i) => ({ id: authorId * 100 + i, authorId, title: `post ${i}` }))
+
+describe('LearnedPredictor', () => {
+  it('learns that a findMany by author follows a findUnique of a user, with the author from the result', () => {
+    const { read } = learner()
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `s${i}` }
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { email: `u${i}@x` } }, result: user(i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i }, take: 10 }, result: posts(i) })
+    }
+    // A user never seen before: the argument comes from this read's result, not from memory.
+    const candidates = read({ sessionId: 'new' }, { model: 'User', operation: 'findUnique', args: { where: { email: 'z@x' } }, result: user(42) })
+    expect(candidates[0]).toMatchObject({
+      query: { model: 'Post', operation: 'findMany', args: { where: { authorId: 42 }, take: 10 } },
+      strategy: 'transitions',
+    })
+    expect(candidates[0].probability).toBeCloseTo(1)
+  })
+
+  it('predicts the next page of a pagination (skip + take) and of a cursor (the last row id)', () => {
+    const { read } = learner()
+    for (let s = 0; s < 4; s++) {
+      const session = { sessionId: `p${s}` }
+      for (let page = 0; page < 4; page++) {
+        read(session, { model: 'Post', operation: 'findMany', args: { orderBy: { id: 'asc' }, skip: page * 20, take: 20 }, result: posts(page, 2) })
+      }
+    }
+    const next = read({ sessionId: 'p-new' }, { model: 'Post', operation: 'findMany', args: { orderBy: { id: 'asc' }, skip: 0, take: 20 }, result: posts(0, 2) })
+    // The same template follows, its skip the last one + 20.
+    expect(next[0].query.args).toEqual({ orderBy: { id: 'asc' }, skip: 20, take: 20 })
+    const page2 = read({ sessionId: 'p-new' }, { model: 'Post', operation: 'findMany', args: { orderBy: { id: 'asc' }, skip: 20, take: 20 }, result: posts(1, 2) })
+    expect(page2[0].query.args).toEqual({ orderBy: { id: 'asc' }, skip: 40, take: 20 })
+
+    const cursor = learner()
+    for (let s = 0; s < 4; s++) {
+      const session = { sessionId: `c${s}` }
+      let after = 0
+      for (let page = 0; page < 4; page++) {
+        const rows = [{ id: after + 3 }, { id: after + 7 }]
+        const args = page === 0 ? { take: 2, orderBy: { id: 'asc' } } : { take: 2, skip: 1, cursor: { id: after }, orderBy: { id: 'asc' } }
+        cursor.read(session, { model: 'Post', operation: 'findMany', args, result: rows })
+        after = rows[1].id
+      }
+    }
+    const session = { sessionId: 'c-new' }
+    cursor.read(session, { model: 'Post', operation: 'findMany', args: { take: 2, orderBy: { id: 'asc' } }, result: [{ id: 1 }, { id: 5 }] })
+    const predicted = cursor.read(session, {
+      model: 'Post',
+      operation: 'findMany',
+      args: { take: 2, skip: 1, cursor: { id: 5 }, orderBy: { id: 'asc' } },
+      result: [{ id: 9 }, { id: 11 }],
+    })
+    expect(predicted[0].query.args).toEqual({ take: 2, skip: 1, cursor: { id: 11 }, orderBy: { id: 'asc' } })
+  })
+
+  it('fans a list out into one batched findMany of its leading rows, each row kept for its own findUnique', () => {
+    const { read } = learner({ maxFanOut: 5 })
+    const listing = (n: number) => Array.from({ length: 12 }, (_, i) => ({ id: n * 1000 + i, title: `item ${i}` }))
+    for (let s = 0; s < 10; s++) {
+      const session = { sessionId: `f${s}` }
+      const rows = listing(s)
+      read(session, { model: 'Item', operation: 'findMany', args: { where: { subject: 'ARTS' }, take: 12 }, result: rows })
+      // The user opens a different row each time: no position holds, "any row" does.
+      read(session, { model: 'Item', operation: 'findUnique', args: { where: { id: rows[(s * 5) % 12].id }, include: { author: true } }, result: rows[0] })
+    }
+    const rows = listing(77)
+    const [candidate] = read({ sessionId: 'f-new' }, { model: 'Item', operation: 'findMany', args: { where: { subject: 'HISTORY' }, take: 12 }, result: rows })
+    expect(candidate.strategy).toBe('fanOut')
+    expect(candidate.query).toEqual({ model: 'Item', operation: 'findMany', args: { where: { id: { in: rows.slice(0, 5).map((r) => r.id) } }, include: { author: true } } })
+    expect(candidate.fanOut!.argsFor(77003)).toEqual({ where: { id: 77003 }, include: { author: true } })
+    // The list had other columns than the detail asks for: the rows cannot be reused as they are.
+    expect(candidate.fanOut!.rows).toBeUndefined()
+    expect(candidate.probability).toBeCloseTo(5 / 12)
+  })
+
+  it('reuses the rows of a list whose select is the one the detail asks for', () => {
+    const { read } = learner()
+    const list = (n: number) => Array.from({ length: 4 }, (_, i) => ({ id: n * 10 + i, name: `u${i}` }))
+    for (let s = 0; s < 8; s++) {
+      const session = { sessionId: `r${s}` }
+      const rows = list(s)
+      read(session, { model: 'User', operation: 'findMany', args: { where: { role: 'ADMIN' } }, result: rows })
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: rows[s % 4].id } }, result: rows[s % 4] })
+    }
+    const rows = list(9)
+    const [candidate] = read({ sessionId: 'r-new' }, { model: 'User', operation: 'findMany', args: { where: { role: 'USER' } }, result: rows })
+    expect(candidate.fanOut!.rows).toEqual(rows)
+    expect(candidate.fanOut!.strip).toBe(false)
+  })
+
+  it('adds the key field to a select that lacks it, and strips it from each row', () => {
+    const { read } = learner()
+    for (let s = 0; s < 8; s++) {
+      const session = { sessionId: `x${s}` }
+      const rows = [{ id: s * 2 }, { id: s * 2 + 1 }]
+      read(session, { model: 'User', operation: 'findMany', args: { take: 2 }, result: rows })
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: rows[s % 2].id }, select: { name: true } }, result: { name: 'n' } })
+    }
+    const [candidate] = read({ sessionId: 'x-new' }, { model: 'User', operation: 'findMany', args: { take: 2 }, result: [{ id: 50 }, { id: 51 }] })
+    expect(candidate.query.args).toEqual({ where: { id: { in: [50, 51] } }, select: { name: true, id: true } })
+    expect(candidate.fanOut!.strip).toBe(true)
+  })
+
+  it('derives a list argument from the fields of one row and from a column of a list', () => {
+    const { read } = learner()
+    for (let s = 0; s < 6; s++) {
+      const session = { sessionId: `l${s}` }
+      const item = { related1: s + 1, related2: null, related3: s + 3 }
+      read(session, { model: 'Item', operation: 'findUnique', args: { where: { id: s }, select: { related1: true, related2: true, related3: true } }, result: item })
+      const ranked = [{ itemId: s + 10 }, { itemId: s + 20 }]
+      read(session, { model: 'Item', operation: 'findMany', args: { where: { id: { in: [s + 1, s + 3] } } }, result: [] })
+      read(session, { model: 'OrderLine', operation: 'groupBy', args: { by: ['itemId'], where: { qty: { gt: s } } }, result: ranked })
+      read(session, { model: 'Item', operation: 'findMany', args: { where: { id: { in: ranked.map((r) => r.itemId) } }, select: { id: true } }, result: [] })
+    }
+    const session = { sessionId: 'l-new' }
+    const related = read(session, {
+      model: 'Item',
+      operation: 'findUnique',
+      args: { where: { id: 99 }, select: { related1: true, related2: true, related3: true } },
+      result: { related1: 7, related2: 8, related3: null },
+    })
+    // Learned: related1 and related3, nulls dropped (related2 was always null in training).
+    expect(related[0].query.args).toEqual({ where: { id: { in: [7] } } })
+    read(session, { model: 'Item', operation: 'findMany', args: { where: { id: { in: [7, 8] } } }, result: [] })
+    const byColumn = read(session, { model: 'OrderLine', operation: 'groupBy', args: { by: ['itemId'], where: { qty: { gt: 3 } } }, result: [{ itemId: 5 }, { itemId: 6 }] })
+    expect(byColumn[0].query.args).toEqual({ where: { id: { in: [5, 6] } }, select: { id: true } })
+  })
+
+  it('follows a change of behaviour halfway (aging)', () => {
+    const { read } = learner({ agingLimit: 20 })
+    const a = { model: 'User', operation: 'findUnique', args: { where: { id: 1 } }, result: user(1) }
+    const b = { model: 'Post', operation: 'count', args: { where: { authorId: 1 } }, result: 3 }
+    const c = { model: 'Profile', operation: 'findUnique', args: { where: { userId: 1 } }, result: null }
+    const predictedAfterA = (session: string) => read({ sessionId: session }, a)[0]?.query.model
+    for (let s = 0; s < 60; s++) {
+      read({ sessionId: `before${s}` }, a)
+      read({ sessionId: `before${s}` }, b)
+    }
+    expect(predictedAfterA('probe1')).toBe('Post')
+    for (let s = 0; s < 60; s++) {
+      read({ sessionId: `after${s}` }, a)
+      read({ sessionId: `after${s}` }, c)
+    }
+    expect(predictedAfterA('probe2')).toBe('Profile')
+  })
+
+  it('uses a second-order context when it has support, and backs off to the first order when not', () => {
+    const { read } = learner()
+    const q = (model: string) => ({ model, operation: 'findMany', args: {}, result: [] })
+    // After A then X comes B; after C then X comes D. First order alone (after X) cannot tell.
+    for (let s = 0; s < 10; s++) {
+      for (const [first, then] of [['A', 'B'], ['C', 'D']]) {
+        const session = { sessionId: `${first}${s}` }
+        read(session, q(first))
+        read(session, q('X'))
+        read(session, q(then))
+      }
+    }
+    const viaA = { sessionId: 'viaA' }
+    read(viaA, q('A'))
+    expect(read(viaA, q('X')).map((c) => c.query.model)).toEqual(['B'])
+    // A context never seen (E then X): the first-order context says B or D, half each.
+    const viaE = { sessionId: 'viaE' }
+    read(viaE, q('E'))
+    expect(
+      read(viaE, q('X'))
+        .map((c) => [c.query.model, c.probability])
+        .sort(),
+    ).toEqual([
+      ['B', 0.5],
+      ['D', 0.5],
+    ])
+  })
+
+  it("blends a regular user's own transitions with the global ones", () => {
+    const { read } = learner()
+    const q = (model: string) => ({ model, operation: 'findMany', args: {}, result: [] })
+    for (let s = 0; s < 50; s++) {
+      read({ sessionId: `g${s}`, userId: `g${s}` }, q('A'))
+      read({ sessionId: `g${s}`, userId: `g${s}` }, q('B'))
+    }
+    for (let s = 0; s < 30; s++) {
+      read({ sessionId: `me${s}`, userId: 'me' }, q('A'))
+      read({ sessionId: `me${s}`, userId: 'me' }, q('C'))
+    }
+    const mine = read({ sessionId: 'me-now', userId: 'me' }, q('A'))
+    expect(mine[0].query.model).toBe('C')
+    const newcomer = read({ sessionId: 'new', userId: 'newcomer' }, q('A'))
+    expect(newcomer[0].query.model).toBe('B')
+  })
+
+  it('does not count reads further apart than the window as following each other', () => {
+    const { read, predictor } = learner({ windowMs: 5000 })
+    const q = (model: string) => ({ model, operation: 'findMany', args: {}, result: [] })
+    for (let s = 0; s < 10; s++) {
+      read({ sessionId: `w${s}` }, q('A'))
+      read({ sessionId: `w${s}` }, q('B'), 60_000)
+    }
+    expect(predictor.describe(10).transitions).toEqual([])
+    expect(read({ sessionId: 'w-new' }, q('A'))).toEqual([])
+  })
+
+  it('describes what it learned as plain data', () => {
+    const { read, predictor } = learner()
+    for (let i = 1; i <= 6; i++) {
+      const session = { sessionId: `d${i}` }
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: user(i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i } }, result: posts(i) })
+    }
+    const model = predictor.describe(5)
+    expect(JSON.parse(JSON.stringify(model))).toEqual(model)
+    expect(model.transitions[0]).toEqual({
+      after: ['User.findUnique{where:{id:?}}'],
+      next: 'Post.findMany{where:{authorId:?}}',
+      probability: 1,
+      support: 6,
+      arguments: [{ slot: 'where.authorId', from: 'where.id of the read before (User.findUnique{where:{id:?}})', confidence: 1, support: 6 }],
+    })
+  })
+})
