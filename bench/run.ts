@@ -37,7 +37,7 @@ import { Valkey } from 'iovalkey'
 import { PrismaExtensionRedis } from 'prisma-extension-redis'
 import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
-import { prefetch } from '../src/index.ts'
+import { prefetch, type PrefetchOptions } from '../src/index.ts'
 import { READ_OPERATIONS } from '../src/options.ts'
 import { PrismaClient as RubisPgClient } from '../src/generated/rubis-pg/client.ts'
 import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
@@ -244,7 +244,9 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const base = new workload.Client({ adapter: slow.factory }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
   const shadowBase = new workload.Client({ adapter: database.adapter() }) as { $disconnect(): Promise<void> }
   const store = storeFor(runName)
-  const options = store.cache ? { cache: store.cache } : {}
+  const options: PrefetchOptions = store.cache ? { cache: store.cache } : {}
+  // Every mode but prefetch uses the extension as a cache only; their prediction is their own.
+  if (mode !== 'prefetch') options.learn = false
   let db: any = base
   let markov: ExactMarkov | undefined
   let valkey: Valkey | undefined
@@ -303,6 +305,8 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const ours = mode !== 'none' && mode !== 'extensionRedis'
   if (ours) await db.$prefetch.idle()
   const stats = ours ? db.$prefetch.stats() : undefined
+  if (process.env.BENCH_DEBUG && stats) console.log(mode, JSON.stringify({ prefetch: stats.prefetch, byStrategy: stats.byStrategy }))
+  if (process.env.BENCH_DEBUG && mode === 'prefetch') console.log(JSON.stringify(db.$prefetch.model({ limit: 40 }), null, 1))
   const result = summarize(latencies, slow.trips.queries, stats?.precision ?? 0, stats?.coverage ?? 0)
   await base.$disconnect()
   await shadowBase.$disconnect()

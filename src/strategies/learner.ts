@@ -190,7 +190,8 @@ export class LearnedPredictor implements Predictor {
     const slots = this.mappings.evidence(template.id) ?? []
     const out: LearnedArgument[] = []
     slots.forEach((evidence, slot) => {
-      const best = [...evidence].sort((a, b) => b.held / b.seen - a.held / a.seen || b.seen - a.seen)[0]
+      // The source that explained the slot most often; a handful of lucky matches rank below it.
+      const best = [...evidence].sort((a, b) => b.held - a.held || b.held / b.seen - a.held / a.seen)[0]
       if (best === undefined) return
       out.push({ slot: template.paths[slot], from: this.describeSource(best.source), confidence: best.held / best.seen, support: best.seen })
     })
