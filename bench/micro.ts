@@ -3,9 +3,10 @@
  * miss (a query it has not seen: it goes to the database and stores the result) and the
  * extension on a hit, for findUnique by id and for findMany of 20 rows with an include. An
  * empty query extension is measured beside them: it is what any query extension costs in
- * Prisma, before this one does anything.
+ * Prisma, before this one does anything. "session hit" is a hit inside `session()`, where the
+ * learner observes the read and predicts the next one: what learning adds to a read.
  *
- * The three are measured side by side, interleaved within each round, over several rounds;
+ * The modes are measured side by side, interleaved within each round, over several rounds;
  * the figure reported is the median of the rounds' means, in microseconds per call.
  *
  *   npm run bench:micro -- [--rounds 7] [--calls 400] [--json FILE]
@@ -41,12 +42,14 @@ await seed()
 // Separate clients, so the extension's cache and Prisma's own query-plan cache never favour one side.
 const missClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
 const hitClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+// A hit inside a session: the learner observes every read and predicts the next.
+const sessionClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
 const emptyClient = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(
   Prisma.defineExtension({ query: { $allOperations: ({ args, query }) => query(args) } }),
 )
 
 type Run = (i: number) => Promise<unknown>
-const MODES = ['bare', 'empty', 'miss', 'hit'] as const
+const MODES = ['bare', 'empty', 'miss', 'hit', 'sessionHit'] as const
 type Case = Record<(typeof MODES)[number], Run>
 
 const findManyArgs = (offset: number) => ({
@@ -63,12 +66,14 @@ const cases: Record<'findUnique' | 'findMany', Case> = {
     empty: (i) => emptyClient.user.findUnique({ where: { id: 1 + (i % USERS) } }),
     miss: () => missClient.user.findUnique({ where: { id: 1 + (missOffset++ % USERS) } }),
     hit: () => hitClient.user.findUnique({ where: { id: 7 } }),
+    sessionHit: () => sessionClient.$prefetch.session('bench', () => sessionClient.user.findUnique({ where: { id: 7 } })),
   },
   findMany: {
     bare: (i) => bare.post.findMany(findManyArgs(i % 100)),
     empty: (i) => emptyClient.post.findMany(findManyArgs(i % 100)),
     miss: () => missClient.post.findMany(findManyArgs(100 + missOffset++)),
     hit: () => hitClient.post.findMany(findManyArgs(3)),
+    sessionHit: () => sessionClient.$prefetch.session('bench', () => sessionClient.post.findMany(findManyArgs(3))),
   },
 }
 
@@ -84,11 +89,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-const results: Record<string, { bareUs: number; emptyExtensionUs: number; missUs: number; hitUs: number }> = {}
+const results: Record<string, { bareUs: number; emptyExtensionUs: number; missUs: number; hitUs: number; sessionHitUs: number }> = {}
 for (const [name, c] of Object.entries(cases)) {
   // Warm-up: compile query plans and JIT every path once.
   for (const mode of MODES) await time(c[mode], 50)
-  const samples = { bare: [] as number[], empty: [] as number[], miss: [] as number[], hit: [] as number[] }
+  const samples = { bare: [] as number[], empty: [] as number[], miss: [] as number[], hit: [] as number[], sessionHit: [] as number[] }
   const calls = name === 'findMany' ? Math.max(20, CALLS >> 2) : CALLS
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so no mode always runs first.
@@ -102,6 +107,7 @@ for (const [name, c] of Object.entries(cases)) {
     emptyExtensionUs: median(samples.empty),
     missUs: median(samples.miss),
     hitUs: median(samples.hit),
+    sessionHitUs: median(samples.sessionHit),
   }
 }
 
@@ -111,9 +117,9 @@ if (hitStats.hits === 0 || missStats.hits !== 0) throw new Error('benchmark setu
 
 console.log('\nprisma-prefetch micro-benchmark (SQLite file, µs per call, median of rounds)')
 console.log(`rounds ${ROUNDS}, ${CALLS} findUnique / ${Math.max(20, CALLS >> 2)} findMany calls per mode per round, node ${process.version}\n`)
-console.log('query          bare   empty ext      miss      hit   empty/bare  miss/bare  bare/hit')
+console.log('query          bare   empty ext      miss      hit  session hit   empty/bare  miss/bare  bare/hit')
 for (const [name, r] of Object.entries(results)) {
-  const cells = [r.bareUs, r.emptyExtensionUs, r.missUs, r.hitUs].map((us) => us.toFixed(1).padStart(9))
+  const cells = [r.bareUs, r.emptyExtensionUs, r.missUs, r.hitUs, r.sessionHitUs].map((us) => us.toFixed(1).padStart(9))
   const ratios = [r.emptyExtensionUs / r.bareUs, r.missUs / r.bareUs].map((x) => `${x.toFixed(2)}x`.padStart(10))
   console.log(`${name.padEnd(12)}${cells.join('')} ${ratios.join(' ')} ${`${(r.bareUs / r.hitUs).toFixed(1)}x`.padStart(9)}`)
 }
@@ -123,7 +129,7 @@ if (flags.json) {
   console.log(`\nwrote ${flags.json}`)
 }
 
-await Promise.all([bare, missClient, hitClient, emptyClient].map((client) => client.$disconnect()))
+await Promise.all([bare, missClient, hitClient, sessionClient, emptyClient].map((client) => client.$disconnect()))
 rmSync(dir, { recursive: true, force: true })
 
 async function seed() {

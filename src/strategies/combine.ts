@@ -14,6 +14,8 @@ export interface Ranking {
  * `minProbability` dropped; at most `maxPerTrigger`.
  */
 export function rank(candidates: readonly Candidate[], ranking: Ranking): Candidate[] {
+  if (candidates.length === 0) return []
+  if (candidates.length === 1) return candidates[0].probability >= ranking.minProbability ? [candidates[0]] : []
   const best = new Map<string, Candidate>()
   for (const candidate of candidates) {
     if (!(candidate.probability >= ranking.minProbability)) continue

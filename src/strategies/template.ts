@@ -58,7 +58,9 @@ function isLeaf(value: unknown): boolean {
 export function templateOf(query: Query): { shape: string; paths: string[]; skeleton: unknown; values: unknown[] } | undefined {
   const paths: string[] = []
   const values: unknown[] = []
-  const walk = (value: unknown, path: string, key: string, inSlotArea: boolean, depth: number): { text: string; node: unknown } => {
+  // The shape is built as one list of text parts: this runs on every read of a session.
+  const text: string[] = [query.model, '.', query.operation]
+  const walk = (value: unknown, path: string, key: string, inSlotArea: boolean, depth: number): unknown => {
     if (depth > MAX_DEPTH) throw new TooComplex()
     if (isLeaf(value)) {
       if (inSlotArea || (SLOT_KEYS.has(key) && typeof value === 'number')) {
@@ -66,28 +68,38 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
         const slot = new Slot(values.length)
         values.push(value)
         paths.push(path)
-        return { text: '?', node: slot }
+        text.push('?')
+        return slot
       }
-      return { text: stableText(value), node: value }
+      text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : stableText(value))
+      return value
     }
     if (Array.isArray(value)) {
-      const parts = value.map((item, i) => walk(item, `${path}.${i}`, key, inSlotArea, depth + 1))
-      return { text: `[${parts.map((p) => p.text).join(',')}]`, node: parts.map((p) => p.node) }
+      text.push('[')
+      const node = value.map((item, i) => {
+        if (i > 0) text.push(',')
+        return walk(item, `${path}.${i}`, key, inSlotArea, depth + 1)
+      })
+      text.push(']')
+      return node
     }
     const object = value as Record<string, unknown>
     const node: Record<string, unknown> = {}
-    const texts: string[] = []
+    text.push('{')
+    let first = true
     for (const name of Object.keys(object).sort()) {
       if (object[name] === undefined) continue
-      const child = walk(object[name], path === '' ? name : `${path}.${name}`, name, inSlotArea || SLOT_AREAS.has(name), depth + 1)
-      node[name] = child.node
-      texts.push(`${name}:${child.text}`)
+      if (!first) text.push(',')
+      first = false
+      text.push(name, ':')
+      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inSlotArea || SLOT_AREAS.has(name), depth + 1)
     }
-    return { text: `{${texts.join(',')}}`, node }
+    text.push('}')
+    return node
   }
   try {
-    const { text, node } = walk(query.args ?? {}, '', '', false, 0)
-    return { shape: `${query.model}.${query.operation}${text}`, paths, skeleton: node, values }
+    const skeleton = walk(query.args ?? {}, '', '', false, 0)
+    return { shape: text.join(''), paths, skeleton, values }
   } catch (error) {
     if (error instanceof TooComplex) return undefined
     throw error
