@@ -1,0 +1,396 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { instantiate, templateOf, TemplateTable } from '../../src/strategies/template.ts'
+import type { Query } from '../../src/strategies/types.ts'
+
+const query = (model: string, operation: string, args: Record<string, unknown>): Query => ({ model, operation, args })
+
+function plain(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** Rebuilds an object with its keys inserted in another order. */
+function shuffleKeys(value: unknown, seed: number): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => shuffleKeys(item, seed + i))
+  if (!plain(value)) return value
+  const keys = Object.keys(value)
+  const order = keys.map((key, i) => [((i + 1) * 7919 * (seed + 3)) % 104729, key] as const).sort((a, b) => a[0] - b[0])
+  const out: Record<string, unknown> = {}
+  for (const [, key] of order) out[key] = shuffleKeys(value[key], seed + 1)
+  return out
+}
+
+const SLOT_AREAS = new Set(['where', 'cursor', 'having', 'data'])
+
+/**
+ * The slot values of `args` as the documented rule has them, written independently of the code
+ * under test: under where/cursor/having/data every scalar (or array of scalars) is one slot, and
+ * so is the number of a take or skip anywhere. Keys in sorted order, undefined skipped.
+ */
+function expectedSlots(args: unknown): { path: string; value: unknown }[] {
+  const out: { path: string; value: unknown }[] = []
+  const isLeaf = (value: unknown) => (Array.isArray(value) ? value.every((item) => !plain(item) && !Array.isArray(item)) : !plain(value))
+  const walk = (value: unknown, path: string, key: string, inArea: boolean) => {
+    if (isLeaf(value)) {
+      if (inArea || ((key === 'take' || key === 'skip') && typeof value === 'number')) out.push({ path, value })
+      return
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, `${path}.${i}`, key, inArea))
+      return
+    }
+    const object = value as Record<string, unknown>
+    for (const name of Object.keys(object).sort()) {
+      if (object[name] === undefined) continue
+      walk(object[name], path === '' ? name : `${path}.${name}`, name, inArea || SLOT_AREAS.has(name))
+    }
+  }
+  walk(args, '', '', false)
+  return out
+}
+
+/** `args` with every slot value (per `expectedSlots`) replaced by the next of `values`, cycling. */
+function replaceSlots(args: unknown, values: readonly unknown[]): unknown {
+  let next = 0
+  const isLeaf = (value: unknown) => (Array.isArray(value) ? value.every((item) => !plain(item) && !Array.isArray(item)) : !plain(value))
+  const walk = (value: unknown, key: string, inArea: boolean): unknown => {
+    if (isLeaf(value)) {
+      if (inArea || ((key === 'take' || key === 'skip') && typeof value === 'number')) {
+        const replacement = values[next++ % values.length]
+        // A take or skip stays a number, or it would no longer be a slot.
+        return key === 'take' || key === 'skip' ? (typeof replacement === 'number' ? replacement : next) : replacement
+      }
+      return value
+    }
+    if (Array.isArray(value)) return value.map((item) => walk(item, key, inArea))
+    const object = value as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const name of Object.keys(object)) {
+      if (object[name] === undefined) continue
+      out[name] = walk(object[name], name, inArea || SLOT_AREAS.has(name))
+    }
+    return out
+  }
+  return walk(args, '', false)
+}
+
+// Prisma-like arguments: nested where with AND/OR/NOT, relation filters, `in` lists, Dates and
+// BigInts; select/include/orderBy/distinct shape; take/skip/cursor.
+const scalar = fc.oneof(
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.double({ noNaN: true }),
+  fc.string({ maxLength: 8 }),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.date({ noInvalidDate: true }),
+)
+const field = fc.constantFrom('id', 'email', 'name', 'authorId', 'createdAt', 'score', 'published')
+const relation = fc.constantFrom('author', 'posts', 'comments')
+const dict = <T>(keys: fc.Arbitrary<string>, values: fc.Arbitrary<T>, maxKeys = 3) => fc.dictionary(keys, values, { noNullPrototype: true, maxKeys })
+const filter = fc.oneof(
+  scalar,
+  fc.record({ in: fc.array(scalar, { maxLength: 5 }) }),
+  fc.record({ notIn: fc.array(fc.integer(), { maxLength: 3 }) }),
+  fc.record({ gte: scalar, lt: scalar }, { requiredKeys: [] }),
+  fc.record({ contains: fc.string({ maxLength: 5 }), mode: fc.constant('insensitive') }),
+)
+const { where } = fc.letrec<{ where: Record<string, unknown> }>((tie) => ({
+  where: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    dict(field, filter),
+    fc.record({ AND: fc.array(tie('where'), { maxLength: 3 }) }),
+    fc.record({ OR: fc.array(tie('where'), { maxLength: 3 }), id: filter }, { requiredKeys: ['OR'] }),
+    fc.record({ NOT: tie('where') }),
+    fc.record({ author: fc.record({ is: tie('where') }) }),
+    fc.record({ posts: fc.record({ some: tie('where') }) }),
+  ),
+}))
+const direction = fc.constantFrom('asc', 'desc')
+const orderBy = fc.oneof(dict(field, direction, 2), fc.array(dict(field, direction, 1), { maxLength: 3 }))
+const nested = fc.record(
+  { where, take: fc.integer({ min: -50, max: 50 }), skip: fc.nat(100), orderBy, select: dict(field, fc.boolean()) },
+  { requiredKeys: [] },
+)
+const argsArb: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    where,
+    select: dict(field, fc.boolean()),
+    include: dict(relation, fc.oneof(fc.boolean(), nested)),
+    orderBy,
+    take: fc.integer({ min: -100, max: 100 }),
+    skip: fc.nat(1000),
+    cursor: fc.record({ id: fc.oneof(fc.integer(), fc.string({ maxLength: 6 })) }),
+    distinct: fc.array(field, { maxLength: 3 }),
+  },
+  { requiredKeys: [] },
+)
+const operation = fc.constantFrom('findUnique', 'findFirst', 'findMany', 'count', 'groupBy')
+
+describe('templateOf: slots and shape', () => {
+  it('makes every value under where, cursor, having and data a slot, at any depth', () => {
+    const t = templateOf(
+      query('Post', 'findMany', {
+        where: { AND: [{ authorId: 3 }, { OR: [{ title: { contains: 'x' } }, { createdAt: { gte: new Date(5) } }] }], author: { is: { email: 'a@b' } } },
+        cursor: { id: 17 },
+      }),
+    )!
+    expect(t.paths).toEqual([
+      'cursor.id',
+      'where.AND.0.authorId',
+      'where.AND.1.OR.0.title.contains',
+      'where.AND.1.OR.1.createdAt.gte',
+      'where.author.is.email',
+    ])
+    expect(t.values).toEqual([17, 3, 'x', new Date(5), 'a@b'])
+    expect(t.shape.split('?').length - 1).toBe(5)
+    for (const text of ['17', '"x"', 'a@b']) expect(t.shape).not.toContain(text)
+
+    const grouped = templateOf(query('Post', 'groupBy', { by: ['authorId'], having: { score: { _avg: { gt: 2.5 } } }, _count: { _all: true } }))!
+    expect(grouped.paths).toEqual(['having.score._avg.gt'])
+    expect(grouped.values).toEqual([2.5])
+    expect(grouped.shape).toContain('"authorId"')
+
+    const data = templateOf(query('Post', 'findMany', { data: { title: 'x', tags: { set: ['a', 'b'] } } }))!
+    expect(data.paths).toEqual(['data.tags.set', 'data.title'])
+    expect(data.values).toEqual([['a', 'b'], 'x'])
+  })
+
+  it('makes an `in` list one slot, and the numbers of take and skip slots (nested ones too)', () => {
+    const t = templateOf(
+      query('User', 'findMany', {
+        where: { id: { in: [1, 2, 3] } },
+        take: 10,
+        skip: 20,
+        include: { posts: { take: 5, orderBy: { id: 'desc' } } },
+      }),
+    )!
+    expect(t.paths).toEqual(['include.posts.take', 'skip', 'take', 'where.id.in'])
+    expect(t.values).toEqual([5, 20, 10, [1, 2, 3]])
+    // A take that is not a number is shape, not a slot.
+    expect(templateOf(query('User', 'findMany', { take: 'ten' }))!.paths).toEqual([])
+  })
+
+  it('keeps select, include, orderBy and distinct values as shape', () => {
+    const a = templateOf(query('Post', 'findMany', { select: { id: true, title: true }, orderBy: { id: 'desc' }, distinct: ['authorId'] }))!
+    expect(a.paths).toEqual([])
+    expect(a.values).toEqual([])
+    const b = templateOf(query('Post', 'findMany', { select: { id: true, title: false }, orderBy: { id: 'desc' }, distinct: ['authorId'] }))!
+    const c = templateOf(query('Post', 'findMany', { select: { id: true, title: true }, orderBy: { id: 'asc' }, distinct: ['authorId'] }))!
+    const d = templateOf(query('Post', 'findMany', { select: { id: true, title: true }, orderBy: { id: 'desc' }, distinct: ['title'] }))!
+    const e = templateOf(query('Post', 'findMany', { include: { author: true } }))!
+    const f = templateOf(query('Post', 'findMany', { include: { author: false } }))!
+    expect(new Set([a.shape, b.shape, c.shape, d.shape, e.shape, f.shape]).size).toBe(6)
+    expect(a.shape).toContain('"desc"')
+  })
+
+  it('tells apart models and operations', () => {
+    const args = { where: { id: 1 } }
+    const shapes = ['User.findUnique', 'User.findFirst', 'Post.findUnique'].map((name) => {
+      const [model, op] = name.split('.')
+      return templateOf(query(model, op, args))!.shape
+    })
+    expect(new Set(shapes).size).toBe(3)
+  })
+
+  it('takes missing, undefined and null arguments in its stride', () => {
+    expect(templateOf({ model: 'User', operation: 'findMany', args: undefined as unknown as Record<string, unknown> })).toMatchObject({ paths: [], values: [] })
+    expect(templateOf(query('User', 'findMany', { where: undefined, take: undefined }))!.shape).toBe(templateOf(query('User', 'findMany', {}))!.shape)
+    const nulls = templateOf(query('User', 'findMany', { where: { deletedAt: null }, select: null, take: null }))!
+    expect(nulls.paths).toEqual(['where.deletedAt'])
+    expect(nulls.values).toEqual([null])
+  })
+
+  it('gives no template for arguments deeper than 24 levels, or with more than 64 slots', () => {
+    const nest = (levels: number, leaf: unknown): Record<string, unknown> => (levels === 1 ? { a: leaf } : { a: nest(levels - 1, leaf) })
+    expect(templateOf(query('M', 'findMany', { where: nest(23, 1) }))).toBeDefined() // leaf 24 levels down
+    expect(templateOf(query('M', 'findMany', { where: nest(24, 1) }))).toBeUndefined()
+    expect(templateOf(query('M', 'findMany', { select: nest(24, true) }))).toBeUndefined()
+    // Arrays count as levels too.
+    let and: unknown = { id: 1 }
+    for (let i = 0; i < 12; i++) and = { AND: [and] }
+    expect(templateOf(query('M', 'findMany', { where: and }))).toBeUndefined()
+    // A cycle is as deep as it gets.
+    const cyclic: Record<string, unknown> = { id: 1 }
+    cyclic.self = cyclic
+    expect(templateOf(query('M', 'findMany', { where: cyclic }))).toBeUndefined()
+    expect(new TemplateTable(10).resolve(query('M', 'findMany', { where: cyclic }))).toBeUndefined()
+
+    const wide = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i]))
+    expect(templateOf(query('M', 'findMany', { where: wide(64) }))!.paths).toHaveLength(64)
+    expect(templateOf(query('M', 'findMany', { where: wide(65) }))).toBeUndefined()
+  })
+
+  it('finds the slots the documented rule names (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, (op, args) => {
+        const t = templateOf(query('Post', op, args))!
+        const expected = expectedSlots(args)
+        expect(t.paths).toEqual(expected.map((slot) => slot.path))
+        expect(t.values).toEqual(expected.map((slot) => slot.value))
+        expect(t.shape.split('?').length - 1).toBe(expected.length)
+      }),
+    )
+  })
+
+  it('does not depend on key order (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, fc.nat(1000), (op, args, seed) => {
+        const table = new TemplateTable(100)
+        const a = table.resolve(query('Post', op, args))!
+        const b = table.resolve(query('Post', op, shuffleKeys(args, seed) as Record<string, unknown>))!
+        expect(b.template).toBe(a.template)
+        expect(b.values).toEqual(a.values)
+        expect(new TemplateTable(100).resolve(query('Post', op, shuffleKeys(args, seed + 1) as Record<string, unknown>))!.template.id).toBe(a.template.id)
+      }),
+    )
+  })
+
+  it('gives queries that differ only in slot values one template id (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, fc.array(scalar, { minLength: 1, maxLength: 8 }), (op, args, values) => {
+        const other = replaceSlots(args, values) as Record<string, unknown>
+        const a = new TemplateTable(10).resolve(query('Post', op, args))!
+        const b = new TemplateTable(10).resolve(query('Post', op, other))!
+        expect(b.template.id).toBe(a.template.id)
+        expect(b.template.shape).toBe(a.template.shape)
+        expect(b.template.paths).toEqual(a.template.paths)
+        // And the first's template rebuilds the second from its values.
+        expect(instantiate(a.template, b.values)).toEqual(other)
+      }),
+    )
+  })
+})
+
+describe('instantiate', () => {
+  it('rebuilds the original arguments from a template and its values (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, (op, args) => {
+        const resolved = new TemplateTable(10).resolve(query('Post', op, args))!
+        expect(instantiate(resolved.template, resolved.values)).toEqual(args)
+      }),
+    )
+  })
+
+  it('returns fresh objects: changing one result does not change the next (property)', () => {
+    // Adds to every object and array and resets every Date that is a slot value of its own.
+    const mutate = (value: unknown): void => {
+      if (Array.isArray(value)) {
+        // The items of a list of scalars (an `in` list) are left be; nested objects are changed.
+        for (const item of value) if (plain(item) || Array.isArray(item)) mutate(item)
+        value.push('extra')
+      } else if (plain(value)) {
+        for (const key of Object.keys(value)) {
+          const inner = value[key]
+          if (inner instanceof Date) inner.setTime(0)
+          else mutate(inner)
+        }
+        value.extra = 1
+      }
+    }
+    fc.assert(
+      fc.property(operation, argsArb, (op, args) => {
+        const resolved = new TemplateTable(10).resolve(query('Post', op, args))!
+        const first = instantiate(resolved.template, resolved.values)
+        mutate(first)
+        expect(instantiate(resolved.template, resolved.values)).toEqual(args)
+      }),
+    )
+    const at = new Date(1_700_000_000_000)
+    const resolved = new TemplateTable(10).resolve(query('Post', 'findMany', { where: { createdAt: { gte: at }, id: { in: [1, 2] } }, orderBy: [{ id: 'asc' }] }))!
+    const out = instantiate(resolved.template, resolved.values) as { where: { createdAt: { gte: Date }; id: { in: unknown[] } } }
+    expect(out.where.createdAt.gte).not.toBe(at)
+    mutate(out)
+    expect(at.getTime()).toBe(1_700_000_000_000)
+    expect(instantiate(resolved.template, resolved.values)).toEqual({ where: { createdAt: { gte: new Date(1_700_000_000_000) }, id: { in: [1, 2] } }, orderBy: [{ id: 'asc' }] })
+  })
+
+  it('puts other values in the slots, leaving the shape as it was', () => {
+    const t = new TemplateTable(10).resolve(query('Post', 'findMany', { where: { authorId: 1 }, take: 10, orderBy: { id: 'desc' } }))!
+    expect(t.template.paths).toEqual(['take', 'where.authorId'])
+    expect(instantiate(t.template, [20, 7])).toEqual({ where: { authorId: 7 }, take: 20, orderBy: { id: 'desc' } })
+    expect(instantiate(t.template, [20, [7, 8]])).toEqual({ where: { authorId: [7, 8] }, take: 20, orderBy: { id: 'desc' } })
+  })
+})
+
+describe('TemplateTable', () => {
+  it('resolves the same shape to the same template, and finds it by id', () => {
+    const table = new TemplateTable(10)
+    const a = table.resolve(query('User', 'findUnique', { where: { id: 1 } }))!
+    const b = table.resolve(query('User', 'findUnique', { where: { id: 2 } }))!
+    expect(b.template).toBe(a.template)
+    expect(a.values).toEqual([1])
+    expect(b.values).toEqual([2])
+    expect(table.get(a.template.id)).toBe(a.template)
+    expect(table.size).toBe(1)
+    expect(a.template).toMatchObject({ model: 'User', operation: 'findUnique', paths: ['where.id'] })
+    // Ids are hashes of the shape: another table gives the same id.
+    expect(new TemplateTable(1).resolve(query('User', 'findUnique', { where: { id: 9 } }))!.template.id).toBe(a.template.id)
+    expect(table.get('no-such-id')).toBeUndefined()
+  })
+
+  it('holds at most maxTemplates and forgets the least recently seen first (property)', () => {
+    const shapes = Array.from({ length: 12 }, (_, i) => ({ model: 'M', operation: 'findMany', args: { select: { [`f${i}`]: true }, where: { id: i } } }))
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(fc.nat(shapes.length - 1), { maxLength: 80 }), (max, picks) => {
+        const table = new TemplateTable(max)
+        const ids = shapes.map((shape) => new TemplateTable(1).resolve(shape)!.template.id)
+        const recent: number[] = [] // most recent last, distinct
+        for (const pick of picks) {
+          table.resolve(shapes[pick])
+          const seen = recent.indexOf(pick)
+          if (seen >= 0) recent.splice(seen, 1)
+          recent.push(pick)
+          if (recent.length > max) recent.shift()
+          expect(table.size).toBeLessThanOrEqual(max)
+          expect(table.size).toBe(recent.length)
+          for (let i = 0; i < shapes.length; i++) expect(table.get(ids[i]) !== undefined).toBe(recent.includes(i))
+        }
+      }),
+    )
+  })
+
+  it('reaches its bound and evicts the least recently seen, not the first registered', () => {
+    const table = new TemplateTable(3)
+    const q = (i: number) => query('M', 'findMany', { select: { [`f${i}`]: true } })
+    const id = (i: number) => table.resolve(q(i))!.template.id
+    const [a, b, c] = [id(0), id(1), id(2)]
+    expect(table.size).toBe(3)
+    id(0) // 0 seen again: 1 is now the least recent
+    const d = id(3)
+    expect(table.size).toBe(3)
+    expect(table.get(b)).toBeUndefined()
+    for (const kept of [a, c, d]) expect(table.get(kept)).toBeDefined()
+  })
+
+  it('gives a fan-out field only to a findUnique(OrThrow) whose where is exactly one slot field', () => {
+    const fanOut = (operation: string, args: Record<string, unknown>) => new TemplateTable(10).resolve(query('Post', operation, args))!.template.fanOutField
+    expect(fanOut('findUnique', { where: { id: 1 } })).toBe('id')
+    expect(fanOut('findUniqueOrThrow', { where: { email: 'a@b' }, select: { id: true, title: true } })).toBe('email')
+    expect(fanOut('findUnique', { where: { id: 1 }, include: { author: true } })).toBe('id')
+    // Not one plain slot field.
+    expect(fanOut('findUnique', { where: { id: { equals: 1 } } })).toBeUndefined()
+    expect(fanOut('findUnique', { where: { id: 1, authorId: 2 } })).toBeUndefined()
+    expect(fanOut('findUnique', { where: { authorId_title: { authorId: 1, title: 'x' } } })).toBeUndefined()
+    expect(fanOut('findUnique', { where: {} })).toBeUndefined()
+    expect(fanOut('findUnique', {})).toBeUndefined()
+    // Not a unique read.
+    for (const operation of ['findFirst', 'findFirstOrThrow', 'findMany', 'count']) expect(fanOut(operation, { where: { id: 1 } })).toBeUndefined()
+  })
+
+  it('gives a fan-out field exactly when the rule says so (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('findUnique', 'findUniqueOrThrow', 'findFirst', 'findMany'), argsArb, (op, args) => {
+        const t = new TemplateTable(10).resolve(query('Post', op, args))!.template
+        const where = plain(args.where) ? args.where : {}
+        const keys = Object.keys(where).filter((key) => where[key] !== undefined)
+        const only = where[keys[0]]
+        const single = keys.length === 1 && !plain(only) && !(Array.isArray(only) && only.some((item) => plain(item) || Array.isArray(item)))
+        const expected = (op === 'findUnique' || op === 'findUniqueOrThrow') && single ? keys[0] : undefined
+        expect(t.fanOutField).toBe(expected)
+      }),
+    )
+  })
+})
