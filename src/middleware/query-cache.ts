@@ -11,6 +11,7 @@ import type { ErrorContext } from '../types.ts'
 import { classify, readDependencies, writeTargets, type OperationKind } from './classify.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
+import { RowLocator } from './row-locator.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
 
 /** What Prisma hands a `$allOperations` query extension. */
@@ -62,6 +63,7 @@ class RowMissing extends Error {}
 /** Where a read stands in the cache: its key, what it depends on and, if valid, its entry. */
 interface Lookup {
   key: string
+  scope: string
   deps: string[]
   /** The current generations of `deps`, read before any query is sent; undefined if unknown. */
   gens: string[] | undefined
@@ -81,6 +83,8 @@ export class QueryCache {
   /** Speculative reads running now (idle() and close() wait for them). */
   private readonly speculating = new Set<Promise<void>>()
   private readonly unsettled: UnsettledWrites
+  /** Which cached list holds the row of each unique key (in process memory, with L1 only). */
+  private readonly rows: RowLocator | undefined
   private closed = false
   /** Told of every read completed outside transactions (hits included); must not throw. */
   onRead: (read: CompletedRead) => void = () => {}
@@ -105,6 +109,7 @@ export class QueryCache {
       ? new SharedGenerations(options.cache, options.storeTimeout, report('generation'))
       : new LocalGenerations()
     this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
+    if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
   }
 
   handle(params: OperationParams): Promise<unknown> {
@@ -145,6 +150,17 @@ export class QueryCache {
     }
     if (gens === undefined) return this.miss(model, query, args)
 
+    if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
+      const found = await this.rowFromList(lookup.scope, model, args)
+      if (found !== undefined) {
+        this.stats.count('hits', model)
+        if (found.list.source === 'prefetch') this.stats.count('prefetchHits', model)
+        this.markUsed(found.list.speculation)
+        this.onRead({ model, operation, args, result: found.row, deps: found.list.deps, gens: found.list.gens })
+        return found.row
+      }
+    }
+
     const flight = this.flights.get(key)
     if (flight !== undefined && sameTokens(flight.gens, gens)) {
       let shared: unknown
@@ -168,7 +184,9 @@ export class QueryCache {
     this.flights.set(key, own)
     try {
       const result = await promise
-      if (this.options.readThrough) this.store(key, model, result, deps, gens, undefined)
+      if (this.options.readThrough && this.store(key, model, result, deps, gens, undefined) && operation === 'findMany') {
+        this.rows?.addList(lookup.scope, model, args, key, result)
+      }
       this.onRead({ model, operation, args, result, deps, gens })
       return result
     } finally {
@@ -218,7 +236,7 @@ export class QueryCache {
     try {
       const result = await promise
       this.stats.speculation('completed', strategy)
-      this.store(key, model, result, deps, gens, speculation)
+      if (this.store(key, model, result, deps, gens, speculation) && operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
     } catch (error) {
       this.stats.speculation('failed', strategy)
       this.reportError(error, { phase: 'prefetch', model, operation })
@@ -335,9 +353,9 @@ export class QueryCache {
     // Read the generations before any query is sent: a write that lands while it runs moves
     // them on, and the result stored under these tokens is then never served.
     const gens = await this.generations.current(deps)
-    if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, deps, gens, entry: found }
+    if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, scope, deps, gens, entry: found }
     if (found !== undefined) this.results.forget(key)
-    return { key, deps, gens, entry: undefined }
+    return { key, scope, deps, gens, entry: undefined }
   }
 
   /** The first read a speculative result serves makes it "used" (precision = used / completed). */
@@ -353,13 +371,30 @@ export class QueryCache {
     return query(args)
   }
 
-  /** Stores a result fetched under `gens`, unless it can already be seen to be outdated. */
-  private store(key: string, model: string, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): void {
-    if (this.closed || this.unsettled.anyUnsettled(deps)) return
+  /**
+   * The row a single-row read by a unique field asks for, from a cached list that holds it in the
+   * same shape, if that list is still valid: every model it read is at the generation it was read
+   * under (a list reads at least what the row read does, so this is never less strict).
+   */
+  private async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry } | undefined> {
+    const place = this.rows?.find(scope, model, args)
+    if (place === undefined) return undefined
+    const list = await this.results.get(place.listKey)
+    if (list === undefined || !Array.isArray(list.value)) return undefined
+    const row = list.value[place.position] as Record<string, unknown> | undefined
+    if (row === null || typeof row !== 'object' || !sameKeyValue(row[place.field], place.value)) return undefined
+    const current = await this.generations.current(list.deps)
+    if (current === undefined || !sameTokens(current, list.gens)) return undefined
+    return { row: cloneResult(row), list }
+  }
+
+  /** Stores a result fetched under `gens`, unless it can already be seen to be outdated; says whether it did. */
+  private store(key: string, model: string, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): boolean {
+    if (this.closed || this.unsettled.anyUnsettled(deps)) return false
     try {
       // A write that landed during the query makes the entry unservable anyway; with generations
       // in process memory that is free to see, so such an entry is not even stored.
-      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return
+      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
       const value = cloneResult(result)
       const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
       this.results.set(key, {
@@ -372,8 +407,10 @@ export class QueryCache {
         speculation,
         size: estimateSize(value),
       })
+      return true
     } catch (error) {
       this.reportError(error, { phase: 'set', model })
+      return false
     }
   }
 

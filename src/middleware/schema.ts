@@ -13,6 +13,8 @@ export interface SchemaInfo {
    * actions, with the fields of `model` they reference (`undefined`: unknown, assume any).
    */
   referencedBy: ReadonlyMap<string, ReadonlyArray<{ model: string; fields: readonly string[] | undefined }>>
+  /** model -> its single-field unique keys (`@id`, `@unique`); empty when the schema text is unknown. */
+  uniqueFields: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 interface RuntimeField {
@@ -55,7 +57,26 @@ export function describeSchema(client: unknown): SchemaInfo {
       referencedBy.get(target)!.push({ model: holder, fields: key })
     }
   }
-  return { models, relations, referencedBy }
+  return { models, relations, referencedBy, uniqueFields: parseUniqueFields(internals._engineConfig?.inlineSchema) }
+}
+
+/** Fields marked `@id` or `@unique` on their own line of a model block, per model. */
+function parseUniqueFields(schema: string | undefined): Map<string, Set<string>> {
+  const unique = new Map<string, Set<string>>()
+  if (typeof schema !== 'string') return unique
+  for (const [, model, body] of modelBlocks(schema)) {
+    const fields = new Set<string>()
+    for (const line of body.split('\n')) {
+      const match = /^\s*(\w+)\s+\w+[?[\]]*\s.*@(id|unique)\b/.exec(line)
+      if (match !== null) fields.add(match[1])
+    }
+    unique.set(model, fields)
+  }
+  return unique
+}
+
+function modelBlocks(schema: string) {
+  return schema.replace(/\/\/[^\n]*/g, '').matchAll(/\bmodel\s+(\w+)\s*\{([^}]*)\}/g)
 }
 
 /**
@@ -66,8 +87,7 @@ export function describeSchema(client: unknown): SchemaInfo {
 function parseForeignKeys(schema: string | undefined): Map<string, string[]> | undefined {
   if (typeof schema !== 'string' || schema.length === 0) return undefined
   const keys = new Map<string, string[]>()
-  const blocks = schema.replace(/\/\/[^\n]*/g, '').matchAll(/\bmodel\s+(\w+)\s*\{([^}]*)\}/g)
-  for (const [, model, body] of blocks) {
+  for (const [, model, body] of modelBlocks(schema)) {
     for (const line of body.split('\n')) {
       const field = /^\s*(\w+)\s/.exec(line)?.[1]
       const relation = /@relation\(([^)]*)\)/.exec(line)?.[1]
