@@ -281,7 +281,7 @@ export class ArgumentMappings {
         if (!isUsable(item, this.bounds) || (best !== undefined && !better(item, best))) continue
         const value = evaluate(item.source, history)
         if (value === MISSING) continue
-        if (value instanceof AnyOf && (fanOut !== undefined || template.paths[slot] !== `where.${template.fanOutField}`)) continue
+        if (value instanceof AnyOf && (fanOut !== undefined || template.fanOutField === undefined || template.paths[slot] !== `where.${template.fanOutField}`)) continue
         best = item
         bestValue = value
       }

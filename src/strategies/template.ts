@@ -4,8 +4,9 @@ import { hashText, isPlainObject, stableText } from './values.ts'
 /**
  * A query with its values replaced by slots: `Post.findMany{where:{authorId:?},take:?}`. Two
  * queries that differ only in their values share a template; what differs is the template's
- * slot values. Values under `where`, `cursor`, `having` and `data` (at any depth) and the numbers
- * of `take` and `skip` are slots; everything else (select, include, orderBy, ...) is shape.
+ * slot values. Values under the arguments `where`, `cursor`, `having` and `data` (of the query,
+ * or of a relation nested in its select or include) and the numbers of `take` and `skip` are
+ * slots; everything else (select, include, orderBy, ...) is shape.
  */
 export interface Template {
   /** Stable across processes: a hash of the shape. */
@@ -38,6 +39,20 @@ export class Slot {
 
 const SLOT_AREAS = new Set(['where', 'cursor', 'having', 'data'])
 const SLOT_KEYS = new Set(['take', 'skip'])
+/** Argument keys whose own keys are field names (whose objects, in turn, are nested arguments). */
+const FIELD_AREAS = new Set(['select', 'include', 'omit', 'orderBy', '_count', '_sum', '_avg', '_min', '_max'])
+/** Keys printed as they are in a shape; any other key is quoted, so no two shapes can collide. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/
+
+type Area = 'args' | 'fields' | 'slots'
+
+/** A copy of a slot or shape value that shares nothing with the caller's arguments. */
+function copyValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyValue)
+  if (value instanceof Date) return new Date(value.getTime())
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  return value
+}
 /** Arguments deeper or wider than this have no template (and are not learned from). */
 const MAX_DEPTH = 24
 const MAX_SLOTS = 64
@@ -60,25 +75,28 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
   const values: unknown[] = []
   // The shape is built as one list of text parts: this runs on every read of a session.
   const text: string[] = [query.model, '.', query.operation]
-  const walk = (value: unknown, path: string, key: string, inSlotArea: boolean, depth: number): unknown => {
+  // `area` says what the keys of the object being walked are: arguments of a query (where a key
+  // `where` opens a slot area), field names (select, include, omit, orderBy: a field may be
+  // called `data`), or the inside of a slot area.
+  const walk = (value: unknown, path: string, key: string, area: Area, depth: number): unknown => {
     if (depth > MAX_DEPTH) throw new TooComplex()
     if (isLeaf(value)) {
-      if (inSlotArea || (SLOT_KEYS.has(key) && typeof value === 'number')) {
+      if (area === 'slots' || (area === 'args' && SLOT_KEYS.has(key) && typeof value === 'number')) {
         if (values.length >= MAX_SLOTS) throw new TooComplex()
         const slot = new Slot(values.length)
-        values.push(value)
+        values.push(copyValue(value))
         paths.push(path)
         text.push('?')
         return slot
       }
       text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : stableText(value))
-      return value
+      return copyValue(value)
     }
     if (Array.isArray(value)) {
       text.push('[')
       const node = value.map((item, i) => {
         if (i > 0) text.push(',')
-        return walk(item, `${path}.${i}`, key, inSlotArea, depth + 1)
+        return walk(item, `${path}.${i}`, key, area, depth + 1)
       })
       text.push(']')
       return node
@@ -91,14 +109,15 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
       if (object[name] === undefined) continue
       if (!first) text.push(',')
       first = false
-      text.push(name, ':')
-      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inSlotArea || SLOT_AREAS.has(name), depth + 1)
+      text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
+      const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
+      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inner, depth + 1)
     }
     text.push('}')
     return node
   }
   try {
-    const skeleton = walk(query.args ?? {}, '', '', false, 0)
+    const skeleton = walk(query.args ?? {}, '', '', 'args', 0)
     return { shape: text.join(''), paths, skeleton, values }
   } catch (error) {
     if (error instanceof TooComplex) return undefined
@@ -168,9 +187,7 @@ export class TemplateTable {
 export function instantiate(template: Template, values: readonly unknown[]): Record<string, unknown> {
   const fill = (node: unknown): unknown => {
     if (node instanceof Slot) {
-      const value = values[node.index]
-      if (Array.isArray(value)) return [...value]
-      return value instanceof Date ? new Date(value.getTime()) : value
+      return copyValue(values[node.index])
     }
     if (Array.isArray(node)) return node.map(fill)
     if (isPlainObject(node)) {
@@ -178,7 +195,7 @@ export function instantiate(template: Template, values: readonly unknown[]): Rec
       for (const key of Object.keys(node)) out[key] = fill(node[key])
       return out
     }
-    return node
+    return copyValue(node)
   }
   return fill(template.skeleton) as Record<string, unknown>
 }

@@ -394,3 +394,37 @@ describe('TemplateTable', () => {
     )
   })
 })
+
+describe('templates of awkward arguments', () => {
+  it('quotes keys that are not plain names, so different arguments never share a shape', () => {
+    const a = templateOf(query('Post', 'findMany', { where: { meta: { equals: { 'a:?,b': 1 } } } }))!
+    const b = templateOf(query('Post', 'findMany', { where: { meta: { equals: { a: 1, b: 2 } } } }))!
+    expect(a.shape).not.toBe(b.shape)
+    expect(a.shape).toBe('Post.findMany{where:{meta:{equals:{"a:?,b":?}}}}')
+  })
+
+  it('treats a field named like an argument (data, where) inside select, include and orderBy as shape', () => {
+    const t = templateOf(query('Post', 'findMany', { select: { data: true, where: true }, orderBy: { data: 'desc' }, include: { cursor: { where: { id: 1 } } } }))!
+    expect(t.paths).toEqual(['include.cursor.where.id'])
+    expect(t.shape).toBe('Post.findMany{include:{cursor:{where:{id:?}}},orderBy:{data:"desc"},select:{data:true,where:true}}')
+  })
+
+  it('gives a fan-out field to no template whose where has a field literally named "undefined"', () => {
+    const table = new TemplateTable(10)
+    expect(table.resolve(query('Post', 'findMany', { where: { undefined: 1 } }))!.template.fanOutField).toBeUndefined()
+  })
+
+  it('shares no Date, byte array or shape array with the caller or between rebuilds', () => {
+    const distinct = ['title']
+    const args = { where: { createdAt: { in: [new Date(1000)] }, cover: new Uint8Array([1]) }, distinct }
+    const table = new TemplateTable(10)
+    const { template, values } = table.resolve(query('Post', 'findMany', args))!
+    distinct.push('body')
+    args.where.createdAt.in[0].setTime(5)
+    const first = instantiate(template, values) as typeof args
+    expect(first).toEqual({ where: { createdAt: { in: [new Date(1000)] }, cover: new Uint8Array([1]) }, distinct: ['title'] })
+    first.where.createdAt.in[0].setTime(9)
+    first.where.cover[0] = 7
+    expect(instantiate(template, values)).toEqual({ where: { createdAt: { in: [new Date(1000)] }, cover: new Uint8Array([1]) }, distinct: ['title'] })
+  })
+})
