@@ -42,7 +42,7 @@ export interface LearnedTransition {
   /** The shape of the read that followed. */
   next: string
   probability: number
-  /** Observations of the context (after aging). */
+  /** How often this transition was observed (after aging). */
   support: number
   /** Where each slot of `next` gets its value, best source first. */
   arguments: LearnedArgument[]
@@ -107,18 +107,18 @@ export class LearnedPredictor implements Predictor {
     for (const [id, probability] of ranked) {
       const template = this.templates.get(id)
       if (template === undefined) continue
-      const derived = this.mappings.derive(template, history)
-      if (derived === undefined) continue
-      if (derived.fanOut === undefined) {
-        out.push({
-          query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
-          probability: probability * derived.confidence,
-          strategy: 'transitions',
-        })
-        continue
+      for (const derived of this.mappings.derive(template, history)) {
+        if (derived.fanOut === undefined) {
+          out.push({
+            query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
+            probability: probability * derived.confidence,
+            strategy: 'transitions',
+          })
+          continue
+        }
+        const fanOut = this.fanOut(template, derived.values, derived.fanOut, history, result)
+        out.push({ query: fanOut.query, probability: probability * derived.confidence, strategy: 'fanOut', fanOut: fanOut.fanOut })
       }
-      const fanOut = this.fanOut(template, derived.values, derived.fanOut, history, result)
-      out.push({ query: fanOut.query, probability: probability * derived.confidence, strategy: 'fanOut', fanOut: fanOut.fanOut })
     }
     return out
   }

@@ -267,41 +267,59 @@ export class ArgumentMappings {
     })
   }
 
-  /** The slot values of `template` after `history`, if every slot has a usable source there. */
-  derive(template: Template, history: readonly Step[]): Derivation | undefined {
+  /**
+   * The ways the slot values of `template` can be derived after `history`: with every slot from
+   * its best usable source, and, for a single-row read by a unique field whose value came from
+   * "any row" of a list, as a fan-out over that list's leading rows. Empty if neither is possible.
+   */
+  derive(template: Template, history: readonly Step[]): Derivation[] {
     const slots = this.templates.get(template.id)
-    if (slots === undefined) return template.paths.length === 0 ? { values: [], confidence: 1 } : undefined
+    if (slots === undefined) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
+    const fanOutPath = template.fanOutField === undefined ? undefined : `where.${template.fanOutField}`
     const values: unknown[] = []
-    let confidence = 1
-    let fanOut: Derivation['fanOut']
+    const confidences: number[] = []
+    let fanOut: { slot: number; evidence: Evidence; values: unknown[] } | undefined
     for (let slot = 0; slot < slots.length; slot++) {
       let best: Evidence | undefined
       let bestValue: unknown
       for (const item of slots[slot]) {
-        if (!isUsable(item, this.bounds) || (best !== undefined && !better(item, best))) continue
+        if (!isUsable(item, this.bounds)) continue
+        if (item.source.kind === 'anyRow') {
+          if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
+          const value = evaluate(item.source, history)
+          if (value instanceof AnyOf) fanOut = { slot, evidence: item, values: value.values }
+          continue
+        }
+        if (best !== undefined && !better(item, best)) continue
         const value = evaluate(item.source, history)
         if (value === MISSING) continue
-        if (value instanceof AnyOf && (fanOut !== undefined || template.fanOutField === undefined || template.paths[slot] !== `where.${template.fanOutField}`)) continue
         best = item
         bestValue = value
       }
-      if (best === undefined) return undefined
-      confidence *= best.held / best.seen
-      if (bestValue instanceof AnyOf) {
-        const distinct: unknown[] = []
-        for (const value of bestValue.values) {
-          if (matchKey(value) !== undefined && !distinct.some((seen) => sameValue(seen, value))) distinct.push(value)
-        }
-        if (distinct.length === 0) return undefined
+      // A slot without an exact source leaves only the fan-out, and only if it is that slot.
+      if (best === undefined && fanOut?.slot !== slot) return []
+      values.push(bestValue)
+      confidences.push(best === undefined ? NaN : best.held / best.seen)
+    }
+    const product = (skip: number) => confidences.reduce((p, c, slot) => (slot === skip ? p : p * c), 1)
+    const derivations: Derivation[] = []
+    if (!confidences.some(Number.isNaN)) derivations.push({ values, confidence: product(-1) })
+    if (fanOut !== undefined) {
+      const distinct: unknown[] = []
+      for (const value of fanOut.values) {
+        if (matchKey(value) !== undefined && !distinct.some((seen) => sameValue(seen, value))) distinct.push(value)
+      }
+      if (distinct.length > 0) {
         const kept = distinct.slice(0, this.bounds.maxFanOut)
-        confidence *= kept.length / distinct.length
-        fanOut = { slot, lag: (best.source as { lag: number }).lag, values: kept }
-        values.push(undefined)
-      } else {
-        values.push(bestValue)
+        const { slot, evidence } = fanOut
+        derivations.push({
+          values: values.map((value, i) => (i === slot ? undefined : value)),
+          confidence: product(slot) * (evidence.held / evidence.seen) * (kept.length / distinct.length),
+          fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept },
+        })
       }
     }
-    return { values, confidence, fanOut }
+    return derivations
   }
 
   /** The sources learned for each slot of a template, best first (for reports). */

@@ -94,6 +94,23 @@ describe('LearnedPredictor', () => {
     expect(candidate.probability).toBeCloseTo(5 / 12)
   })
 
+  it('for a loop over the rows of a list, proposes the first row and a fan-out over the rest', () => {
+    const { read } = learner()
+    const list = (n: number) => Array.from({ length: 3 }, (_, i) => ({ itemId: n * 10 + i }))
+    for (let s = 0; s < 8; s++) {
+      const session = { sessionId: `loop${s}` }
+      const rows = list(s)
+      read(session, { model: 'Bid', operation: 'findMany', args: { where: { userId: s } }, result: rows })
+      for (const row of rows) read(session, { model: 'Item', operation: 'findUnique', args: { where: { id: row.itemId } }, result: { id: row.itemId } })
+    }
+    const rows = list(9)
+    const candidates = read({ sessionId: 'loop-new' }, { model: 'Bid', operation: 'findMany', args: { where: { userId: 9 } }, result: rows })
+    expect(candidates.map((c) => [c.strategy, c.query.args])).toEqual([
+      ['transitions', { where: { id: 90 } }],
+      ['fanOut', { where: { id: { in: [90, 91, 92] } } }],
+    ])
+  })
+
   it('reuses the rows of a list whose select is the one the detail asks for', () => {
     const { read } = learner()
     const list = (n: number) => Array.from({ length: 4 }, (_, i) => ({ id: n * 10 + i, name: `u${i}` }))
