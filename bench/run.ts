@@ -14,7 +14,7 @@
  *
  *   npm run bench -- [--quick] [--rtt 5] [--sessions 48] [--concurrency 16] [--think 10]
  *                    [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
- *                    [--scale small|standard] [--json FILE] [--svg FILE]
+ *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
  * between pages is exponential with mean `--think` ms: TPC-W's 7 s mean, scaled down 700 times
@@ -64,8 +64,11 @@ const { values: flags } = parseArgs({
     scale: { type: 'string', default: 'small' },
     json: { type: 'string' },
     svg: { type: 'string', default: 'bench/results/bench.svg' },
+    options: { type: 'string', default: '{}' },
   },
 })
+/** Extra options of the `prefetch` mode, as JSON (e.g. '{"concurrency":16}'), to measure a setting. */
+const PREFETCH_OPTIONS = JSON.parse(flags.options) as PrefetchOptions
 const RTTS = flags.rtt.split(',').map(Number)
 const SESSIONS = Number(flags.sessions ?? (flags.quick ? 32 : 96))
 const CONCURRENCY = Number(flags.concurrency)
@@ -247,6 +250,7 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const options: PrefetchOptions = store.cache ? { cache: store.cache } : {}
   // Every mode but prefetch uses the extension as a cache only; their prediction is their own.
   if (mode !== 'prefetch') options.learn = false
+  else Object.assign(options, PREFETCH_OPTIONS)
   let db: any = base
   let markov: ExactMarkov | undefined
   let valkey: Valkey | undefined
