@@ -41,13 +41,9 @@ import { rank } from '../src/strategies/combine.ts'
 import { LearnedPredictor } from '../src/strategies/learner.ts'
 import { templateOf } from '../src/strategies/template.ts'
 import type { Candidate } from '../src/strategies/types.ts'
-import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
-import { PrismaClient as TpcwClient } from '../src/generated/tpcw/client.ts'
-import { createRubisSession, createTpcwSession, rubisPages, tpcwPages } from './workloads/pages.ts'
 import type { Rng } from './workloads/random.ts'
-import { rubisContext, RUBIS_SCALES, seedRubis } from './workloads/rubis.ts'
+import { workloadOf, type Workload, type WorkloadName } from './workloads/catalog.ts'
 import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
-import { seedTpcw, tpcwContext, TPCW_SCALES } from './workloads/tpcw.ts'
 
 const { values: flags } = parseArgs({
   options: {
@@ -60,7 +56,6 @@ const { values: flags } = parseArgs({
 })
 const SESSIONS = Number(flags.sessions)
 const SEED = Number(flags.seed)
-type WorkloadName = 'tpcw-browsing' | 'tpcw-shopping' | 'rubis-bidding'
 const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
 for (const name of WORKLOADS) {
   if (!['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding'].includes(name)) throw new Error(`unknown workload: ${name}`)
@@ -98,36 +93,7 @@ const shapeOf = (model: string, operation: string, args: Record<string, unknown>
 // Recording
 // ---------------------------------------------------------------------------------------------
 
-interface Workload {
-  schema: 'tpcw' | 'rubis'
-  Client: new (options: { adapter: unknown }) => object
-  seed(db: object): Promise<unknown>
-  newSession(rng: Rng): object
-  pages: Record<string, (db: never, session: never, rng: Rng) => Promise<void>>
-}
-
-function workloadOf(name: WorkloadName): Workload {
-  if (name === 'rubis-bidding') {
-    const scale = flags.scale === 'standard' ? RUBIS_SCALES.large : RUBIS_SCALES.small
-    const ctx = rubisContext(scale)
-    return {
-      schema: 'rubis',
-      Client: RubisClient as never,
-      seed: (db) => seedRubis(db as never, { scale, seed: SEED, provider: 'sqlite' }),
-      newSession: (rng) => createRubisSession(ctx, rng),
-      pages: rubisPages as never,
-    }
-  }
-  const scale = flags.scale === 'standard' ? TPCW_SCALES.standard : TPCW_SCALES.small
-  const ctx = tpcwContext(scale)
-  return {
-    schema: 'tpcw',
-    Client: TpcwClient as never,
-    seed: (db) => seedTpcw(db as never, { scale, seed: SEED, provider: 'sqlite' }),
-    newSession: (rng) => createTpcwSession(ctx, rng),
-    pages: tpcwPages as never,
-  }
-}
+const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: flags.scale, seed: SEED, provider: 'sqlite' })
 
 /** Where the current session's reads go; sessions run one at a time, so one slot is enough. */
 const recording: { reads: Read[] | undefined; page: number } = { reads: undefined, page: 0 }
@@ -160,7 +126,7 @@ const recorder = Prisma.defineExtension({
 
 /** Seeds a fresh database of the workload and plays `plans` on it in order, recording the reads. */
 async function record(name: WorkloadName, plans: SessionPlan[], dir: string): Promise<Trace[]> {
-  const workload = workloadOf(name)
+  const workload = workloadNamed(name)
   const url = join(dir, `accuracy_${workload.schema}.db`)
   const schema = readFileSync(new URL(`../prisma/bench/${workload.schema}.prisma`, import.meta.url), 'utf8')
   await pushSchema({ provider: 'sqlite', url, schema })

@@ -39,18 +39,12 @@ import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
 import { prefetch, type PrefetchOptions } from '../src/index.ts'
 import { READ_OPERATIONS } from '../src/options.ts'
-import { PrismaClient as RubisPgClient } from '../src/generated/rubis-pg/client.ts'
-import { PrismaClient as RubisClient } from '../src/generated/rubis/client.ts'
-import { PrismaClient as TpcwPgClient } from '../src/generated/tpcw-pg/client.ts'
-import { PrismaClient as TpcwClient } from '../src/generated/tpcw/client.ts'
 import { ExactMarkov, type Query } from './baselines.ts'
 import { withLatency } from './latency.ts'
 import { formatTable, MODES, oracleShare, renderSvg, summarize, type Mode, type Run } from './report.ts'
-import { createRubisSession, createTpcwSession, rubisPages, tpcwPages } from './workloads/pages.ts'
 import { Rng } from './workloads/random.ts'
-import { rubisContext, RUBIS_SCALES, seedRubis } from './workloads/rubis.ts'
+import { workloadOf, type Workload, type WorkloadName } from './workloads/catalog.ts'
 import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
-import { seedTpcw, tpcwContext, TPCW_SCALES } from './workloads/tpcw.ts'
 
 const { values: flags } = parseArgs({
   options: {
@@ -74,7 +68,6 @@ const SESSIONS = Number(flags.sessions ?? (flags.quick ? 32 : 96))
 const CONCURRENCY = Number(flags.concurrency)
 const THINK_MS = Number(flags.think)
 const SEED = Number(flags.seed)
-type WorkloadName = Run['workload']
 const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
 
 const POSTGRES_URL = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined
@@ -98,37 +91,7 @@ async function redisAnswers(): Promise<boolean> {
 const READS = new Set<string>(READ_OPERATIONS)
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
-/** What the runner needs of a workload: its schema, data, sessions and pages. */
-interface Workload {
-  schema: 'tpcw' | 'rubis'
-  Client: new (options: { adapter: unknown }) => object
-  seed(db: object): Promise<unknown>
-  newSession(rng: Rng): object
-  pages: Record<string, (db: never, session: never, rng: Rng) => Promise<void>>
-}
-
-function workloadOf(name: WorkloadName): Workload {
-  if (name === 'rubis-bidding') {
-    const scale = flags.scale === 'standard' ? RUBIS_SCALES.large : RUBIS_SCALES.small
-    const ctx = rubisContext(scale)
-    return {
-      schema: 'rubis',
-      Client: (POSTGRES_URL ? RubisPgClient : RubisClient) as never,
-      seed: (db) => seedRubis(db as never, { scale, seed: SEED, provider }),
-      newSession: (rng) => createRubisSession(ctx, rng),
-      pages: rubisPages as never,
-    }
-  }
-  const scale = flags.scale === 'standard' ? TPCW_SCALES.standard : TPCW_SCALES.small
-  const ctx = tpcwContext(scale)
-  return {
-    schema: 'tpcw',
-    Client: (POSTGRES_URL ? TpcwPgClient : TpcwClient) as never,
-    seed: (db) => seedTpcw(db as never, { scale, seed: SEED, provider }),
-    newSession: (rng) => createTpcwSession(ctx, rng),
-    pages: tpcwPages as never,
-  }
-}
+const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: flags.scale, seed: SEED, provider })
 
 /** Where one database lives: a SQLite file or a PostgreSQL database, and adapters onto it. */
 interface Database {
@@ -325,12 +288,12 @@ const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESS
 const totalPages = RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
 const started = performance.now()
 console.log(`prisma-prefetch benchmark on ${provider}${REDIS_URL ? ' + Redis' : ''}: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
-for (const name of WORKLOADS) await template(workloadOf(name)) // seed before the clock of the first run starts
+for (const name of WORKLOADS) await template(workloadNamed(name)) // seed before the clock of the first run starts
 const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} pages | {run}', hideCursor: true }, cliProgress.Presets.shades_classic)
 bar.start(totalPages, 0, { run: '' })
 for (const rttMs of RTTS) {
   for (const name of WORKLOADS) {
-    const workload = workloadOf(name)
+    const workload = workloadNamed(name)
     const run: Run = { workload: name, rttMs, sessions: SESSIONS, modes: {} }
     for (const mode of modes) {
       bar.update({ run: `${name} ${mode} rtt ${rttMs}` })

@@ -134,7 +134,7 @@ export class SessionHistories {
   /** The history of `session` before `at` (most recent last), empty after a gap or idleness. */
   before(session: SessionRef, at: number): readonly Step[] {
     const state = this.sessions.get(session.sessionId)
-    if (state === undefined || at - state.lastAt > this.bounds.windowMs) return []
+    if (state === undefined || at - state.lastAt > Math.min(this.bounds.windowMs, this.bounds.sessionIdleMs)) return []
     return state.steps
   }
 
@@ -144,7 +144,7 @@ export class SessionHistories {
     let state = this.sessions.get(session.sessionId)
     if (state !== undefined) {
       this.sessions.delete(session.sessionId)
-      if (step.at - state.lastAt > this.bounds.windowMs) state.steps = []
+      if (step.at - state.lastAt > Math.min(this.bounds.windowMs, this.bounds.sessionIdleMs)) state.steps = []
     } else {
       state = { userId: session.userId, steps: [], lastAt: step.at }
       if (this.sessions.size >= this.bounds.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string)

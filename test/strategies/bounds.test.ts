@@ -31,6 +31,19 @@ const SMALL: LearnSettings = {
   maxFanOut: 2,
 }
 
+/** Peaks equal to every bound of SMALL: the run reached each of them. */
+const ALL_BOUNDS_REACHED = {
+  sessions: SMALL.maxSessions,
+  longestHistory: SMALL.maxHistory,
+  templates: SMALL.maxTemplates,
+  contexts: SMALL.maxContexts,
+  users: SMALL.maxUsers,
+  mappedTemplates: SMALL.maxTemplates,
+  branches: SMALL.maxBranches,
+  userContexts: SMALL.maxUserContexts,
+  sources: SMALL.maxSources,
+}
+
 /**
  * The learner's private models, for the bounds `sizes()` does not report: next templates per
  * context, contexts per user, sources per slot. Checked to be what they are taken to be, so a
@@ -297,17 +310,7 @@ describe('bounds under random reads', () => {
       { numRuns: 120 },
     )
     // The random runs get to the bounds, and through the paths that propose reads.
-    expect(total).toMatchObject({
-      sessions: SMALL.maxSessions,
-      longestHistory: SMALL.maxHistory,
-      templates: SMALL.maxTemplates,
-      contexts: SMALL.maxContexts,
-      users: SMALL.maxUsers,
-      mappedTemplates: SMALL.maxTemplates,
-      branches: SMALL.maxBranches,
-      userContexts: SMALL.maxUserContexts,
-      sources: SMALL.maxSources,
-    })
+    expect(total).toMatchObject(ALL_BOUNDS_REACHED)
     expect(total.candidates).toBeGreaterThan(0)
   })
 
@@ -350,17 +353,7 @@ describe('bounds under random reads', () => {
         harness.read(session, { model: 'User', operation: 'findUnique', args: { where: { id: n } }, result: { id: n } })
       }
     }
-    expect(harness.peaks).toMatchObject({
-      sessions: SMALL.maxSessions,
-      longestHistory: SMALL.maxHistory,
-      templates: SMALL.maxTemplates,
-      contexts: SMALL.maxContexts,
-      users: SMALL.maxUsers,
-      mappedTemplates: SMALL.maxTemplates,
-      branches: SMALL.maxBranches,
-      userContexts: SMALL.maxUserContexts,
-      sources: SMALL.maxSources,
-    })
+    expect(harness.peaks).toMatchObject(ALL_BOUNDS_REACHED)
     // Full, and not over.
     expect(harness.predictor.sizes()).toEqual({
       sessions: SMALL.maxSessions,

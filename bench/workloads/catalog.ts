@@ -1,0 +1,53 @@
+/**
+ * The benchmark's workloads, by name: the generated client of each schema (SQLite or PostgreSQL),
+ * how to seed it, and its sessions and pages. Shared by the runner and the accuracy replay.
+ */
+import { PrismaClient as RubisPgClient } from '../../src/generated/rubis-pg/client.ts'
+import { PrismaClient as RubisClient } from '../../src/generated/rubis/client.ts'
+import { PrismaClient as TpcwPgClient } from '../../src/generated/tpcw-pg/client.ts'
+import { PrismaClient as TpcwClient } from '../../src/generated/tpcw/client.ts'
+import { createRubisSession, createTpcwSession, rubisPages, tpcwPages } from './pages.ts'
+import type { Rng } from './random.ts'
+import { rubisContext, RUBIS_SCALES, seedRubis } from './rubis.ts'
+import { seedTpcw, tpcwContext, TPCW_SCALES } from './tpcw.ts'
+
+export type WorkloadName = 'tpcw-browsing' | 'tpcw-shopping' | 'rubis-bidding'
+
+/** What a runner needs of a workload: its schema, data, sessions and pages. */
+export interface Workload {
+  schema: 'tpcw' | 'rubis'
+  Client: new (options: { adapter: unknown }) => object
+  seed(db: object): Promise<unknown>
+  newSession(rng: Rng): object
+  pages: Record<string, (db: never, session: never, rng: Rng) => Promise<void>>
+}
+
+export interface WorkloadSettings {
+  scale: string
+  seed: number
+  provider: 'sqlite' | 'postgresql'
+}
+
+export function workloadOf(name: WorkloadName, { scale: scaleName, seed, provider }: WorkloadSettings): Workload {
+  const postgres = provider === 'postgresql'
+  if (name === 'rubis-bidding') {
+    const scale = scaleName === 'standard' ? RUBIS_SCALES.large : RUBIS_SCALES.small
+    const ctx = rubisContext(scale)
+    return {
+      schema: 'rubis',
+      Client: (postgres ? RubisPgClient : RubisClient) as never,
+      seed: (db) => seedRubis(db as never, { scale, seed, provider }),
+      newSession: (rng) => createRubisSession(ctx, rng),
+      pages: rubisPages as never,
+    }
+  }
+  const scale = scaleName === 'standard' ? TPCW_SCALES.standard : TPCW_SCALES.small
+  const ctx = tpcwContext(scale)
+  return {
+    schema: 'tpcw',
+    Client: (postgres ? TpcwPgClient : TpcwClient) as never,
+    seed: (db) => seedTpcw(db as never, { scale, seed, provider }),
+    newSession: (rng) => createTpcwSession(ctx, rng),
+    pages: tpcwPages as never,
+  }
+}
