@@ -65,7 +65,7 @@ export class RowLocator {
 
   /** The place of the row a single-row read by one unique field asks for, if a list holds it. */
   find(scope: string, model: string, args: unknown): RowPlace | undefined {
-    if (!isPlainObject(args) || !isPlainObject(args.where)) return undefined
+    if (this.places.size === 0 || !isPlainObject(args) || !isPlainObject(args.where)) return undefined
     const keys = Object.keys(args.where)
     if (keys.length !== 1) return undefined
     const field = keys[0]
