@@ -28,7 +28,11 @@ export interface ResolvedOptions {
   learn: LearnSettings | undefined
   minProbability: number
   maxPerTrigger: number
-  concurrency: number
+  concurrency: { global: number; perSession: number }
+  maxQueue: number
+  queueTimeout: number
+  targetPrecision: number | undefined
+  shadow: boolean
   rules: readonly Rule[]
 }
 
@@ -46,7 +50,9 @@ export const DEFAULTS = {
   storeTimeout: 250,
   minProbability: 0.3,
   maxPerTrigger: 3,
-  concurrency: 4,
+  concurrency: { global: 8, perSession: 3 },
+  maxQueue: 1000,
+  queueTimeout: 1000,
   learn: {
     order: 2,
     minSupport: 5,
@@ -83,6 +89,10 @@ const KNOWN_OPTIONS = new Set([
   'minProbability',
   'maxPerTrigger',
   'concurrency',
+  'maxQueue',
+  'queueTimeout',
+  'targetPrecision',
+  'shadow',
   'rules',
 ])
 
@@ -212,6 +222,18 @@ function getValidLearn(value: unknown): LearnSettings | undefined {
   return settings
 }
 
+function getValidConcurrency(value: unknown): ResolvedOptions['concurrency'] {
+  if (value === undefined) return { ...DEFAULTS.concurrency }
+  if (typeof value === 'number') return { global: positiveInteger('concurrency', value), perSession: Math.min(value, DEFAULTS.concurrency.perSession) }
+  if (!isPlainObject(value)) fail('concurrency', 'a positive integer or an object { global, perSession }', value)
+  for (const key of Object.keys(value)) {
+    if (key !== 'global' && key !== 'perSession') fail(`concurrency.${key}`, 'one of global, perSession (unknown option)', value[key])
+  }
+  const global = value.global === undefined ? DEFAULTS.concurrency.global : positiveInteger('concurrency.global', value.global)
+  const perSession = value.perSession === undefined ? Math.min(global, DEFAULTS.concurrency.perSession) : positiveInteger('concurrency.perSession', value.perSession)
+  return { global, perSession }
+}
+
 function getValidRules(value: unknown): readonly Rule[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) fail('rules', "an array of rule('Model.operation').then(...)", value)
@@ -265,7 +287,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     learn: getValidLearn(o.learn),
     minProbability: o.minProbability === undefined ? DEFAULTS.minProbability : probability('minProbability', o.minProbability),
     maxPerTrigger: o.maxPerTrigger === undefined ? DEFAULTS.maxPerTrigger : positiveInteger('maxPerTrigger', o.maxPerTrigger),
-    concurrency: o.concurrency === undefined ? DEFAULTS.concurrency : positiveInteger('concurrency', o.concurrency),
+    concurrency: getValidConcurrency(o.concurrency),
+    maxQueue: o.maxQueue === undefined ? DEFAULTS.maxQueue : positiveInteger('maxQueue', o.maxQueue),
+    queueTimeout: o.queueTimeout === undefined ? DEFAULTS.queueTimeout : positiveInteger('queueTimeout', o.queueTimeout),
+    targetPrecision: o.targetPrecision === undefined ? undefined : probability('targetPrecision', o.targetPrecision),
+    shadow: o.shadow === undefined ? false : boolean('shadow', o.shadow),
     rules: getValidRules(o.rules),
   }
 }

@@ -24,6 +24,7 @@ export class Stats {
   private prefetch = emptyPrefetch()
   private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0, predict: 0 }
   private strategies = new Map<string, StrategyCounters>()
+  private savedMs = 0
 
   count(name: CounterName, model: string | undefined, by = 1): void {
     this.totals[name] += by
@@ -47,6 +48,26 @@ export class Stats {
     counters[name]++
   }
 
+  /** Milliseconds of database time a read did not wait for, thanks to a speculative result. */
+  save(ms: number): void {
+    if (ms > 0) this.savedMs += ms
+  }
+
+  /** The speculative counters as they stand (no copy of the rest). */
+  snapshotPrefetch(): Readonly<PrefetchCounters> {
+    return this.prefetch
+  }
+
+  /** A queued candidate that waited too long to run. */
+  expire(): void {
+    this.prefetch.expired++
+  }
+
+  /** A speculative result that expired, was invalidated or replaced before it served a read. */
+  waste(): void {
+    this.prefetch.wasted++
+  }
+
   /** A candidate that was not run, and why. */
   skip(reason: string): void {
     this.prefetch.skipped[reason] = (this.prefetch.skipped[reason] ?? 0) + 1
@@ -56,16 +77,21 @@ export class Stats {
     this.errors[kind]++
   }
 
-  snapshot(l1: PrefetchStats['l1'] = { entries: 0, bytes: 0 }): PrefetchStats {
+  snapshot(
+    l1: PrefetchStats['l1'] = { entries: 0, bytes: 0 },
+    scheduler: PrefetchStats['scheduler'] = { queued: 0, inFlight: 0, limit: 0, threshold: 0 },
+  ): PrefetchStats {
     const t = this.totals
     return {
       ...t,
       hitRate: ratio(t.hits, t.reads),
       precision: ratio(this.prefetch.used, this.prefetch.completed),
       coverage: ratio(t.prefetchHits + t.lateHits, t.reads),
+      savedMs: this.savedMs,
       prefetch: { ...this.prefetch, skipped: { ...this.prefetch.skipped } },
       errors: { ...this.errors },
       l1,
+      scheduler,
       byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, { ...counters }])),
       byStrategy: Object.fromEntries([...this.strategies].map(([strategy, counters]) => [strategy, { ...counters }])),
     }
@@ -77,5 +103,6 @@ export class Stats {
     this.prefetch = emptyPrefetch()
     this.errors = { store: 0, timeouts: 0, decode: 0, predict: 0 }
     this.strategies.clear()
+    this.savedMs = 0
   }
 }

@@ -29,6 +29,20 @@ export interface KeyvLike {
   getMany?(keys: string[]): Promise<unknown[]>
 }
 
+/** Limits on speculative reads in flight. */
+export interface ConcurrencyOptions {
+  /**
+   * Over every session.
+   * @default 8
+   */
+  global?: number
+  /**
+   * For one session (queued or running).
+   * @default 3
+   */
+  perSession?: number
+}
+
 /** Bounds of the in-process LRU that sits in front of the keyv store. */
 export interface L1Options {
   /**
@@ -233,10 +247,35 @@ export interface PrefetchOptions {
    */
   maxPerTrigger?: number
   /**
-   * Most speculative reads in flight at once (beyond it, candidates are skipped as `busy`).
-   * @default 4
+   * Most speculative reads in flight at once: a number for the global limit, or both limits.
+   * Under database pressure the global limit is lowered, and restored when it passes.
+   * @default { global: 8, perSession: 3 }
    */
-  concurrency?: number
+  concurrency?: number | ConcurrencyOptions
+  /**
+   * Predict and score, execute nothing: every candidate that would run is counted as issued and
+   * completed, and a later read of it as a prefetch hit and a use, so `precision` and `coverage`
+   * say what prefetching would do. No speculative query reaches the database.
+   * @default false
+   */
+  shadow?: boolean
+  /**
+   * Keep measured precision (used / completed speculative reads) near this by moving the
+   * probability threshold up from `minProbability` when precision falls short, and back down
+   * when it is comfortably above.
+   * @default none: the threshold stays at `minProbability`
+   */
+  targetPrecision?: number
+  /**
+   * Most candidates waiting to run; beyond it new ones are skipped (`queueFull`).
+   * @default 1000
+   */
+  maxQueue?: number
+  /**
+   * Milliseconds a candidate may wait to run; older ones are dropped (`prefetch.expired`).
+   * @default 1000
+   */
+  queueTimeout?: number
   /** Transitions the application knows, made with `rule()`. */
   rules?: Rule[]
   /**
@@ -319,10 +358,18 @@ export interface PrefetchStats extends Counters {
   precision: number
   /** (prefetchHits + lateHits) / reads */
   coverage: number
+  /**
+   * Estimated milliseconds of database time reads did not wait for: for a read served from a
+   * speculative result, the usual latency of such a read; for one that joined a speculative
+   * query in flight, how long that query had already run.
+   */
+  savedMs: number
   prefetch: PrefetchCounters
   errors: ErrorCounters
   /** What the in-process cache holds now (entries and estimated bytes). */
   l1: { entries: number; bytes: number }
   byModel: Record<string, Counters>
   byStrategy: Record<string, StrategyCounters>
+  /** The scheduler now: candidates queued and running, the speculative limit and probability threshold in force. */
+  scheduler: { queued: number; inFlight: number; limit: number; threshold: number }
 }

@@ -11,6 +11,25 @@ describe('resolveOptions', () => {
     expect(o.storeTimeout).toBe(250)
     expect(o.scope({ model: 'User', operation: 'findMany' })).toBe('')
     expect(o.now).toBe(Date.now)
+    expect(o).toMatchObject({
+      learn: DEFAULTS.learn,
+      minProbability: 0.3,
+      maxPerTrigger: 3,
+      concurrency: { global: 8, perSession: 3 },
+      maxQueue: 1000,
+      queueTimeout: 1000,
+      targetPrecision: undefined,
+      shadow: false,
+      rules: [],
+    })
+  })
+
+  it('reads concurrency as a number or as both limits', () => {
+    expect(resolveOptions({ concurrency: 2 }).concurrency).toEqual({ global: 2, perSession: 2 })
+    expect(resolveOptions({ concurrency: 20 }).concurrency).toEqual({ global: 20, perSession: 3 })
+    expect(resolveOptions({ concurrency: { perSession: 5 } }).concurrency).toEqual({ global: 8, perSession: 5 })
+    expect(resolveOptions({ learn: false }).learn).toBeUndefined()
+    expect(resolveOptions({ learn: { order: 3 } }).learn).toEqual({ ...DEFAULTS.learn, order: 3 })
   })
 
   it('keeps valid values', () => {
@@ -64,6 +83,13 @@ describe('resolveOptions', () => {
     ['minProbability', { minProbability: 1.5 }, /minProbability must be a number from 0 to 1: 1\.5/],
     ['maxPerTrigger', { maxPerTrigger: 0 }, /maxPerTrigger must be a positive integer: 0/],
     ['concurrency', { concurrency: 2.5 }, /concurrency must be a positive integer: 2\.5/],
+    ['concurrency object', { concurrency: 'many' }, /concurrency must be a positive integer or an object \{ global, perSession \}: "many"/],
+    ['concurrency unknown', { concurrency: { total: 3 } }, /concurrency\.total must be one of global, perSession/],
+    ['concurrency.perSession', { concurrency: { perSession: 0 } }, /concurrency\.perSession must be a positive integer: 0/],
+    ['maxQueue', { maxQueue: -1 }, /maxQueue must be a positive integer: -1/],
+    ['queueTimeout', { queueTimeout: '1s' }, /queueTimeout must be a positive integer: "1s"/],
+    ['targetPrecision', { targetPrecision: 2 }, /targetPrecision must be a number from 0 to 1: 2/],
+    ['shadow', { shadow: 'yes' }, /shadow must be a boolean: "yes"/],
     ['rules', { rules: {} }, /rules must be an array of rule/],
     ['rules[i]', { rules: [{ from: 'User.findUnique' }] }, /rules\[0\] must be made by rule/],
     ['scope', { scope: 3 }, /scope must be a string or a function returning one: 3/],

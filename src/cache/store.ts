@@ -28,6 +28,8 @@ export interface Entry {
 export interface Speculation {
   strategy: string
   used: boolean
+  /** Entries of this process holding its result now (a fan-out has one per row). */
+  live: number
 }
 
 export interface ResultStoreOptions {
@@ -38,6 +40,8 @@ export interface ResultStoreOptions {
   now: () => number
   /** Told about every store or decode failure; the call then behaves as a miss. */
   reportError: (error: unknown, phase: 'get' | 'set' | 'decode') => void
+  /** Told of every entry leaving process memory (evicted, expired, replaced, deleted). */
+  onDispose?: (entry: Entry) => void
   prefix?: string
 }
 
@@ -58,6 +62,7 @@ export class ResultStore {
         max: options.l1.maxEntries,
         maxSize: options.l1.maxBytes,
         sizeCalculation: (entry) => Math.max(1, entry.size),
+        dispose: options.onDispose === undefined ? undefined : (entry) => options.onDispose!(entry),
       })
     }
   }

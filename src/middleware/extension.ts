@@ -75,7 +75,10 @@ export function prefetch(options?: PrefetchOptions) {
     // Sent on the client beneath this extension, so it does not come back through this hook.
     const execute = (model: string, operation: string, args: unknown) => delegates[model[0].toLowerCase() + model.slice(1)][operation](args)
     const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context))
-    if (prefetcher.active) cache.onRead = (read) => prefetcher.observe(read)
+    if (prefetcher.active) {
+      cache.onRead = (read) => prefetcher.observe(read)
+      cache.onPressure = () => prefetcher.pressure()
+    }
 
     // Binds queries to a session by running them inside it. Prisma runs the hooks of the
     // extension applied first outermost, so the binder goes beneath this extension's own hook:
@@ -106,7 +109,13 @@ export function prefetch(options?: PrefetchOptions) {
         const context = sessionContext('forSession', sessionId, sessionOptions)
         return client.$extends(bindSession(context.sessionId, context.userId)).$extends(definition) as never
       },
-      stats: () => stats.snapshot(cache.results.localSize()),
+      stats: () =>
+        stats.snapshot(cache.results.localSize(), {
+          queued: prefetcher.scheduler.queued,
+          inFlight: prefetcher.scheduler.inFlight,
+          limit: prefetcher.scheduler.limit,
+          threshold: prefetcher.threshold,
+        }),
       resetStats: () => stats.reset(),
       model(modelOptions) {
         const limit = modelOptions?.limit ?? 20
@@ -126,9 +135,15 @@ export function prefetch(options?: PrefetchOptions) {
         }
         await cache.warm(model, operation as string, args ?? {}, () => execute(model, operation as string, args ?? {}), 'manual')
       },
-      idle: () => cache.idle(),
+      async idle() {
+        await prefetcher.idle()
+        await cache.idle()
+      },
       invalidate: (model) => cache.invalidate(model),
-      close: () => cache.close(),
+      async close() {
+        await prefetcher.close()
+        await cache.close()
+      },
     }
 
     const definition = {

@@ -1,12 +1,14 @@
 import { cloneResult } from '../cache/clone.ts'
+import { canonicalArgs } from '../cache/key.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import { predict } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { RulePredictor } from '../strategies/rules.ts'
-import type { Candidate, Predictor } from '../strategies/types.ts'
+import type { Candidate, Predictor, SessionRef } from '../strategies/types.ts'
 import type { ErrorContext } from '../types.ts'
 import type { CompletedRead, QueryCache } from './query-cache.ts'
+import { Scheduler } from './scheduler.ts'
 import type { Sessions } from './session.ts'
 
 /** Sends a read on the client beneath the extension (so it does not come back through it). */
@@ -17,15 +19,32 @@ export interface PrefetchModel extends LearnedModel {
   rules: { from: string; to: string; probability: number }[]
 }
 
+/** Demand reads without pressure after which the speculative limit goes up by one. */
+const RECOVERY_READS = 20
+/** Milliseconds after a cut during which further signs of pressure do not cut again. */
+const CUT_COOLDOWN_MS = 100
+/** Speculative reads completed between two moves of the threshold toward `targetPrecision`. */
+const PRECISION_WINDOW = 10
+const THRESHOLD_STEP = 0.05
+
 /**
  * Turns completed reads into speculative ones: shows each read to the predictors (learned
- * transitions and the application's rules), ranks their candidates, and runs the best of them,
- * at most `concurrency` at once. A predictor failure is reported and never reaches the query.
+ * transitions and the application's rules), ranks their candidates and queues them with the
+ * scheduler, by probability times the time they would save. Adapts as it goes: the speculative
+ * limit is halved when the database shows pressure (demand reads much slower than usual, failed
+ * reads) and grows back by one while it does not; with `targetPrecision` the probability
+ * threshold moves to keep measured precision near the target. A predictor failure is reported
+ * and never reaches the query.
  */
 export class Prefetcher {
   private readonly learner: LearnedPredictor | undefined
   private readonly predictors: Predictor[] = []
-  private inFlight = 0
+  readonly scheduler: Scheduler
+  /** The probability below which candidates are not run now. */
+  threshold: number
+  private calmReads = 0
+  private lastCut = -Infinity
+  private window = { completed: 0, used: 0 }
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -41,6 +60,10 @@ export class Prefetcher {
         new RulePredictor(options.rules, (error, r) => reportError(error, { phase: 'predict', model: r.to.model, operation: r.to.operation })),
       )
     }
+    this.threshold = options.minProbability
+    this.scheduler = new Scheduler({ ...options.concurrency, maxQueue: options.maxQueue, queueTimeout: options.queueTimeout }, stats, () =>
+      performance.now(),
+    )
   }
 
   /** Whether there is anything to predict with at all. */
@@ -51,50 +74,91 @@ export class Prefetcher {
   /** Called after every read outside transactions. Never throws. */
   observe(read: CompletedRead): void {
     try {
+      this.adapt(read)
+      const session = this.sessions.current()
       const candidates = predict(
         this.predictors,
         {
-          session: this.sessions.current(),
+          session,
           query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },
           at: this.options.now(),
         },
-        this.options,
+        { minProbability: this.threshold, maxPerTrigger: this.options.maxPerTrigger },
         (error) => this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation }),
       )
-      for (const candidate of candidates) this.start(candidate, read)
+      for (const candidate of candidates) this.submit(candidate, read, session)
     } catch (error) {
       this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
     }
   }
 
-  private start(candidate: Candidate, trigger: CompletedRead): void {
+  /** The database strained (a failed read): halve the speculative limit. */
+  pressure(): void {
+    const now = performance.now()
+    if (now - this.lastCut < CUT_COOLDOWN_MS) return
+    this.lastCut = now
+    this.calmReads = 0
+    this.scheduler.limit = Math.max(1, Math.floor(this.scheduler.limit / 2))
+  }
+
+  private adapt(read: CompletedRead): void {
+    if (read.dbMs !== undefined) {
+      if (this.cache.latency.underPressure(read.model, read.operation)) this.pressure()
+      else if (++this.calmReads >= RECOVERY_READS && this.scheduler.limit < this.options.concurrency.global) {
+        this.calmReads = 0
+        this.scheduler.limit++
+      }
+    }
+    const target = this.options.targetPrecision
+    if (target === undefined) return
+    const { completed, used } = this.stats.snapshotPrefetch()
+    if (completed - this.window.completed < PRECISION_WINDOW) return
+    const precision = (used - this.window.used) / (completed - this.window.completed)
+    this.window = { completed, used }
+    if (precision < target) this.threshold = Math.min(0.95, this.threshold + THRESHOLD_STEP)
+    else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
+  }
+
+  private submit(candidate: Candidate, trigger: CompletedRead, session: SessionRef | undefined): void {
     const { model, operation, args } = candidate.query
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
-    if (this.inFlight >= this.options.concurrency) return this.stats.skip('busy')
-    const fanOut = candidate.fanOut
-    let running: Promise<void>
-    if (fanOut === undefined) {
-      running = this.cache.warm(model, operation, args, () => this.execute(model, operation, args), candidate.strategy)
-    } else {
-      const where = (value: unknown[]) => ({ ...args, where: { [fanOut.field]: { in: value } } })
-      running = this.cache.warmRows(
-        {
-          model,
-          operation: fanOut.operation,
-          argsFor: fanOut.argsFor,
-          field: fanOut.field,
-          strip: fanOut.strip,
-          values: fanOut.values,
-          // The user holds the rows too and may change them: keep a copy taken now.
-          rows: fanOut.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[]),
-          source: trigger,
-        },
-        (values) => this.execute(model, 'findMany', where(values)),
-        candidate.strategy,
-      )
+    let key: string
+    try {
+      key = `${model}.${operation}${canonicalArgs(args)}`
+    } catch {
+      return this.stats.skip('uncacheable')
     }
-    this.inFlight++
-    void running.finally(() => this.inFlight--)
+    const fanOut = candidate.fanOut
+    if (this.options.shadow) {
+      if (fanOut === undefined) this.cache.shadow(model, operation, [args], candidate.strategy)
+      else this.cache.shadow(model, fanOut.operation, fanOut.values.map(fanOut.argsFor), candidate.strategy)
+      return
+    }
+    // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
+    const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
+    const saving = this.cache.latency.expected(model, fanOut?.operation ?? operation)
+    this.scheduler.submit({
+      key,
+      session: session?.sessionId,
+      priority: candidate.probability * saving,
+      run: () => {
+        if (fanOut === undefined) return this.cache.warm(model, operation, args, () => this.execute(model, operation, args), candidate.strategy)
+        return this.cache.warmRows(
+          { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
+          (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
+          candidate.strategy,
+        )
+      },
+    })
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    return this.scheduler.idle()
+  }
+
+  close(): Promise<void> {
+    return this.scheduler.close()
   }
 
   /** What was learned, as plain data. */

@@ -1,16 +1,18 @@
 import { Decimal } from '@prisma/client/runtime/client'
+import { LRUCache } from 'lru-cache'
 import { cloneResult } from '../cache/clone.ts'
 import { createCodec, type DecimalSupport } from '../cache/codec.ts'
 import { LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { StoreTimeoutError } from '../cache/guard.ts'
 import { queryKey, UncacheableError } from '../cache/key.ts'
 import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
-import type { ResolvedOptions } from '../options.ts'
+import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import type { ErrorContext } from '../types.ts'
 import { classify, readDependencies, writeTargets, type OperationKind } from './classify.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
+import { Latencies } from './latency.ts'
 import { RowLocator } from './row-locator.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
 
@@ -27,6 +29,8 @@ export interface OperationParams {
 interface Flight {
   promise: Promise<unknown>
   gens: string[]
+  /** performance.now() when it was sent. */
+  startedAt: number
   /** Set when the query is speculative. */
   speculation?: Speculation
 }
@@ -40,6 +44,8 @@ export interface CompletedRead {
   /** The models the read depends on and their generations before it ran (when known). */
   deps: string[] | undefined
   gens: string[] | undefined
+  /** Milliseconds the read took at the database, when it went there. */
+  dbMs?: number
 }
 
 /** A batched read whose rows are each kept as the result of a single-row read. */
@@ -88,6 +94,12 @@ export class QueryCache {
   private closed = false
   /** Told of every read completed outside transactions (hits included); must not throw. */
   onRead: (read: CompletedRead) => void = () => {}
+  /** Told when the database shows strain: a failed demand or speculative read. */
+  onPressure: () => void = () => {}
+  /** Database latency of demand reads, by model and operation. */
+  readonly latency = new Latencies()
+  /** In shadow mode: the reads predicted and not yet made, as if their results were cached. */
+  private readonly shadowed: LRUCache<string, { speculation: Speculation; expiresAt: number }> | undefined
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -104,12 +116,47 @@ export class QueryCache {
       timeoutMs: options.storeTimeout,
       now: options.now,
       reportError: (error, phase) => this.reportError(error, { phase }),
+      onDispose: (entry) => {
+        const speculation = entry.speculation
+        if (speculation === undefined) return
+        speculation.live--
+        if (speculation.live === 0 && !speculation.used) this.stats.waste()
+      },
     })
     this.generations = options.cache
       ? new SharedGenerations(options.cache, options.storeTimeout, report('generation'))
       : new LocalGenerations()
     this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
     if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
+    if (options.shadow) this.shadowed = new LRUCache({ max: options.l1 ? options.l1.maxEntries : DEFAULTS.l1.maxEntries })
+  }
+
+  /**
+   * Shadow mode: counts the reads `strategy` predicts (each `args` a read of `model` and
+   * `operation`) as issued and completed, as if they had run, and remembers them for `ttl` so a
+   * later read of one counts as a prefetch hit. Nothing is sent to the database.
+   */
+  shadow(model: string, operation: string, argsList: readonly unknown[], strategy: string): void {
+    if (this.shadowed === undefined || this.closed) return
+    const session = this.sessions.current()
+    const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
+    const speculation: Speculation = { strategy, used: false, live: 0 }
+    const expiresAt = this.options.now() + (this.options.models.get(model)?.ttl ?? this.options.ttl)
+    let fresh = false
+    for (const args of argsList) {
+      let key: string
+      try {
+        key = queryKey(model, operation, scope, args)
+      } catch {
+        continue
+      }
+      if (this.shadowed.get(key)?.speculation.used === false) continue
+      this.shadowed.set(key, { speculation, expiresAt })
+      fresh = true
+    }
+    if (!fresh) return this.stats.skip('cached')
+    this.stats.speculation('issued', strategy)
+    this.stats.speculation('completed', strategy)
   }
 
   handle(params: OperationParams): Promise<unknown> {
@@ -141,9 +188,17 @@ export class QueryCache {
       return this.miss(model, query, args)
     }
     const { key, deps, gens, entry } = lookup
+    const shadowed = this.shadowed?.get(key)
+    if (shadowed !== undefined) {
+      this.shadowed!.delete(key)
+      if (shadowed.expiresAt > this.options.now()) {
+        this.prefetchHit(model, operation)
+        this.markUsed(shadowed.speculation)
+      }
+    }
     if (entry !== undefined) {
       this.stats.count('hits', model)
-      if (entry.source === 'prefetch') this.stats.count('prefetchHits', model)
+      if (entry.source === 'prefetch') this.prefetchHit(model, operation)
       this.markUsed(entry.speculation)
       this.onRead({ model, operation, args, result: value, deps: entry.deps, gens: entry.gens })
       return value
@@ -154,7 +209,7 @@ export class QueryCache {
       const found = await this.rowFromList(lookup.scope, model, args)
       if (found !== undefined) {
         this.stats.count('hits', model)
-        if (found.list.source === 'prefetch') this.stats.count('prefetchHits', model)
+        if (found.list.source === 'prefetch') this.prefetchHit(model, operation)
         this.markUsed(found.list.speculation)
         this.onRead({ model, operation, args, result: found.row, deps: found.list.deps, gens: found.list.gens })
         return found.row
@@ -164,6 +219,7 @@ export class QueryCache {
     const flight = this.flights.get(key)
     if (flight !== undefined && sameTokens(flight.gens, gens)) {
       let shared: unknown
+      const joinedAt = performance.now()
       try {
         shared = cloneResult(await flight.promise)
       } catch {
@@ -171,7 +227,11 @@ export class QueryCache {
         return this.miss(model, query, args)
       }
       this.stats.count('hits', model)
-      if (flight.speculation !== undefined) this.stats.count('lateHits', model)
+      if (flight.speculation !== undefined) {
+        this.stats.count('lateHits', model)
+        // What the read saved is the part of the query that had run before it joined.
+        this.stats.save(joinedAt - flight.startedAt)
+      }
       this.markUsed(flight.speculation)
       this.onRead({ model, operation, args, result: shared, deps, gens })
       return shared
@@ -179,15 +239,24 @@ export class QueryCache {
 
     this.stats.count('misses', model)
     this.stats.count('dbQueries', model)
+    const startedAt = performance.now()
     const promise = query(args)
-    const own: Flight = { promise, gens }
+    const own: Flight = { promise, gens, startedAt }
     this.flights.set(key, own)
     try {
-      const result = await promise
+      let result: unknown
+      try {
+        result = await promise
+      } catch (error) {
+        this.onPressure()
+        throw error
+      }
+      const dbMs = performance.now() - startedAt
+      this.latency.record(model, operation, dbMs)
       if (this.options.readThrough && this.store(key, model, result, deps, gens, undefined) && operation === 'findMany') {
         this.rows?.addList(lookup.scope, model, args, key, result)
       }
-      this.onRead({ model, operation, args, result, deps, gens })
+      this.onRead({ model, operation, args, result, deps, gens, dbMs })
       return result
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
@@ -224,21 +293,23 @@ export class QueryCache {
 
     this.stats.speculation('issued', strategy)
     this.stats.count('dbQueries', model)
-    const speculation: Speculation = { strategy, used: false }
+    const speculation: Speculation = { strategy, used: false, live: 0 }
     let promise: Promise<unknown>
     try {
       promise = Promise.resolve(execute())
     } catch (error) {
       promise = Promise.reject(error)
     }
-    const own: Flight = { promise, gens, speculation }
+    const own: Flight = { promise, gens, speculation, startedAt: performance.now() }
     this.flights.set(key, own)
     try {
       const result = await promise
       this.stats.speculation('completed', strategy)
-      if (this.store(key, model, result, deps, gens, speculation) && operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
+      if (!this.store(key, model, result, deps, gens, speculation)) this.wasteIfUnused(speculation)
+      else if (operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
     } catch (error) {
       this.stats.speculation('failed', strategy)
+      this.onPressure()
       this.reportError(error, { phase: 'prefetch', model, operation })
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
@@ -282,13 +353,14 @@ export class QueryCache {
     }
     if (wanted.length === 0 || deps === undefined || gens === undefined) return this.stats.skip('cached')
 
-    const speculation: Speculation = { strategy, used: false }
+    const speculation: Speculation = { strategy, used: false, live: 0 }
     const source = warming.source
     if (warming.rows !== undefined && source?.gens !== undefined && sameTokens(source.deps ?? [], deps)) {
       // The rows came with a read made under `source.gens`; they are as fresh as it was.
       this.stats.speculation('issued', strategy)
       this.stats.speculation('completed', strategy)
       this.keepRows(warming, wanted, warming.rows, deps, source.gens, speculation)
+      this.wasteIfUnused(speculation)
       return
     }
 
@@ -308,7 +380,7 @@ export class QueryCache {
         return warming.strip ? withoutField(row, field) : row
       })
       promise.catch(() => {})
-      const flight: Flight = { promise, gens, speculation }
+      const flight: Flight = { promise, gens, speculation, startedAt: performance.now() }
       this.flights.set(key, flight)
       own.set(key, flight)
     }
@@ -316,8 +388,10 @@ export class QueryCache {
       const rows = await batch
       this.stats.speculation('completed', strategy)
       if (Array.isArray(rows)) this.keepRows(warming, wanted, rows, deps, gens, speculation)
+      this.wasteIfUnused(speculation)
     } catch (error) {
       this.stats.speculation('failed', strategy)
+      this.onPressure()
       this.reportError(error, { phase: 'prefetch', model, operation: 'findMany' })
     } finally {
       for (const [key, flight] of own) if (this.flights.get(key) === flight) this.flights.delete(key)
@@ -356,6 +430,16 @@ export class QueryCache {
     if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, scope, deps, gens, entry: found }
     if (found !== undefined) this.results.forget(key)
     return { key, scope, deps, gens, entry: undefined }
+  }
+
+  /** A speculative result none of whose entries could be kept, and that no reader joined, is wasted. */
+  private wasteIfUnused(speculation: Speculation): void {
+    if (speculation.live === 0 && !speculation.used) this.stats.waste()
+  }
+
+  private prefetchHit(model: string, operation: string): void {
+    this.stats.count('prefetchHits', model)
+    this.stats.save(this.latency.expected(model, operation))
   }
 
   /** The first read a speculative result serves makes it "used" (precision = used / completed). */
@@ -407,6 +491,7 @@ export class QueryCache {
         speculation,
         size: estimateSize(value),
       })
+      if (speculation !== undefined) speculation.live++
       return true
     } catch (error) {
       this.reportError(error, { phase: 'set', model })

@@ -1,0 +1,134 @@
+import TinyQueue from 'tinyqueue'
+import type { Stats } from '../stats.ts'
+
+/** One speculative read waiting to run. */
+export interface Job {
+  /** Identifies the read: a second job with the same key is not queued twice. */
+  key: string
+  /** The session it was predicted for (per-session limit); undefined outside sessions. */
+  session: string | undefined
+  /** Probability x expected saving: the highest runs first. */
+  priority: number
+  run(): Promise<void>
+}
+
+export interface SchedulerLimits {
+  /** Speculative reads in flight at once, over every session. */
+  global: number
+  /** Speculative reads queued or in flight for one session. */
+  perSession: number
+  /** Jobs waiting at most; beyond it new ones are skipped (`queueFull`). */
+  maxQueue: number
+  /** Milliseconds a job may wait; older ones are dropped unrun (`prefetch.expired`). */
+  queueTimeout: number
+}
+
+interface Queued extends Job {
+  queuedAt: number
+}
+
+/**
+ * Runs speculative reads by priority within limits: a bounded queue, at most `limit` in flight
+ * (at most `limits.global`; lowered under pressure by the caller), and at most `perSession` per
+ * session queued or running. Jobs that waited longer than `queueTimeout` are dropped when they
+ * come up. No timers: the queue moves when a job is added or one finishes, so nothing keeps the
+ * process alive.
+ */
+export class Scheduler {
+  private readonly queue = new TinyQueue<Queued>([], (a, b) => b.priority - a.priority)
+  private readonly queuedKeys = new Set<string>()
+  private readonly perSession = new Map<string, number>()
+  private running = 0
+  private closed = false
+  private waiters: Array<() => void> = []
+  /** The global limit in force now (AIMD moves it between 1 and `limits.global`). */
+  limit: number
+
+  constructor(
+    private readonly limits: SchedulerLimits,
+    private readonly stats: Stats,
+    private readonly now: () => number,
+  ) {
+    this.limit = limits.global
+  }
+
+  /** Queues `job` unless it is queued already or a bound says no; starts what the limits allow. */
+  submit(job: Job): void {
+    if (this.closed) return this.stats.skip('closed')
+    if (this.queuedKeys.has(job.key)) return this.stats.skip('queued')
+    if (this.queue.length >= this.limits.maxQueue) return this.stats.skip('queueFull')
+    if (job.session !== undefined) {
+      const count = this.perSession.get(job.session) ?? 0
+      if (count >= this.limits.perSession) return this.stats.skip('sessionBusy')
+      this.perSession.set(job.session, count + 1)
+    }
+    this.queue.push({ ...job, queuedAt: this.now() })
+    this.queuedKeys.add(job.key)
+    this.pump()
+  }
+
+  /** Jobs in flight now. */
+  get inFlight(): number {
+    return this.running
+  }
+
+  get queued(): number {
+    return this.queue.length
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.queue.length > 0) {
+      const job = this.queue.pop()!
+      this.queuedKeys.delete(job.key)
+      if (this.now() - job.queuedAt > this.limits.queueTimeout) {
+        this.stats.expire()
+        this.release(job)
+        continue
+      }
+      this.running++
+      let running: Promise<void>
+      try {
+        running = job.run()
+      } catch {
+        running = Promise.resolve()
+      }
+      void running
+        .catch(() => {})
+        .finally(() => {
+          this.running--
+          this.release(job)
+          this.pump()
+        })
+    }
+    if (this.running === 0 && this.queue.length === 0) {
+      const waiters = this.waiters
+      this.waiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  private release(job: Job): void {
+    if (job.session === undefined) return
+    const count = (this.perSession.get(job.session) ?? 1) - 1
+    if (count <= 0) this.perSession.delete(job.session)
+    else this.perSession.set(job.session, count)
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  /** Takes no more jobs, drops the queued ones, and resolves when the running ones are done. */
+  close(): Promise<void> {
+    this.closed = true
+    while (this.queue.length > 0) {
+      const job = this.queue.pop()!
+      this.queuedKeys.delete(job.key)
+      this.release(job)
+      this.stats.skip('closed')
+    }
+    return this.idle()
+  }
+}
