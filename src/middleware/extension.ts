@@ -77,6 +77,7 @@ export function prefetch(options?: PrefetchOptions) {
     const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context))
     if (prefetcher.active) {
       cache.onRead = (read) => prefetcher.observe(read)
+      cache.onStart = (read) => prefetcher.anticipate(read)
       cache.onPressure = () => prefetcher.pressure()
     }
 

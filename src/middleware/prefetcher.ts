@@ -75,21 +75,35 @@ export class Prefetcher {
   observe(read: CompletedRead): void {
     try {
       this.adapt(read)
-      const session = this.sessions.current()
-      const candidates = predict(
-        this.predictors,
-        {
-          session,
-          query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },
-          at: this.options.now(),
-        },
-        { minProbability: this.threshold, maxPerTrigger: this.options.maxPerTrigger },
-        (error) => this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation }),
-      )
-      for (const candidate of candidates) this.submit(candidate, read, session)
+      this.propose('observe', read, read)
     } catch (error) {
       this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
     }
+  }
+
+  /** Called when a read is sent to the database, before its result. Never throws. */
+  anticipate(read: { model: string; operation: string; args: unknown }): void {
+    try {
+      this.propose('anticipate', read, undefined)
+    } catch (error) {
+      this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
+    }
+  }
+
+  private propose(phase: 'observe' | 'anticipate', read: { model: string; operation: string; args: unknown; result?: unknown }, trigger: CompletedRead | undefined): void {
+    const session = this.sessions.current()
+    const candidates = predict(
+      this.predictors,
+      {
+        session,
+        query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },
+        at: this.options.now(),
+      },
+      { minProbability: this.threshold, maxPerTrigger: this.options.maxPerTrigger },
+      (error) => this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation }),
+      phase,
+    )
+    for (const candidate of candidates) this.submit(candidate, trigger, session)
   }
 
   /** The database strained (a failed read): halve the speculative limit. */
@@ -119,7 +133,7 @@ export class Prefetcher {
     else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
   }
 
-  private submit(candidate: Candidate, trigger: CompletedRead, session: SessionRef | undefined): void {
+  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined): void {
     const { model, operation, args } = candidate.query
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
     let key: string

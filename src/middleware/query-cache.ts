@@ -94,6 +94,8 @@ export class QueryCache {
   private closed = false
   /** Told of every read completed outside transactions (hits included); must not throw. */
   onRead: (read: CompletedRead) => void = () => {}
+  /** Told of every read about to go to the database (before its result is known); must not throw. */
+  onStart: (read: { model: string; operation: string; args: unknown }) => void = () => {}
   /** Told when the database shows strain: a failed demand or speculative read. */
   onPressure: () => void = () => {}
   /** Database latency of demand reads, by model and operation. */
@@ -242,6 +244,8 @@ export class QueryCache {
     const startedAt = performance.now()
     const promise = query(args)
     const own: Flight = { promise, gens, startedAt }
+    // After the query is on its way: reads predicted from its arguments alone go alongside it.
+    this.onStart({ model, operation, args })
     this.flights.set(key, own)
     try {
       let result: unknown

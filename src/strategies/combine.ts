@@ -27,12 +27,22 @@ export function rank(candidates: readonly Candidate[], ranking: Ranking): Candid
   return [...best.values()].sort((a, b) => b.probability - a.probability).slice(0, ranking.maxPerTrigger)
 }
 
-/** Runs every predictor on a read; one that throws proposes nothing and is reported. */
-export function predict(predictors: readonly Predictor[], event: ReadEvent, ranking: Ranking, reportError: (error: unknown, predictor: Predictor) => void): Candidate[] {
+/**
+ * Runs every predictor on a read (`observe` when it completed, `anticipate` when it has only
+ * started); one that throws proposes nothing and is reported.
+ */
+export function predict(
+  predictors: readonly Predictor[],
+  event: ReadEvent,
+  ranking: Ranking,
+  reportError: (error: unknown, predictor: Predictor) => void,
+  phase: 'observe' | 'anticipate' = 'observe',
+): Candidate[] {
   const all: Candidate[] = []
   for (const predictor of predictors) {
     try {
-      all.push(...predictor.observe(event))
+      if (phase === 'observe') all.push(...predictor.observe(event))
+      else if (predictor.anticipate !== undefined) all.push(...predictor.anticipate(event))
     } catch (error) {
       reportError(error, predictor)
     }

@@ -83,31 +83,49 @@ export class LearnedPredictor implements Predictor {
     if (session === undefined) return []
     const templated = this.templates.resolve(query)
     if (templated === undefined) return []
-    const { order } = this.settings
     const before = this.histories.before(session, at)
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
     if (before.length > 0) {
-      const previous = before.slice(-order).map((step) => step.template.id)
+      const previous = before.slice(-this.settings.order).map((step) => step.template.id)
       this.global.record(previous, templated.template.id)
       user?.record(previous, templated.template.id)
       this.mappings.learn(templated, before)
     }
     const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
     this.histories.append(session, step)
-
-    const history = this.histories.before(session, at)
-    const context = history.slice(-order).map((s) => s.template.id)
-    const next = blend(this.global.predict(context, this.settings.minSupport), user?.predict(context, this.settings.minSupport), this.settings.userPriorWeight)
-    return next === undefined ? [] : this.candidates(next, history, query.result)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false)
   }
 
-  private candidates(next: NextTemplates, history: readonly Step[], result: unknown): Candidate[] {
+  /**
+   * The reads that will follow a read that has only started (its result is not known yet):
+   * those whose every argument has its best source in the arguments of this read or of earlier
+   * ones, so they can run alongside it. Learns nothing.
+   */
+  anticipate(event: ReadEvent): Candidate[] {
+    const { session, query, at } = event
+    if (session === undefined) return []
+    const templated = this.templates.resolve(query)
+    if (templated === undefined) return []
+    const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]
+    const user = session.userId === undefined ? undefined : this.users.get(session.userId)
+    return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true)
+  }
+
+  /** Candidates for the read after `history`; `strict`: only where each slot's best source is at hand. */
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean): Candidate[] {
+    const context = history.slice(-this.settings.order).map((s) => s.template.id)
+    const { minSupport, userPriorWeight } = this.settings
+    const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
+    return next === undefined ? [] : this.candidates(next, history, result, strict)
+  }
+
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
     const out: Candidate[] = []
     for (const [id, probability] of ranked) {
       const template = this.templates.get(id)
       if (template === undefined) continue
-      for (const derived of this.mappings.derive(template, history)) {
+      for (const derived of this.mappings.derive(template, history, strict)) {
         if (derived.fanOut === undefined) {
           out.push({
             query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },

@@ -272,7 +272,7 @@ export class ArgumentMappings {
    * its best usable source, and, for a single-row read by a unique field whose value came from
    * "any row" of a list, as a fan-out over that list's leading rows. Empty if neither is possible.
    */
-  derive(template: Template, history: readonly Step[]): Derivation[] {
+  derive(template: Template, history: readonly Step[], strict = false): Derivation[] {
     const slots = this.templates.get(template.id)
     if (slots === undefined) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
     const fanOutPath = template.fanOutField === undefined ? undefined : `where.${template.fanOutField}`
@@ -282,8 +282,10 @@ export class ArgumentMappings {
     for (let slot = 0; slot < slots.length; slot++) {
       let best: Evidence | undefined
       let bestValue: unknown
+      let bestUsable: Evidence | undefined
       for (const item of slots[slot]) {
         if (!isUsable(item, this.bounds)) continue
+        if (item.source.kind !== 'anyRow' && (bestUsable === undefined || better(item, bestUsable))) bestUsable = item
         if (item.source.kind === 'anyRow') {
           if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
           const value = evaluate(item.source, history)
@@ -296,6 +298,8 @@ export class ArgumentMappings {
         best = item
         bestValue = value
       }
+      // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
+      if (strict && best !== bestUsable) best = undefined
       // A slot without an exact source leaves only the fan-out, and only if it is that slot.
       if (best === undefined && fanOut?.slot !== slot) return []
       values.push(bestValue)

@@ -67,4 +67,9 @@ export interface Predictor {
   readonly name: string
   /** Learns from a completed read and returns the reads likely to follow it, in any order. */
   observe(event: ReadEvent): Candidate[]
+  /**
+   * For a read that has only started (`event.query.result` unknown): the reads likely to follow
+   * it whose arguments are known already, so they can run alongside it. Learns nothing.
+   */
+  anticipate?(event: ReadEvent): Candidate[]
 }

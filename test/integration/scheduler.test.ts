@@ -137,6 +137,33 @@ describe('the scheduler', () => {
     expect(stats.dbQueries).toBe(4)
   })
 
+  it('starts a read whose arguments are known while the read that predicts it is still running', async () => {
+    let before = 0
+    let sentWhenUserDone = -1
+    const slow = withLatency(env.db.adapterFactory(), 30, async (sql) => {
+      if (/FROM\s+\S*User/.test(sql) && sentWhenUserDone < 0) sentWhenUserDone = slow.trips.queries - before
+    })
+    const base = await createTestClient({ ...env.db, adapterFactory: () => slow.factory })
+    const prisma = base.$extends(prefetch({}))
+    for (let i = 0; i < 6; i++) {
+      await prisma.$prefetch.session(`train-${i}`, async () => {
+        await prisma.user.findUnique({ where: { id: rows.bob.id } })
+        await prisma.post.findMany({ where: { authorId: rows.bob.id }, take: 1 })
+      })
+    }
+    await prisma.$prefetch.idle()
+    await prisma.$prefetch.invalidate()
+    await prisma.$prefetch.session('early', async () => {
+      before = slow.trips.queries
+      sentWhenUserDone = -1
+      await prisma.user.findUnique({ where: { id: rows.alice.id } })
+    })
+    await prisma.$prefetch.idle()
+    // When the user's row came back, the posts query had been sent already: 2 statements, not 1.
+    expect(sentWhenUserDone).toBe(2)
+    await base.$disconnect()
+  })
+
   it('after close(), the process exits by itself: no timer or handle is left', () => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', new URL('../support/close-and-exit.ts', import.meta.url).pathname], {
       env: { ...process.env, TEST_DATABASE_FILE: env.db.url ?? '' },

@@ -238,6 +238,26 @@ describe('LearnedPredictor', () => {
     expect(read({ sessionId: 'w-new' }, q('A'))).toEqual([])
   })
 
+  it('anticipates, before a read completes, only the reads whose arguments are known already', () => {
+    const { read, predictor } = learner()
+    for (let i = 1; i <= 6; i++) {
+      const session = { sessionId: `ant${i}` }
+      // by id: the posts' author is the argument of the read itself
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: user(i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i } }, result: posts(i) })
+      // by email: the author id is known only from the result
+      read(session, { model: 'User', operation: 'findFirst', args: { where: { email: `u${i}@x` } }, result: user(i + 50) })
+      read(session, { model: 'Comment', operation: 'findMany', args: { where: { authorId: i + 50 } }, result: [] })
+    }
+    const at = 1e9
+    const byId = predictor.anticipate({ session: { sessionId: 'early' }, query: { model: 'User', operation: 'findUnique', args: { where: { id: 77 } } }, at })
+    expect(byId.map((c) => c.query)).toEqual([{ model: 'Post', operation: 'findMany', args: { where: { authorId: 77 } } }])
+    const byEmail = predictor.anticipate({ session: { sessionId: 'early2' }, query: { model: 'User', operation: 'findFirst', args: { where: { email: 'q@x' } } }, at })
+    expect(byEmail).toEqual([])
+    // Anticipating learns nothing: the sessions it saw have no history.
+    expect(predictor.describe(50).transitions.every((t) => t.support === 6)).toBe(true)
+  })
+
   it('describes what it learned as plain data', () => {
     const { read, predictor } = learner()
     for (let i = 1; i <= 6; i++) {
