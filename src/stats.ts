@@ -42,7 +42,7 @@ export class Stats {
     this.prefetch[name]++
     let counters = this.strategies.get(strategy)
     if (counters === undefined) {
-      counters = { issued: 0, completed: 0, failed: 0, used: 0 }
+      counters = { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0 }
       this.strategies.set(strategy, counters)
     }
     counters[name]++
@@ -64,8 +64,8 @@ export class Stats {
   }
 
   /** A speculative result that expired, was invalidated or replaced before it served a read. */
-  waste(): void {
-    this.prefetch.wasted++
+  waste(strategy: string): void {
+    this.speculation('wasted', strategy)
   }
 
   /** A candidate that was not run, and why. */

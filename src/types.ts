@@ -338,6 +338,8 @@ export interface StrategyCounters {
   failed: number
   /** Speculative results that served at least one read. */
   used: number
+  /** Speculative results that expired or were invalidated unused. */
+  wasted: number
 }
 
 export interface ErrorCounters {

@@ -122,7 +122,7 @@ export class QueryCache {
         const speculation = entry.speculation
         if (speculation === undefined) return
         speculation.live--
-        if (speculation.live === 0 && !speculation.used) this.stats.waste()
+        if (speculation.live === 0 && !speculation.used) this.stats.waste(speculation.strategy)
       },
     })
     this.generations = options.cache
@@ -438,7 +438,7 @@ export class QueryCache {
 
   /** A speculative result none of whose entries could be kept, and that no reader joined, is wasted. */
   private wasteIfUnused(speculation: Speculation): void {
-    if (speculation.live === 0 && !speculation.used) this.stats.waste()
+    if (speculation.live === 0 && !speculation.used) this.stats.waste(speculation.strategy)
   }
 
   private prefetchHit(model: string, operation: string): void {

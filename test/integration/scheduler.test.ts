@@ -79,8 +79,12 @@ describe('the scheduler', () => {
     expect(stats.prefetch).toMatchObject({ issued: 1, failed: 1, completed: 0 })
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatch(/^prefetch: .*injected database failure/)
-    // Database trouble halves the speculative limit (8 -> 4).
+    // Database trouble halves the speculative limit (8 -> 4) ...
     expect(stats.scheduler.limit).toBe(4)
+    // ... and calm demand reads bring it back up, one step per 20.
+    const posts = await env.bare.post.findMany({ select: { id: true }, take: 20 })
+    for (const post of posts) await prisma.post.findUnique({ where: { id: post.id } })
+    expect(prisma.$prefetch.stats().scheduler.limit).toBe(5)
     // The same read asked for by the user runs on its own, and its failure is the database's.
     await expect(prisma.post.findMany({ where: { authorId: rows.alice.id }, orderBy: { body: 'desc' } })).rejects.toThrow(/injected database failure/)
     await expect(prisma.post.findMany({ where: { authorId: rows.alice.id } })).resolves.toHaveLength(
@@ -95,6 +99,7 @@ describe('the scheduler', () => {
     await prisma.$prefetch.idle()
     await prisma.$prefetch.invalidate()
     expect(prisma.$prefetch.stats().prefetch).toMatchObject({ completed: 1, used: 0, wasted: 1 })
+    expect(prisma.$prefetch.stats().byStrategy.rule).toMatchObject({ completed: 1, used: 0, wasted: 1 })
 
     await prisma.user.findUnique({ where: { id: rows.bob.id } })
     await prisma.$prefetch.idle()

@@ -301,14 +301,17 @@ const eventArb = (settings: LearnSettings) =>
 describe('bounds under random reads', () => {
   it('hold after every read, and every candidate is well formed (property)', () => {
     const total = noPeaks()
-    fc.assert(
-      fc.property(fc.array(eventArb(SMALL), { minLength: 1, maxLength: 60, size: 'max' }), (events) => {
-        const harness = new Harness(SMALL)
-        for (const { session, model, operation, args, result, gap } of events) harness.read(session, { model, operation, args, result }, gap)
-        for (const key of Object.keys(total) as (keyof Peaks)[]) total[key] = key === 'fanOuts' || key === 'candidates' ? total[key] + harness.peaks[key] : Math.max(total[key], harness.peaks[key])
-      }),
-      { numRuns: 120 },
-    )
+    const events = fc.array(eventArb(SMALL), { minLength: 1, maxLength: 60, size: 'max' })
+    const run = fc.property(events, (events) => {
+      const harness = new Harness(SMALL)
+      for (const { session, model, operation, args, result, gap } of events) harness.read(session, { model, operation, args, result }, gap)
+      for (const key of Object.keys(total) as (keyof Peaks)[]) total[key] = key === 'fanOuts' || key === 'candidates' ? total[key] + harness.peaks[key] : Math.max(total[key], harness.peaks[key])
+    })
+    // New random input on every run for the bounds; whether every bound is reached depends on the
+    // input, so that is asserted on a fixed one.
+    fc.assert(run, { numRuns: 120 })
+    Object.assign(total, noPeaks())
+    fc.assert(run, { numRuns: 120, seed: 20261124 })
     // The random runs get to the bounds, and through the paths that propose reads.
     expect(total).toMatchObject(ALL_BOUNDS_REACHED)
     expect(total.candidates).toBeGreaterThan(0)
