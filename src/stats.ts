@@ -38,14 +38,14 @@ export class Stats {
   }
 
   /** Counts speculative work, overall and for its strategy. */
-  speculation(name: keyof StrategyCounters, strategy: string): void {
-    this.prefetch[name]++
+  speculation(name: keyof StrategyCounters, strategy: string, by = 1): void {
+    this.prefetch[name] += by
     let counters = this.strategies.get(strategy)
     if (counters === undefined) {
       counters = { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0 }
       this.strategies.set(strategy, counters)
     }
-    counters[name]++
+    counters[name] += by
   }
 
   /** Milliseconds of database time a read did not wait for, thanks to a speculative result. */
@@ -64,8 +64,8 @@ export class Stats {
   }
 
   /** A speculative result that expired, was invalidated or replaced before it served a read. */
-  waste(strategy: string): void {
-    this.speculation('wasted', strategy)
+  waste(strategy: string, by: 1 | -1): void {
+    this.speculation('wasted', strategy, by)
   }
 
   /** A candidate that was not run, and why. */

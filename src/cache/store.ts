@@ -30,6 +30,8 @@ export interface Speculation {
   used: boolean
   /** Entries of this process holding its result now (a fan-out has one per row). */
   live: number
+  /** Counted as wasted: its last entry went before it served a read (a late joiner may still use it). */
+  wasted?: boolean
 }
 
 export interface ResultStoreOptions {

@@ -122,7 +122,7 @@ export class QueryCache {
         const speculation = entry.speculation
         if (speculation === undefined) return
         speculation.live--
-        if (speculation.live === 0 && !speculation.used) this.stats.waste(speculation.strategy)
+        this.wasteIfUnused(speculation)
       },
     })
     this.generations = options.cache
@@ -438,7 +438,9 @@ export class QueryCache {
 
   /** A speculative result none of whose entries could be kept, and that no reader joined, is wasted. */
   private wasteIfUnused(speculation: Speculation): void {
-    if (speculation.live === 0 && !speculation.used) this.stats.waste(speculation.strategy)
+    if (speculation.live > 0 || speculation.used || speculation.wasted) return
+    speculation.wasted = true
+    this.stats.waste(speculation.strategy, 1)
   }
 
   private prefetchHit(model: string, operation: string): void {
@@ -450,6 +452,8 @@ export class QueryCache {
   private markUsed(speculation: Speculation | undefined): void {
     if (speculation === undefined || speculation.used) return
     speculation.used = true
+    // A reader that joined the query in flight may use it after its entry was already gone.
+    if (speculation.wasted) this.stats.waste(speculation.strategy, -1)
     this.stats.speculation('used', speculation.strategy)
   }
 
