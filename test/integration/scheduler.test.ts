@@ -92,6 +92,34 @@ describe('the scheduler', () => {
     )
   })
 
+  it('never serves a scheduled speculative result that a write outdated during its flight', async () => {
+    let hold: Promise<void> | undefined
+    let release!: () => void
+    let reachedHold = false
+    const gated = withLatency(env.db.adapterFactory(), 0, (sql) => {
+      if (hold === undefined || !/select/i.test(sql) || !sql.includes('Comment')) return undefined
+      reachedHold = true
+      return hold
+    })
+    const base = await createTestClient({ ...env.db, adapterFactory: () => gated.factory })
+    const comments = rule('Post.findUnique').then('Comment.findMany', ({ result }) => ({ where: { postId: result.id }, orderBy: { id: 'asc' } }))
+    const prisma = base.$extends(prefetch({ learn: false, rules: [comments] }))
+    hold = new Promise<void>((resolve) => (release = resolve))
+    const post = rows.posts[3]
+    await prisma.post.findUnique({ where: { id: post.id } }) // schedules the comments, which the adapter holds
+    while (!reachedHold) await new Promise((resolve) => setTimeout(resolve, 1))
+    hold = undefined
+    const first = await env.bare.comment.findFirst({ where: { postId: post.id }, orderBy: { id: 'asc' } })
+    await prisma.comment.update({ where: { id: first!.id }, data: { text: 'edited during the flight' } })
+    release()
+    await prisma.$prefetch.idle()
+    expect(prisma.$prefetch.stats().prefetch).toMatchObject({ issued: 1, completed: 1 })
+    const served = await prisma.comment.findMany({ where: { postId: post.id }, orderBy: { id: 'asc' } })
+    expect(served[0].text).toBe('edited during the flight')
+    expect(prisma.$prefetch.stats().prefetchHits).toBe(0)
+    await base.$disconnect()
+  })
+
   it('counts a speculative result dropped unused as wasted, and time saved by the used ones', async () => {
     const posts = rule('User.findUnique').then('Post.findMany', ({ result }) => ({ where: { authorId: result.id } }))
     const { prisma } = await measuredClient({ learn: false, rules: [posts] }, 5)
