@@ -138,7 +138,8 @@ export class Prefetcher {
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
     let key: string
     try {
-      key = `${model}.${operation}${canonicalArgs(args)}`
+      // Per session: with a scope function, the same query may be a different entry per session.
+      key = `${session?.sessionId ?? ''}\u0000${model}.${operation}${canonicalArgs(args)}`
     } catch {
       return this.stats.skip('uncacheable')
     }
