@@ -16,6 +16,9 @@ export const READ_OPERATIONS: readonly ReadOperation[] = [
 /** Options with every default filled in; what the rest of the code reads. */
 export interface ResolvedOptions {
   cache: KeyvLike | undefined
+  /** Undefined for strict. */
+  maxStalenessMs: number | undefined
+  namespace: string
   l1: { maxEntries: number; maxBytes: number } | false
   ttl: number
   readThrough: boolean
@@ -77,6 +80,8 @@ export const DEFAULTS = {
 
 const KNOWN_OPTIONS = new Set([
   'cache',
+  'consistency',
+  'namespace',
   'l1',
   'ttl',
   'readThrough',
@@ -149,6 +154,20 @@ function getValidCache(value: unknown): KeyvLike | undefined {
     fail('cache', 'a Keyv instance (an object with get, set and delete methods)', value)
   }
   return value as KeyvLike
+}
+
+function getValidConsistency(value: unknown): number | undefined {
+  if (value === undefined || value === 'strict') return undefined
+  if (!isPlainObject(value) || Object.keys(value).some((key) => key !== 'maxStalenessMs')) {
+    fail('consistency', "'strict' or { maxStalenessMs }", value)
+  }
+  return positiveInteger('consistency.maxStalenessMs', value.maxStalenessMs)
+}
+
+function getValidNamespace(value: unknown): string {
+  if (value === undefined) return 'prisma-prefetch'
+  if (typeof value !== 'string' || !/^[\w.:-]{1,64}$/.test(value)) fail('namespace', 'a string of 1 to 64 letters, digits, _ . : -', value)
+  return value
 }
 
 function getValidL1(value: unknown): ResolvedOptions['l1'] {
@@ -274,8 +293,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const l1 = getValidL1(o.l1)
   if (l1 === false && cache === undefined) fail('l1', 'enabled when no cache store is given', o.l1)
   const ttl = o.ttl === undefined ? DEFAULTS.ttl : positiveInteger('ttl', o.ttl)
+  const maxStalenessMs = getValidConsistency(o.consistency)
+  if (maxStalenessMs !== undefined && cache === undefined) fail('consistency', "'strict' when no cache store is given (one process is always strict)", o.consistency)
   return {
     cache,
+    maxStalenessMs,
+    namespace: getValidNamespace(o.namespace),
     l1,
     ttl,
     readThrough: o.readThrough === undefined ? DEFAULTS.readThrough : boolean('readThrough', o.readThrough),

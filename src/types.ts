@@ -209,6 +209,21 @@ export interface PrefetchOptions {
    */
   cache?: KeyvLike
   /**
+   * What a hit checks when `cache` is shared. `'strict'`: the current generations of every model
+   * the entry read, in one round trip to the store, so no process serves data older than a write
+   * any process completed before the read began. `{ maxStalenessMs }`: generations read from the
+   * store are reused for that long, so most hits need no round trip, and a write made in another
+   * process is seen here at most that long after it completed (this process's own writes at once).
+   * @default 'strict'
+   */
+  consistency?: 'strict' | { maxStalenessMs: number }
+  /**
+   * Prefix of every key the extension writes to `cache`, so that several applications (or
+   * schemas) can share one Redis.
+   * @default 'prisma-prefetch'
+   */
+  namespace?: string
+  /**
    * Bounds of the in-process LRU in front of `cache`, or `false` to go to `cache` every time
    * (then `cache` is required).
    * @default { maxEntries: 10000, maxBytes: 67108864 }

@@ -106,3 +106,66 @@ export class SharedGenerations implements GenerationStore {
     return !failed
   }
 }
+
+/**
+ * Bounded staleness over a shared generation store: tokens read from it are reused for up to
+ * `maxStalenessMs`, so a hit within that window needs no round trip. A write made in another
+ * process is therefore seen here at most `maxStalenessMs` after it completed; a write made in this
+ * process is seen at once (its models are read afresh after every local bump, and a read that
+ * started before the bump never caches what it got).
+ */
+export class BoundedGenerations implements GenerationStore {
+  private readonly known = new Map<string, { token: string; readAt: number }>()
+  /** Per model, bumps started in this process: a read that overlapped one does not cache. */
+  private readonly epochs = new Map<string, number>()
+
+  constructor(
+    private readonly shared: SharedGenerations,
+    private readonly maxStalenessMs: number,
+    private readonly now: () => number,
+    /** Models whose tokens are kept at most; the least recently used are read afresh. */
+    private readonly maxModels = 10_000,
+  ) {}
+
+  current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined> {
+    const now = this.now()
+    const tokens = new Array<string>(models.length)
+    let stale: string[] | undefined
+    for (let i = 0; i < models.length; i++) {
+      const known = this.known.get(models[i])
+      if (known !== undefined && now - known.readAt <= this.maxStalenessMs) tokens[i] = known.token
+      else (stale ??= []).push(models[i])
+    }
+    if (stale === undefined) return tokens
+    return this.refresh(models, tokens, stale, now)
+  }
+
+  private async refresh(models: readonly string[], tokens: string[], stale: string[], startedAt: number): Promise<string[] | undefined> {
+    const epochs = stale.map((model) => this.epochs.get(model) ?? 0)
+    const fresh = await this.shared.current(stale)
+    if (fresh === undefined) return undefined
+    stale.forEach((model, i) => {
+      // A bump that started while this read ran may or may not be in what it got: don't keep it.
+      if ((this.epochs.get(model) ?? 0) !== epochs[i]) return
+      this.known.delete(model)
+      if (this.known.size >= this.maxModels) this.known.delete(this.known.keys().next().value as string)
+      this.known.set(model, { token: fresh[i], readAt: startedAt })
+    })
+    const byModel = new Map(stale.map((model, i) => [model, fresh[i]]))
+    return models.map((model, i) => tokens[i] ?? byModel.get(model)!)
+  }
+
+  async bump(models: Iterable<string>): Promise<void> {
+    const list = [...models]
+    for (const model of list) {
+      this.epochs.set(model, (this.epochs.get(model) ?? 0) + 1)
+      this.known.delete(model)
+    }
+    await this.shared.bump(list)
+    // Reads that start from now on fetch the new token; reads still running keep the epoch check.
+    for (const model of list) {
+      this.epochs.set(model, (this.epochs.get(model) ?? 0) + 1)
+      this.known.delete(model)
+    }
+  }
+}

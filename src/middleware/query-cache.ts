@@ -2,7 +2,7 @@ import { Decimal } from '@prisma/client/runtime/client'
 import { LRUCache } from 'lru-cache'
 import { cloneResult } from '../cache/clone.ts'
 import { createCodec, type DecimalSupport } from '../cache/codec.ts'
-import { LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
+import { BoundedGenerations, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { StoreTimeoutError } from '../cache/guard.ts'
 import { queryKey, UncacheableError } from '../cache/key.ts'
 import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
@@ -118,6 +118,7 @@ export class QueryCache {
       timeoutMs: options.storeTimeout,
       now: options.now,
       reportError: (error, phase) => this.reportError(error, { phase }),
+      prefix: `${options.namespace}:entry:`,
       onDispose: (entry) => {
         const speculation = entry.speculation
         if (speculation === undefined) return
@@ -125,9 +126,12 @@ export class QueryCache {
         this.wasteIfUnused(speculation)
       },
     })
-    this.generations = options.cache
-      ? new SharedGenerations(options.cache, options.storeTimeout, report('generation'))
-      : new LocalGenerations()
+    const shared = options.cache && new SharedGenerations(options.cache, options.storeTimeout, report('generation'), `${options.namespace}:gen:`)
+    this.generations = !shared
+      ? new LocalGenerations()
+      : options.maxStalenessMs === undefined
+        ? shared
+        : new BoundedGenerations(shared, options.maxStalenessMs, options.now)
     this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
     if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
     if (options.shadow) this.shadowed = new LRUCache({ max: options.l1 ? options.l1.maxEntries : DEFAULTS.l1.maxEntries })

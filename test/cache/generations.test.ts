@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { LocalGenerations, SharedGenerations } from '../../src/cache/generations.ts'
+import { BoundedGenerations, LocalGenerations, SharedGenerations } from '../../src/cache/generations.ts'
 import { brokenStore, memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
 
 describe('LocalGenerations', () => {
@@ -90,5 +90,80 @@ describe('SharedGenerations when the store fails', () => {
     const after = await gens.current(['User'])
     expect(after).toBeDefined()
     expect(after).not.toEqual(before)
+  })
+})
+
+describe('BoundedGenerations', () => {
+  /** Two processes on one store: `here` bounded with a clock the test moves, `there` strict. */
+  function twoProcesses(maxStalenessMs: number) {
+    const stores = memoryStores()
+    const { store } = stores.make()
+    let reads = 0
+    const counted = { ...store, get: store.get.bind(store), set: store.set.bind(store), delete: store.delete.bind(store), getMany: (keys: string[]) => (reads++, store.getMany(keys)) }
+    const fail = (error: unknown) => {
+      throw error
+    }
+    const clock = { now: 1000 }
+    const here = new BoundedGenerations(new SharedGenerations(counted, 1000, fail), maxStalenessMs, () => clock.now)
+    const there = new SharedGenerations(stores.make().store, 1000, fail)
+    return { here, there, clock, reads: () => reads }
+  }
+
+  it('reuses tokens for maxStalenessMs without a round trip, then reads them again', async () => {
+    const { here, clock, reads } = twoProcesses(100)
+    const first = await here.current(['User', 'Post'])
+    const trips = reads()
+    clock.now += 100
+    expect(here.current(['User', 'Post'])).toEqual(first) // synchronous: no round trip
+    expect(reads()).toBe(trips)
+    clock.now += 1
+    expect(await here.current(['User', 'Post'])).toEqual(first)
+    expect(reads()).toBe(trips + 1)
+  })
+
+  it('sees a write of another process at most maxStalenessMs after it completed', async () => {
+    const { here, there, clock } = twoProcesses(100)
+    const before = await here.current(['User'])
+    await there.bump(['User'])
+    clock.now += 50
+    expect(await here.current(['User'])).toEqual(before) // within the stated staleness
+    clock.now += 51
+    expect(await here.current(['User'])).not.toEqual(before)
+  })
+
+  it('sees a write of its own process at once', async () => {
+    const { here, there } = twoProcesses(60_000)
+    const before = await here.current(['User'])
+    await here.bump(['User'])
+    const after = await here.current(['User'])
+    expect(after).not.toEqual(before)
+    expect(await there.current(['User'])).toEqual(after)
+  })
+
+  it('does not keep what a read got while a bump of its model was under way', async () => {
+    const { store } = memoryStores().make()
+    let release!: () => void
+    let holding = false
+    const slow = {
+      get: store.get.bind(store),
+      set: store.set.bind(store),
+      delete: store.delete.bind(store),
+      getMany: async (keys: string[]) => {
+        const values = await store.getMany(keys)
+        if (holding) await new Promise<void>((resolve) => (release = resolve))
+        return values
+      },
+    }
+    const here = new BoundedGenerations(new SharedGenerations(slow, 5000, () => {}), 60_000, () => 0)
+    await new SharedGenerations(store, 5000, () => {}).current(['User']) // the token exists
+    holding = true
+    const reading = here.current(['User']) // reads the token before the bump, returns after it
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    holding = false
+    await here.bump(['User'])
+    release()
+    const old = await reading
+    const after = await here.current(['User'])
+    expect(after).not.toEqual(old)
   })
 })

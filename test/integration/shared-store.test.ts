@@ -42,6 +42,29 @@ function describeSharedStore(stores: StoreUnderTest) {
       expect(await read(a.prisma)).toStrictEqual(await read(a.bare))
     })
 
+    it('with consistency { maxStalenessMs }: serve a write of the other at most that late, their own writes at once', async () => {
+      const clock = { now: Date.now() }
+      const one = stores.make()
+      const two = stores.make()
+      closers.push(one.close, two.close)
+      const bounded = { consistency: { maxStalenessMs: 500 }, now: () => clock.now }
+      const a = await env.client({ cache: one.store, ...bounded })
+      const b = await env.client({ cache: two.store, ...bounded })
+      const read = (c: any) => c.tag.findUnique({ where: { id: rows.tags[2].id } })
+      const original = await read(b.prisma)
+      await read(a.prisma) // a holds it too, and its generations
+      const calls = b.spy.calls.length
+      expect(await read(b.prisma)).toStrictEqual(original)
+      expect(reached(b.spy.calls, calls)).toBe(0)
+      await a.prisma.tag.update({ where: { id: rows.tags[2].id }, data: { name: `bounded-${Math.random()}` } })
+      const written = await read(a.bare)
+      clock.now += 400
+      expect(await read(b.prisma)).toStrictEqual(original) // within the stated staleness
+      expect(await read(a.prisma)).toStrictEqual(written) // the writer sees its own write at once
+      clock.now += 101
+      expect(await read(b.prisma)).toStrictEqual(written)
+    })
+
     it('treat a forged or foreign entry as a miss', async () => {
       const { store, close } = stores.make()
       closers.push(close)
