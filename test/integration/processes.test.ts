@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { REDIS_URL } from '../support/stores.ts'
+import { setup } from '../support/setup.ts'
+
+/**
+ * Several application processes on one database and one Redis (strict consistency, the
+ * default): each reads and writes the same rows from concurrent workers and records when each
+ * operation started and ended (wall clock, shared by every process on the machine). Merged, the
+ * histories must show no read returning a value older than a write that completed, in any
+ * process, before the read began. Writes increment a counter, so "older" is "smaller".
+ */
+const env = await setup()
+const ids: number[] = []
+for (let i = 0; i < 4; i++) ids.push((await env.bare.user.create({ data: { email: `p${i}@example.com`, karma: 0n } })).id)
+
+interface History {
+  writes: { id: number; value: string; end: number }[]
+  reads: { id: number; value: string; start: number }[]
+  stats: { hits: number; reads: number }
+}
+
+function runProcess(index: number, namespace: string, operations: number): Promise<History> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../support/history-process.ts', import.meta.url).pathname], {
+      env: { ...process.env, DATABASE: env.db.url, REDIS: REDIS_URL, NAMESPACE: namespace, IDS: JSON.stringify(ids), OPERATIONS: String(operations), SEED: String(1000 + index) },
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.stderr.on('data', (chunk) => (err += chunk))
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as History) : reject(new Error(`process ${index} exited with ${code}: ${err}`))))
+  })
+}
+
+describe('several processes sharing the database and Redis', () => {
+  it('never serve a value older than a write any of them completed before the read began', async () => {
+    const namespace = `test-processes-${randomBytes(4).toString('hex')}`
+    const histories = await Promise.all([0, 1, 2].map((i) => runProcess(i, namespace, 600)))
+    const writes = histories.flatMap((h) => h.writes)
+    const reads = histories.flatMap((h) => h.reads)
+    // A millisecond of slack for comparing the clocks of two processes.
+    const violations: string[] = []
+    for (const read of reads) {
+      let newest = -1n
+      for (const write of writes) if (write.id === read.id && write.end + 1 < read.start && BigInt(write.value) > newest) newest = BigInt(write.value)
+      if (BigInt(read.value) < newest) violations.push(`row ${read.id}: read ${read.value} after a write of ${newest} had completed`)
+    }
+    expect(writes.length).toBeGreaterThan(200)
+    expect(reads.length).toBeGreaterThan(1000)
+    // The cache was really in play: each process served reads from it.
+    for (const h of histories) expect(h.stats.hits).toBeGreaterThan(0)
+    expect(violations).toEqual([])
+  }, 120_000)
+})
