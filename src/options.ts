@@ -75,6 +75,8 @@ export const DEFAULTS = {
     maxSources: 8,
     minConfidence: 0.5,
     maxFanOut: 20,
+    shareIntervalMs: 15_000,
+    maxSharedContexts: 500,
   } satisfies LearnSettings,
 } as const
 

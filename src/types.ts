@@ -182,12 +182,23 @@ export interface LearnOptions {
    * @default 20
    */
   maxFanOut?: number
+  /**
+   * With a shared `cache`: milliseconds between two writes of what this process learned to the
+   * store (a new process reads what the others wrote when it starts).
+   * @default 15000
+   */
+  shareIntervalMs?: number
+  /**
+   * Contexts of the global model written to the store at most (the best supported first).
+   * @default 500
+   */
+  maxSharedContexts?: number
 }
 
 /** What the extension passes to `onError` besides the error itself. */
 export interface ErrorContext {
   /** Where it happened: the store, decoding an entry, a generation bump, a speculative query. */
-  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict'
+  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict' | 'learning'
   model?: string
   operation?: string
 }

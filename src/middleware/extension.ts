@@ -3,6 +3,7 @@ import { checkModelNames, resolveOptions } from '../options.ts'
 import { Stats } from '../stats.ts'
 import { READ_OPERATIONS } from '../options.ts'
 import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
+import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
 import { describeSchema } from './schema.ts'
@@ -75,6 +76,17 @@ export function prefetch(options?: PrefetchOptions) {
     // Sent on the client beneath this extension, so it does not come back through this hook.
     const execute = (model: string, operation: string, args: unknown) => delegates[model[0].toLowerCase() + model.slice(1)][operation](args)
     const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context))
+    // With a shared store, what was learned is shared too (periodic snapshots, read at start).
+    const share =
+      resolved.cache && prefetcher.learner && resolved.learn
+        ? new LearningShare(resolved.cache, cache.codec, prefetcher.learner, {
+            namespace: resolved.namespace,
+            intervalMs: resolved.learn.shareIntervalMs,
+            maxContexts: resolved.learn.maxSharedContexts,
+            timeoutMs: resolved.storeTimeout,
+            reportError: (error) => cache.reportError(error, { phase: 'learning' }),
+          })
+        : undefined
     if (prefetcher.active) {
       cache.onRead = (read) => prefetcher.observe(read)
       cache.onStart = (read) => prefetcher.anticipate(read)
@@ -137,11 +149,13 @@ export function prefetch(options?: PrefetchOptions) {
         await cache.warm(model, operation as string, args ?? {}, () => execute(model, operation as string, args ?? {}), 'manual')
       },
       async idle() {
+        await share?.loaded
         await prefetcher.idle()
         await cache.idle()
       },
       invalidate: (model) => cache.invalidate(model),
       async close() {
+        await share?.close()
         await prefetcher.close()
         await cache.close()
       },

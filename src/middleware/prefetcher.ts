@@ -37,7 +37,7 @@ const THRESHOLD_STEP = 0.05
  * and never reaches the query.
  */
 export class Prefetcher {
-  private readonly learner: LearnedPredictor | undefined
+  readonly learner: LearnedPredictor | undefined
   private readonly predictors: Predictor[] = []
   readonly scheduler: Scheduler
   /** The probability below which candidates are not run now. */

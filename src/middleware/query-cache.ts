@@ -100,6 +100,8 @@ export class QueryCache {
   onPressure: () => void = () => {}
   /** Database latency of demand reads, by model and operation. */
   readonly latency = new Latencies()
+  /** The codec of everything written to the shared store. */
+  readonly codec = createCodec(decimalSupport)
   /** In shadow mode: the reads predicted and not yet made, as if their results were cached. */
   private readonly shadowed: LRUCache<string, { speculation: Speculation; expiresAt: number }> | undefined
 
@@ -114,7 +116,7 @@ export class QueryCache {
     this.results = new ResultStore({
       l1: options.l1,
       store: options.cache,
-      codec: createCodec(decimalSupport),
+      codec: this.codec,
       timeoutMs: options.storeTimeout,
       now: options.now,
       reportError: (error, phase) => this.reportError(error, { phase }),

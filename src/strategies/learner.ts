@@ -1,6 +1,6 @@
 import { ArgumentMappings, type Source } from './mappings.ts'
 import { SessionHistories, summarize, type Step } from './history.ts'
-import { containsSlot, instantiate, TemplateTable, type Template } from './template.ts'
+import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
 import { isPlainObject, stableText } from './values.ts'
@@ -25,6 +25,8 @@ export interface LearnSettings {
   maxSources: number
   minConfidence: number
   maxFanOut: number
+  shareIntervalMs: number
+  maxSharedContexts: number
 }
 
 /** Plain data on what was learned, for `$prefetch.model()`. */
@@ -53,6 +55,18 @@ export interface LearnedArgument {
   from: string
   confidence: number
   support: number
+}
+
+/**
+ * What one process shares of what it learned (plain data; the middleware encodes it): the best
+ * supported contexts of the global transition model, the argument sources of the templates they
+ * lead to, and those templates. Template ids are hashes of shapes, the same in every process.
+ */
+export interface SharedModel {
+  version: 1
+  templates: { model: string; operation: string; shape: string; paths: string[]; skeleton: unknown }[]
+  transitions: { after: string[]; next: string; count: number }[]
+  mappings: { template: string; slots: number; slot: number; source: Source; held: number; seen: number }[]
 }
 
 /** Fields that decide the shape of each row a read returns. */
@@ -233,6 +247,55 @@ export class LearnedPredictor implements Predictor {
         return `fields ${source.fields.join(', ')} of ${read}`
       case 'column':
         return `field ${source.field} of every row of ${read}`
+    }
+  }
+
+  /** What to share with other processes: at most `maxContexts` contexts, the best supported first. */
+  share(maxContexts: number): SharedModel {
+    const contexts = [...this.global.entries()].sort((a, b) => b.total - a.total).slice(0, maxContexts)
+    const used = new Set<string>()
+    const transitions: SharedModel['transitions'] = []
+    for (const { context, next } of contexts) {
+      for (const [id, count] of next) {
+        transitions.push({ after: context, next: id, count })
+        used.add(id)
+      }
+      for (const id of context) used.add(id)
+    }
+    const mappings: SharedModel['mappings'] = []
+    for (const id of [...used]) {
+      const slots = this.mappings.evidence(id)
+      slots?.forEach((evidence, slot) => {
+        for (const { source, held, seen } of evidence) {
+          mappings.push({ template: id, slots: slots.length, slot, source, held, seen })
+          if ('template' in source) used.add(source.template)
+        }
+      })
+    }
+    const templates: SharedModel['templates'] = []
+    for (const id of used) {
+      const t = this.templates.get(id)
+      if (t !== undefined) templates.push({ model: t.model, operation: t.operation, shape: t.shape, paths: [...t.paths], skeleton: encodeSkeleton(t.skeleton) })
+    }
+    return { version: 1, templates, transitions, mappings }
+  }
+
+  /** Adds what another process learned to this one's model (its counts as if observed here). */
+  merge(shared: SharedModel): void {
+    if (shared?.version !== 1 || !Array.isArray(shared.templates) || !Array.isArray(shared.transitions) || !Array.isArray(shared.mappings)) {
+      throw new TypeError('prisma-prefetch: a shared model of an unknown format')
+    }
+    for (const t of shared.templates) {
+      if (typeof t?.shape === 'string' && typeof t.model === 'string' && typeof t.operation === 'string' && Array.isArray(t.paths)) this.templates.adopt(t)
+    }
+    const known = (id: unknown) => typeof id === 'string' && this.templates.get(id) !== undefined
+    for (const { after, next, count } of shared.transitions) {
+      if (Array.isArray(after) && after.every(known) && known(next) && typeof count === 'number') this.global.add(after, next, count)
+    }
+    for (const { template, slots, slot, source, held, seen } of shared.mappings) {
+      if (!known(template) || typeof source?.kind !== 'string' || ('template' in source && !known(source.template))) continue
+      if (typeof slots !== 'number' || typeof slot !== 'number' || typeof held !== 'number' || typeof seen !== 'number') continue
+      this.mappings.merge(template, slots, slot, source, held, seen)
     }
   }
 

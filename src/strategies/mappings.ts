@@ -326,6 +326,29 @@ export class ArgumentMappings {
     return derivations
   }
 
+  /**
+   * Adds evidence learned elsewhere for slot `slot` of a template with `slots` slots: counts of
+   * a source already known here are added, a new source is kept if there is room.
+   */
+  merge(templateId: string, slots: number, slot: number, source: Source, held: number, seen: number): void {
+    if (!(seen > 0) || !(held >= 0) || held > seen || slot < 0 || slot >= slots) return
+    let evidence = this.templates.get(templateId)
+    if (evidence === undefined) {
+      if (this.templates.size >= this.bounds.maxTemplates) this.templates.delete(this.templates.keys().next().value as string)
+      evidence = Array.from({ length: slots }, () => [])
+      this.templates.set(templateId, evidence)
+    }
+    if (evidence.length !== slots) return
+    const key = keyOf(source)
+    const known = evidence[slot].find((item) => item.key === key)
+    if (known !== undefined) {
+      known.held += held
+      known.seen += seen
+    } else if (evidence[slot].length < this.bounds.maxSources) {
+      evidence[slot].push({ source, key, held, seen })
+    }
+  }
+
   /** The sources learned for each slot of a template, best first (for reports). */
   evidence(templateId: string): readonly (readonly Evidence[])[] | undefined {
     return this.templates.get(templateId)

@@ -175,6 +175,26 @@ export class TemplateTable {
     return this.byId.get(id)
   }
 
+  /** Registers a template learned elsewhere (from `encodeSkeleton`), unless its shape is known. */
+  adopt(shared: { model: string; operation: string; shape: string; paths: string[]; skeleton: unknown }): Template | undefined {
+    const known = this.byShape.get(shared.shape)
+    if (known !== undefined) return known
+    const skeleton = decodeSkeleton(shared.skeleton)
+    const template: Template = {
+      id: hashText(shared.shape),
+      model: shared.model,
+      operation: shared.operation,
+      shape: shared.shape,
+      paths: [...shared.paths],
+      skeleton,
+      fanOutField: fanOutFieldOf(shared.operation, skeleton),
+    }
+    if (this.byShape.size >= this.maxTemplates) this.evictOldest()
+    this.byShape.set(template.shape, template)
+    this.byId.set(template.id, template)
+    return template
+  }
+
   private evictOldest(): void {
     const oldest = this.byShape.keys().next().value as string
     const template = this.byShape.get(oldest)!
@@ -205,4 +225,28 @@ export function containsSlot(node: unknown): boolean {
   if (node instanceof Slot) return true
   if (Array.isArray(node)) return node.some(containsSlot)
   return isPlainObject(node) && Object.values(node).some(containsSlot)
+}
+
+/** A skeleton as plain data (each slot as `{ $slot: index }`), to share it with other processes. */
+export function encodeSkeleton(node: unknown): unknown {
+  if (node instanceof Slot) return { $slot: node.index }
+  if (Array.isArray(node)) return node.map(encodeSkeleton)
+  if (isPlainObject(node)) {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(node)) out[key] = encodeSkeleton(node[key])
+    return out
+  }
+  return node
+}
+
+function decodeSkeleton(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(decodeSkeleton)
+  if (isPlainObject(node)) {
+    const keys = Object.keys(node)
+    if (keys.length === 1 && keys[0] === '$slot' && Number.isSafeInteger(node.$slot)) return new Slot(node.$slot as number)
+    const out: Record<string, unknown> = {}
+    for (const key of keys) out[key] = decodeSkeleton(node[key])
+    return out
+  }
+  return node
 }

@@ -67,7 +67,13 @@ export class TransitionModel {
     for (const [key, context] of this.contexts) yield { context: key.split(SEP), total: context.total, next: context.next }
   }
 
-  private bump(key: string, next: string): void {
+  /** Adds `count` observations of `next` after the context `context` (merging another model). */
+  add(context: readonly string[], next: string, count: number): void {
+    if (context.length === 0 || context.length > this.bounds.order || !(count > 0)) return
+    this.bump(context.join(SEP), next, count)
+  }
+
+  private bump(key: string, next: string, weight = 1): void {
     let context = this.contexts.get(key)
     if (context === undefined) {
       if (this.contexts.size >= this.bounds.maxContexts) this.contexts.delete(this.contexts.keys().next().value as string)
@@ -78,8 +84,8 @@ export class TransitionModel {
     this.contexts.set(key, context)
     const count = context.next.get(next)
     if (count === undefined && context.next.size >= this.bounds.maxBranches) this.dropRarest(context)
-    context.next.set(next, (count ?? 0) + 1)
-    context.total++
+    context.next.set(next, (count ?? 0) + weight)
+    context.total += weight
     if (context.total > this.bounds.agingLimit) {
       context.total = 0
       for (const [id, n] of context.next) {

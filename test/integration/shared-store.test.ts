@@ -65,6 +65,37 @@ function describeSharedStore(stores: StoreUnderTest) {
       expect(await read(b.prisma)).toStrictEqual(written)
     })
 
+    it('share what one learned with a process that starts later, which predicts from its first session', async () => {
+      const one = stores.make()
+      const two = stores.make()
+      closers.push(one.close, two.close)
+      const a = await env.client({ cache: one.store, learn: { shareIntervalMs: 20 } })
+      const page = async (prisma: any, session: string, email: string) =>
+        prisma.$prefetch.session(session, async () => {
+          const user = await prisma.user.findUnique({ where: { email } })
+          return prisma.post.findMany({ where: { authorId: user.id }, orderBy: { id: 'asc' } })
+        })
+      for (let i = 0; i < 6; i++) await page(a.prisma, `a-${i}`, i % 2 ? rows.alice.email : rows.bob.email)
+      // Published within a few intervals.
+      for (let wait = 0; wait < 100 && (await one.store.get('prisma-prefetch:learned:index')) === undefined; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await a.prisma.$prefetch.close()
+
+      const b = await env.client({ cache: two.store })
+      await b.prisma.$prefetch.idle() // the shared models are read
+      expect(b.prisma.$prefetch.model().transitions.length).toBeGreaterThan(0)
+      await b.prisma.$prefetch.invalidate() // nothing cached: what follows is prediction at work
+      await b.prisma.$prefetch.session('b-first', async () => {
+        const user = await b.prisma.user.findUnique({ where: { email: rows.alice.email } })
+        await b.prisma.$prefetch.idle()
+        const calls = b.spy.calls.length
+        await b.prisma.post.findMany({ where: { authorId: user!.id }, orderBy: { id: 'asc' } })
+        expect(reached(b.spy.calls, calls)).toBe(0)
+      })
+      expect(b.prisma.$prefetch.stats().byStrategy.transitions).toMatchObject({ used: 1 })
+    })
+
     it('treat a forged or foreign entry as a miss', async () => {
       const { store, close } = stores.make()
       closers.push(close)

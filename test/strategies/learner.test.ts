@@ -258,6 +258,23 @@ describe('LearnedPredictor', () => {
     expect(predictor.describe(50).transitions.every((t) => t.support === 6)).toBe(true)
   })
 
+  it('shares what it learned as plain data another learner merges, and then predicts the same', () => {
+    const a = learner()
+    for (let i = 1; i <= 6; i++) {
+      const session = { sessionId: `sh${i}` }
+      a.read(session, { model: 'User', operation: 'findUnique', args: { where: { email: `u${i}@x` } }, result: user(i) })
+      a.read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i }, take: 10 }, result: posts(i) })
+    }
+    const shared = JSON.parse(JSON.stringify(a.predictor.share(100)))
+    expect(shared.transitions.length).toBeGreaterThan(0)
+    const b = learner()
+    b.predictor.merge(shared)
+    const probe = { model: 'User', operation: 'findUnique', args: { where: { email: 'new@x' } }, result: user(99) }
+    expect(b.read({ sessionId: 'b' }, probe)).toEqual(a.read({ sessionId: 'a' }, probe))
+    expect(b.read({ sessionId: 'b2' }, probe)[0].query.args).toEqual({ where: { authorId: 99 }, take: 10 })
+    expect(() => b.predictor.merge({ version: 2 } as never)).toThrow(/unknown format/)
+  })
+
   it('describes what it learned as plain data', () => {
     const { read, predictor } = learner()
     for (let i = 1; i <= 6; i++) {
