@@ -13,7 +13,7 @@ import { setup } from '../support/setup.ts'
  */
 const env = await setup()
 const ids: number[] = []
-for (let i = 0; i < 4; i++) ids.push((await env.bare.user.create({ data: { email: `p${i}@example.com`, karma: 0n } })).id)
+for (let i = 0; i < 4; i++) ids.push((await env.bare.user.create({ data: { email: `p${i}@example.com`, karma: 0n, posts: { create: [{ title: `p${i} first` }, { title: `p${i} second` }] } } })).id)
 
 interface History {
   writes: { id: number; value: string; end: number }[]
@@ -21,23 +21,32 @@ interface History {
   stats: { hits: number; reads: number }
 }
 
-function runProcess(index: number, namespace: string, operations: number): Promise<History> {
+/** Runs `script` (in test/support) as a process of its own with `env`; resolves with what it printed. */
+function runProcess(script: string, env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../support/history-process.ts', import.meta.url).pathname], {
-      env: { ...process.env, DATABASE: env.db.url, REDIS: REDIS_URL, NAMESPACE: namespace, IDS: JSON.stringify(ids), OPERATIONS: String(operations), SEED: String(1000 + index) },
-    })
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL(`../support/${script}`, import.meta.url).pathname], { env: { ...process.env, ...env } })
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk) => (out += chunk))
     child.stderr.on('data', (chunk) => (err += chunk))
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as History) : reject(new Error(`process ${index} exited with ${code}: ${err}`))))
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited with ${code}: ${err}`))))
   })
 }
+
+const historyOf = (index: number, namespace: string, operations: number) =>
+  runProcess('history-process.ts', {
+    DATABASE: env.db.url,
+    REDIS: REDIS_URL,
+    NAMESPACE: namespace,
+    IDS: JSON.stringify(ids),
+    OPERATIONS: String(operations),
+    SEED: String(1000 + index),
+  }).then((out) => JSON.parse(out) as History)
 
 describe('several processes sharing the database and Redis', () => {
   it('never serve a value older than a write any of them completed before the read began', async () => {
     const namespace = `test-processes-${randomBytes(4).toString('hex')}`
-    const histories = await Promise.all([0, 1, 2].map((i) => runProcess(i, namespace, 600)))
+    const histories = await Promise.all([0, 1, 2].map((i) => historyOf(i, namespace, 600)))
     const writes = histories.flatMap((h) => h.writes)
     const reads = histories.flatMap((h) => h.reads)
     // A millisecond of slack for comparing the clocks of two processes.
@@ -52,5 +61,14 @@ describe('several processes sharing the database and Redis', () => {
     // The cache was really in play: each process served reads from it.
     for (const h of histories) expect(h.stats.hits).toBeGreaterThan(0)
     expect(violations).toEqual([])
+  }, 120_000)
+
+  it('let a process started later predict from what an earlier one learned', async () => {
+    const emails = await env.bare.user.findMany({ where: { posts: { some: {} } }, select: { email: true }, orderBy: { id: 'asc' } })
+    const shared = { DATABASE: env.db.url, REDIS: REDIS_URL, NAMESPACE: `test-learning-${randomBytes(4).toString('hex')}`, EMAILS: JSON.stringify(emails.map((u) => u.email)) }
+    await runProcess('learn-process.ts', { ...shared, MODE: 'train' })
+    const used = JSON.parse(await runProcess('learn-process.ts', { ...shared, MODE: 'use' })) as { prefetchHits: number; transitions: number }
+    expect(used.transitions).toBeGreaterThan(0)
+    expect(used.prefetchHits).toBe(1)
   }, 120_000)
 })
