@@ -4,23 +4,11 @@
  * as its siblings from several concurrent workers. Prints its history (with wall-clock times, so
  * the histories of all processes can be merged) as JSON on stdout.
  */
-import KeyvRedis from '@keyv/redis'
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
-import { PrismaPg } from '@prisma/adapter-pg'
-import Keyv from 'keyv'
-import { prefetch } from '../../src/index.ts'
-import { createTestClient } from '../helpers/db.ts'
+import { childClient } from './child-client.ts'
 
-const { DATABASE, REDIS, NAMESPACE, IDS, OPERATIONS, SEED } = process.env as Record<string, string>
+const { IDS, OPERATIONS, SEED } = process.env as Record<string, string>
 const ids = JSON.parse(IDS) as number[]
-const postgres = DATABASE.startsWith('postgres')
-const redis = new KeyvRedis(REDIS)
-const cache = new Keyv({ store: redis, namespace: NAMESPACE, useKeyPrefix: false })
-const base = await createTestClient({
-  provider: postgres ? 'postgresql' : 'sqlite',
-  adapterFactory: () => (postgres ? new PrismaPg({ connectionString: DATABASE }) : new PrismaBetterSqlite3({ url: DATABASE, timeout: 20_000 })) as never,
-})
-const prisma = base.$extends(prefetch({ cache, namespace: NAMESPACE }))
+const { prisma, close } = await childClient()
 const clock = () => performance.timeOrigin + performance.now()
 
 const writes: { id: number; value: string; end: number }[] = []
@@ -49,6 +37,4 @@ async function worker() {
 await Promise.all(Array.from({ length: 4 }, worker))
 await prisma.$prefetch.idle()
 process.stdout.write(JSON.stringify({ writes, reads, stats: prisma.$prefetch.stats() }))
-await prisma.$prefetch.close()
-await prisma.$disconnect()
-await redis.disconnect()
+await close()
