@@ -24,6 +24,7 @@
  * database per schema, copied with CREATE DATABASE ... TEMPLATE for every run); REDIS_URL puts
  * the extension's results and generations in Redis (a namespace per run).
  */
+import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -59,11 +60,15 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     svg: { type: 'string', default: 'bench/results/bench.svg' },
     options: { type: 'string', default: '{}' },
+    processes: { type: 'string', default: '1' },
+    /** Internal: this process is one of `--processes` children, running the sessions it is given. */
+    child: { type: 'string' },
   },
 })
 /** Extra options of the `prefetch` mode, as JSON (e.g. '{"concurrency":16}'), to measure a setting. */
 const PREFETCH_OPTIONS = JSON.parse(flags.options) as PrefetchOptions
 const RTTS = flags.rtt.split(',').map(Number)
+const PROCESSES = Number(flags.processes)
 const SESSIONS = Number(flags.sessions ?? (flags.quick ? 32 : 96))
 const CONCURRENCY = Number(flags.concurrency)
 const THINK_MS = Number(flags.think)
@@ -203,9 +208,16 @@ async function recordReads(workload: Workload, shadow: object, page: string, ses
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], bar: cliProgress.SingleBar) {
-  const runName = `bench_${name.replace('-', '_')}_${mode.toLowerCase()}_${rttMs}_${runId}`
-  const database = await copyOf(workload, runName)
+/** What one process measured of one mode: every page's latency, statements sent, and counters. */
+interface Played {
+  latencies: number[]
+  queries: number
+  stats?: { reads: number; prefetchHits: number; lateHits: number; completed: number; used: number }
+}
+
+/** Runs `plans` in `mode` against the database `runName` (a copy made beforehand), `concurrency` sessions at once. */
+async function playMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], runName: string, concurrency: number, onPage: () => void): Promise<Played> {
+  const database = databaseOf(runName)
   const slow = withLatency(database.adapter(), rttMs)
   const base = new workload.Client({ adapter: slow.factory }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
   const shadowBase = new workload.Client({ adapter: database.adapter() }) as { $disconnect(): Promise<void> }
@@ -247,7 +259,7 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
         const start = performance.now()
         await workload.pages[plan.pages[i]](db as never, session as never, rng)
         latencies.push(performance.now() - start)
-        bar.increment()
+        onPage()
         const next = plan.pages[i + 1]
         if (next === undefined) break
         if (mode === 'oracle') {
@@ -265,7 +277,7 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
 
   let next = 0
   await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, plans.length) }, async () => {
+    Array.from({ length: Math.min(concurrency, plans.length) }, async () => {
       while (next < plans.length) await runSession(plans[next++])
     }),
   )
@@ -274,13 +286,83 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const stats = ours ? db.$prefetch.stats() : undefined
   if (process.env.BENCH_DEBUG && stats) console.log(mode, JSON.stringify({ prefetch: stats.prefetch, byStrategy: stats.byStrategy }))
   if (process.env.BENCH_DEBUG && mode === 'prefetch') console.log(JSON.stringify(db.$prefetch.model({ limit: 40 }), null, 1))
-  const result = summarize(latencies, slow.trips.queries, stats?.precision ?? 0, stats?.coverage ?? 0)
   await base.$disconnect()
   await shadowBase.$disconnect()
   await store.close()
   valkey?.disconnect()
-  return result
+  return {
+    latencies,
+    queries: slow.trips.queries,
+    stats: stats && { reads: stats.reads, prefetchHits: stats.prefetchHits, lateHits: stats.lateHits, completed: stats.prefetch.completed, used: stats.prefetch.used },
+  }
 }
+
+/**
+ * One mode on a fresh copy of the database: in this process, or with `--processes N` in N
+ * processes sharing the database (and Redis, with REDIS_URL), each running a share of the
+ * sessions; their figures are merged.
+ */
+async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], bar: cliProgress.SingleBar) {
+  const runName = `bench_${name.replace('-', '_')}_${mode.toLowerCase()}_${rttMs}_${runId}`
+  await copyOf(workload, runName)
+  let played: Played[]
+  if (PROCESSES === 1) {
+    played = [await playMode(name, workload, mode, rttMs, plans, runName, CONCURRENCY, () => bar.increment())]
+  } else {
+    const share = (k: number) => plans.filter((_, i) => i % PROCESSES === k).map((plan) => plan.index)
+    played = await Promise.all(
+      Array.from({ length: PROCESSES }, (_, k) =>
+        runChild({ name, mode, rttMs, runName, indices: share(k), concurrency: Math.ceil(CONCURRENCY / PROCESSES) }).then((result) => {
+          bar.increment(result.latencies.length)
+          return result
+        }),
+      ),
+    )
+  }
+  const sum = (f: (s: NonNullable<Played['stats']>) => number) => played.reduce((n, p) => n + (p.stats ? f(p.stats) : 0), 0)
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
+  return summarize(
+    played.flatMap((p) => p.latencies),
+    played.reduce((n, p) => n + p.queries, 0),
+    ratio(sum((s) => s.used), sum((s) => s.completed)),
+    ratio(sum((s) => s.prefetchHits + s.lateHits), sum((s) => s.reads)),
+  )
+}
+
+interface ChildTask {
+  name: WorkloadName
+  mode: Mode
+  rttMs: number
+  runName: string
+  indices: number[]
+  concurrency: number
+}
+
+function runChild(task: ChildTask): Promise<Played> {
+  const args = [...process.execArgv, ...process.argv.slice(1), '--child', JSON.stringify(task)]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: process.env })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.stderr.on('data', (chunk) => (err += chunk))
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"latencies"'))
+      if (code === 0 && line) resolve(JSON.parse(line) as Played)
+      else reject(new Error(`benchmark process for ${task.name} ${task.mode} exited with ${code}: ${err.slice(-2000)}`))
+    })
+  })
+}
+
+if (flags.child) {
+  const task = JSON.parse(flags.child) as ChildTask
+  const plans = task.indices.map((i) => planSession(task.name, i, { seed: SEED }))
+  const result = await playMode(task.name, workloadNamed(task.name), task.mode, task.rttMs, plans, task.runName, task.concurrency, () => {})
+  console.log(JSON.stringify(result))
+  rmSync(dir, { recursive: true, force: true })
+  process.exit(0)
+}
+if (PROCESSES > 1 && !POSTGRES_URL) throw new Error('--processes needs a shared database: set DATABASE_URL to a PostgreSQL database')
 
 const modes = (await redisAnswers()) ? MODES : MODES.filter((mode) => mode !== 'extensionRedis')
 const runs: Run[] = []
