@@ -14,7 +14,7 @@
  *
  *   npm run bench -- [--quick] [--rtt 5] [--sessions 48] [--concurrency 16] [--think 10]
  *                    [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
- *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON]
+ *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
  * between pages is exponential with mean `--think` ms: TPC-W's 7 s mean, scaled down 700 times
