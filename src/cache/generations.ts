@@ -157,13 +157,15 @@ export class BoundedGenerations implements GenerationStore {
 
   async bump(models: Iterable<string>): Promise<void> {
     const list = [...models]
-    for (const model of list) {
-      this.epochs.set(model, (this.epochs.get(model) ?? 0) + 1)
-      this.known.delete(model)
-    }
+    this.forget(list)
     await this.shared.bump(list)
     // Reads that start from now on fetch the new token; reads still running keep the epoch check.
-    for (const model of list) {
+    this.forget(list)
+  }
+
+  /** Drops the tokens of `models` and marks every read of them running now as not to be kept. */
+  private forget(models: readonly string[]): void {
+    for (const model of models) {
       this.epochs.set(model, (this.epochs.get(model) ?? 0) + 1)
       this.known.delete(model)
     }

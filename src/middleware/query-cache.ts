@@ -13,6 +13,7 @@ import { classify, readDependencies, writeTargets, type OperationKind } from './
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
 import { Latencies } from './latency.ts'
+import { sameValue } from '../strategies/values.ts'
 import { RowLocator } from './row-locator.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
 
@@ -279,7 +280,11 @@ export class QueryCache {
    * Skipped when the result is already cached or in flight.
    */
   warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
-    const running = this.speculate(model, operation, args, execute, strategy)
+    return this.track(this.speculate(model, operation, args, execute, strategy))
+  }
+
+  /** Keeps `running` among the speculative work idle() and close() wait for. */
+  private track(running: Promise<void>): Promise<void> {
     this.speculating.add(running)
     void running.finally(() => this.speculating.delete(running))
     return running
@@ -332,10 +337,7 @@ export class QueryCache {
    * without a query. Readers of a row join the batch while it runs. Never throws.
    */
   warmRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
-    const running = this.speculateRows(warming, execute, strategy)
-    this.speculating.add(running)
-    void running.finally(() => this.speculating.delete(running))
-    return running
+    return this.track(this.speculateRows(warming, execute, strategy))
   }
 
   private async speculateRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
@@ -385,7 +387,7 @@ export class QueryCache {
     const own = new Map<string, Flight>()
     for (const { value, key } of wanted) {
       const promise = batch.then((rows) => {
-        const row = Array.isArray(rows) ? rows.find((r) => sameKeyValue(r?.[field], value)) : undefined
+        const row = Array.isArray(rows) ? rows.find((r) => sameValue(r?.[field], value)) : undefined
         if (row === undefined) throw new RowMissing()
         return warming.strip ? withoutField(row, field) : row
       })
@@ -417,7 +419,7 @@ export class QueryCache {
     speculation: Speculation,
   ): void {
     for (const { value, key } of wanted) {
-      const row = rows.find((r) => sameKeyValue(r?.[warming.field], value))
+      const row = rows.find((r) => sameValue(r?.[warming.field], value))
       if (row !== undefined) this.store(key, warming.model, warming.strip ? withoutField(row, warming.field) : row, deps, gens, speculation)
     }
   }
@@ -480,7 +482,7 @@ export class QueryCache {
     const list = await this.results.get(place.listKey)
     if (list === undefined || !Array.isArray(list.value)) return undefined
     const row = list.value[place.position] as Record<string, unknown> | undefined
-    if (row === null || typeof row !== 'object' || !sameKeyValue(row[place.field], place.value)) return undefined
+    if (row === null || typeof row !== 'object' || !sameValue(row[place.field], place.value)) return undefined
     const current = await this.generations.current(list.deps)
     if (current === undefined || !sameTokens(current, list.gens)) return undefined
     return { row: cloneResult(row), list }
@@ -595,12 +597,6 @@ export class QueryCache {
 const decimalSupport: DecimalSupport = {
   isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]',
   fromString: (text) => new Decimal(text),
-}
-
-/** Whether a row's key field holds `value` (Dates by time; ids are scalars otherwise). */
-function sameKeyValue(a: unknown, b: unknown): boolean {
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
-  return a === b
 }
 
 function withoutField(row: Record<string, unknown>, field: string): Record<string, unknown> {

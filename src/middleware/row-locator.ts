@@ -1,16 +1,11 @@
 import { LRUCache } from 'lru-cache'
 import { canonicalArgs } from '../cache/key.ts'
+import { isPlainObject } from '../strategies/values.ts'
 
 /** Argument keys that do not change the shape of the rows a list returns. */
 const LIST_KEYS = new Set(['where', 'orderBy', 'take', 'skip', 'cursor', 'distinct', 'relationLoadStrategy'])
 /** Argument keys that decide the shape of each row. */
 const ROW_SHAPE_KEYS = ['select', 'include', 'omit'] as const
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
 
 function isKeyValue(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
