@@ -31,7 +31,7 @@ export interface ResolvedOptions {
   learn: LearnSettings | undefined
   minProbability: number
   maxPerTrigger: number
-  concurrency: { global: number; perSession: number }
+  concurrency: { global: number; perSession: number; connections?: number; reserve: number }
   maxQueue: number
   queueTimeout: number
   targetPrecision: number | undefined
@@ -53,7 +53,7 @@ export const DEFAULTS = {
   storeTimeout: 250,
   minProbability: 0.3,
   maxPerTrigger: 3,
-  concurrency: { global: 8, perSession: 3 },
+  concurrency: { global: 8, perSession: 3, reserve: 1 },
   maxQueue: 1000,
   queueTimeout: 1000,
   learn: {
@@ -245,14 +245,21 @@ function getValidLearn(value: unknown): LearnSettings | undefined {
 
 function getValidConcurrency(value: unknown): ResolvedOptions['concurrency'] {
   if (value === undefined) return { ...DEFAULTS.concurrency }
-  if (typeof value === 'number') return { global: positiveInteger('concurrency', value), perSession: Math.min(value, DEFAULTS.concurrency.perSession) }
-  if (!isPlainObject(value)) fail('concurrency', 'a positive integer or an object { global, perSession }', value)
+  if (typeof value === 'number') {
+    return { ...DEFAULTS.concurrency, global: positiveInteger('concurrency', value), perSession: Math.min(value, DEFAULTS.concurrency.perSession) }
+  }
+  if (!isPlainObject(value)) fail('concurrency', 'a positive integer or an object { global, perSession, connections, reserve }', value)
+  const known = ['global', 'perSession', 'connections', 'reserve']
   for (const key of Object.keys(value)) {
-    if (key !== 'global' && key !== 'perSession') fail(`concurrency.${key}`, 'one of global, perSession (unknown option)', value[key])
+    if (!known.includes(key)) fail(`concurrency.${key}`, `one of ${known.join(', ')} (unknown option)`, value[key])
   }
   const global = value.global === undefined ? DEFAULTS.concurrency.global : positiveInteger('concurrency.global', value.global)
   const perSession = value.perSession === undefined ? Math.min(global, DEFAULTS.concurrency.perSession) : positiveInteger('concurrency.perSession', value.perSession)
-  return { global, perSession }
+  const reserve = value.reserve === undefined ? DEFAULTS.concurrency.reserve : positiveInteger('concurrency.reserve', value.reserve)
+  if (value.connections === undefined) return { global, perSession, reserve }
+  const connections = positiveInteger('concurrency.connections', value.connections)
+  if (connections <= reserve) fail('concurrency.connections', `more than concurrency.reserve (${reserve})`, connections)
+  return { global, perSession, connections, reserve }
 }
 
 function getValidRules(value: unknown): readonly Rule[] {

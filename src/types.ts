@@ -41,6 +41,19 @@ export interface ConcurrencyOptions {
    * @default 3
    */
   perSession?: number
+  /**
+   * The size of the database client's connection pool (for `@prisma/adapter-pg`, its `max`,
+   * 10 unless set). When given, a speculative read starts only while the queries in flight,
+   * the application's and the speculative ones, leave at least `reserve` connections free, so
+   * speculation never takes the connections the application's queries need.
+   * @default none: no pool check (right for SQLite's single connection)
+   */
+  connections?: number
+  /**
+   * Connections kept free for the application's queries when `connections` is given.
+   * @default 1
+   */
+  reserve?: number
 }
 
 /** Bounds of the in-process LRU that sits in front of the keyv store. */

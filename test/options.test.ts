@@ -15,7 +15,7 @@ describe('resolveOptions', () => {
       learn: DEFAULTS.learn,
       minProbability: 0.3,
       maxPerTrigger: 3,
-      concurrency: { global: 8, perSession: 3 },
+      concurrency: { global: 8, perSession: 3, reserve: 1 },
       maxQueue: 1000,
       queueTimeout: 1000,
       targetPrecision: undefined,
@@ -25,9 +25,10 @@ describe('resolveOptions', () => {
   })
 
   it('reads concurrency as a number or as both limits', () => {
-    expect(resolveOptions({ concurrency: 2 }).concurrency).toEqual({ global: 2, perSession: 2 })
-    expect(resolveOptions({ concurrency: 20 }).concurrency).toEqual({ global: 20, perSession: 3 })
-    expect(resolveOptions({ concurrency: { perSession: 5 } }).concurrency).toEqual({ global: 8, perSession: 5 })
+    expect(resolveOptions({ concurrency: 2 }).concurrency).toEqual({ global: 2, perSession: 2, reserve: 1 })
+    expect(resolveOptions({ concurrency: 20 }).concurrency).toEqual({ global: 20, perSession: 3, reserve: 1 })
+    expect(resolveOptions({ concurrency: { perSession: 5 } }).concurrency).toEqual({ global: 8, perSession: 5, reserve: 1 })
+    expect(resolveOptions({ concurrency: { connections: 10, reserve: 3 } }).concurrency).toEqual({ global: 8, perSession: 3, connections: 10, reserve: 3 })
     expect(resolveOptions({ learn: false }).learn).toBeUndefined()
     expect(resolveOptions({ learn: { order: 3 } }).learn).toEqual({ ...DEFAULTS.learn, order: 3 })
   })
@@ -83,8 +84,11 @@ describe('resolveOptions', () => {
     ['minProbability', { minProbability: 1.5 }, /minProbability must be a number from 0 to 1: 1\.5/],
     ['maxPerTrigger', { maxPerTrigger: 0 }, /maxPerTrigger must be a positive integer: 0/],
     ['concurrency', { concurrency: 2.5 }, /concurrency must be a positive integer: 2\.5/],
-    ['concurrency object', { concurrency: 'many' }, /concurrency must be a positive integer or an object \{ global, perSession \}: "many"/],
-    ['concurrency unknown', { concurrency: { total: 3 } }, /concurrency\.total must be one of global, perSession/],
+    ['concurrency object', { concurrency: 'many' }, /concurrency must be a positive integer or an object \{ global, perSession, connections, reserve \}: "many"/],
+    ['concurrency unknown', { concurrency: { total: 3 } }, /concurrency\.total must be one of global, perSession, connections, reserve/],
+    ['concurrency.connections', { concurrency: { connections: '10' } }, /concurrency\.connections must be a positive integer: "10"/],
+    ['concurrency.reserve', { concurrency: { reserve: 0 } }, /concurrency\.reserve must be a positive integer: 0/],
+    ['concurrency.connections at most reserve', { concurrency: { connections: 2, reserve: 2 } }, /concurrency\.connections must be more than concurrency\.reserve \(2\): 2/],
     ['concurrency.perSession', { concurrency: { perSession: 0 } }, /concurrency\.perSession must be a positive integer: 0/],
     ['maxQueue', { maxQueue: -1 }, /maxQueue must be a positive integer: -1/],
     ['queueTimeout', { queueTimeout: '1s' }, /queueTimeout must be a positive integer: "1s"/],

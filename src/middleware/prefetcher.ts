@@ -61,9 +61,16 @@ export class Prefetcher {
       )
     }
     this.threshold = options.minProbability
-    this.scheduler = new Scheduler({ ...options.concurrency, maxQueue: options.maxQueue, queueTimeout: options.queueTimeout }, stats, () =>
-      performance.now(),
+    const { connections, reserve } = options.concurrency
+    // With the pool's size known, speculation leaves `reserve` connections to the application.
+    const room = connections === undefined ? undefined : (running: number) => running + cache.demandInFlight + reserve < connections
+    this.scheduler = new Scheduler(
+      { ...options.concurrency, maxQueue: options.maxQueue, queueTimeout: options.queueTimeout },
+      stats,
+      () => performance.now(),
+      room,
     )
+    if (room) cache.onDemandSettled = () => this.scheduler.poke()
   }
 
   /** Whether there is anything to predict with at all. */

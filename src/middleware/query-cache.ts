@@ -99,6 +99,10 @@ export class QueryCache {
   onStart: (read: { model: string; operation: string; args: unknown }) => void = () => {}
   /** Told when the database shows strain: a failed demand or speculative read. */
   onPressure: () => void = () => {}
+  /** Told when an application query sent to the database settles; must not throw. */
+  onDemandSettled: () => void = () => {}
+  /** Application queries (reads that missed, and writes) sent to the database and not yet answered. */
+  demandInFlight = 0
   /** Database latency of demand reads, by model and operation. */
   readonly latency = new Latencies()
   /** The codec of everything written to the shared store. */
@@ -249,7 +253,7 @@ export class QueryCache {
     this.stats.count('misses', model)
     this.stats.count('dbQueries', model)
     const startedAt = performance.now()
-    const promise = query(args)
+    const promise = this.send(query, args)
     const own: Flight = { promise, gens, startedAt }
     // After the query is on its way: reads predicted from its arguments alone go alongside it.
     this.onStart({ model, operation, args })
@@ -468,7 +472,18 @@ export class QueryCache {
   private miss(model: string, query: OperationParams['query'], args: unknown): Promise<unknown> {
     this.stats.count('misses', model)
     this.stats.count('dbQueries', model)
-    return query(args)
+    return this.send(query, args)
+  }
+
+  /** Sends an application query to the database, counted in `demandInFlight` while it runs. */
+  private async send(query: OperationParams['query'], args: unknown): Promise<unknown> {
+    this.demandInFlight++
+    try {
+      return await query(args)
+    } finally {
+      this.demandInFlight--
+      this.onDemandSettled()
+    }
   }
 
   /**
@@ -533,7 +548,7 @@ export class QueryCache {
       targets = new Set(this.schema.models)
     }
     try {
-      return await query(args)
+      return await this.send(query, args)
     } finally {
       // Bump even when the write failed: a statement that errored may still have changed rows.
       if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)

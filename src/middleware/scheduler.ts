@@ -48,6 +48,8 @@ export class Scheduler {
     private readonly limits: SchedulerLimits,
     private readonly stats: Stats,
     private readonly now: () => number,
+    /** Whether one more may start beside `running` ones (the connection check); asked before each start. */
+    private readonly room: (running: number) => boolean = () => true,
   ) {
     this.limit = limits.global
   }
@@ -76,8 +78,13 @@ export class Scheduler {
     return this.queue.length
   }
 
+  /** Starts what the limits allow now; called when something outside changed them. */
+  poke(): void {
+    if (this.queue.length > 0) this.pump()
+  }
+
   private pump(): void {
-    while (this.running < this.limit && this.queue.length > 0) {
+    while (this.running < this.limit && this.queue.length > 0 && this.room(this.running)) {
       const job = this.queue.pop()!
       this.queuedKeys.delete(job.key)
       if (this.now() - job.queuedAt > this.limits.queueTimeout) {
