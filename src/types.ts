@@ -27,6 +27,9 @@ export interface KeyvLike {
   set(key: string, value: string, ttl?: number): Promise<unknown>
   delete(key: string): Promise<unknown>
   getMany?(keys: string[]): Promise<unknown[]>
+  /** Keyv's 'error' events: Keyv and its adapters report many failures only this way. */
+  on?(event: 'error', listener: (error: unknown) => void): unknown
+  off?(event: 'error', listener: (error: unknown) => void): unknown
 }
 
 /** Limits on speculative reads in flight. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { guarded } from './guard.ts'
+import { guarded, stored } from './guard.ts'
 import type { KeyvLike } from '../types.ts'
 
 /**
@@ -15,6 +15,8 @@ export interface GenerationStore {
   current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined>
   /** Gives each model a new token. Resolves when other processes can see it (or it failed). */
   bump(models: Iterable<string>): Promise<void>
+  /** Last attempt at anything pending; stops every timer. */
+  close?(): Promise<void>
 }
 
 /** Generations of one process: counters in a map, read synchronously. */
@@ -35,6 +37,9 @@ export class LocalGenerations implements GenerationStore {
 
 /** How long a generation token lives in a shared store; an expired one reads as a fresh token. */
 export const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
+/** First wait before a bump that could not reach the store is tried again; doubles up to the max. */
+const RETRY_FIRST_MS = 100
+const RETRY_MAX_MS = 2000
 
 /**
  * Generations kept in a shared keyv store, so every process sharing it sees every write.
@@ -44,19 +49,33 @@ export const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
  * A token that is missing (never written, expired or evicted) is replaced by a fresh one before it
  * is used, so an entry can never match a token that later disappears and reappears.
  * If a bump cannot reach the store, the model is remembered as dirty: until a later bump of it
- * succeeds, this process treats its generations as unknown and serves nothing that read it.
+ * succeeds, this process treats its generations as unknown and serves nothing that read it. Other
+ * processes cannot know of that write until the bump lands, so it is tried again in the background
+ * (after 100 ms, doubling up to 2 s, on an unref'd timer) until it does, and once more on close.
+ *
+ * Keyv, and adapters such as `@keyv/redis`, report many failures only as an 'error' event and
+ * resolve the call as if it had worked (`set` with true, `getMany` with missing values). So a
+ * store call during which the store emitted an error counts as failed, whichever call the error
+ * was about: a healthy write may be retried needlessly, a failed one is never taken for done.
  */
 export class SharedGenerations implements GenerationStore {
   private readonly processTag = randomBytes(6).toString('base64url')
   private counter = 0
   private readonly dirty = new Set<string>()
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private retryMs = RETRY_FIRST_MS
+  private closed = false
+  private storeErrors = 0
+  private readonly countStoreError = () => void this.storeErrors++
 
   constructor(
     private readonly store: KeyvLike,
     private readonly timeoutMs: number,
     private readonly reportError: (error: unknown) => void,
     private readonly prefix = 'prisma-prefetch:gen:',
-  ) {}
+  ) {
+    store.on?.('error', this.countStoreError)
+  }
 
   private freshToken(): string {
     return `${this.processTag}.${(++this.counter).toString(36)}`
@@ -71,12 +90,14 @@ export class SharedGenerations implements GenerationStore {
       if (this.dirty.has(model) && !(await this.write(model))) return undefined
     }
     const keys = models.map((model) => this.keyOf(model))
+    const errorsBefore = this.storeErrors
     const values = await guarded(
       () => (this.store.getMany ? this.store.getMany(keys) : Promise.all(keys.map((key) => this.store.get(key)))),
       this.timeoutMs,
       this.reportError,
     )
-    if (values === undefined) return undefined
+    // Missing values read while the store reported an error may be the error, not missing tokens.
+    if (values === undefined || this.storeErrors !== errorsBefore) return undefined
     const tokens = new Array<string>(models.length)
     for (let i = 0; i < models.length; i++) {
       const value = values[i]
@@ -97,13 +118,35 @@ export class SharedGenerations implements GenerationStore {
 
   private async write(model: string, token = this.freshToken()): Promise<boolean> {
     let failed = false
-    await guarded(() => this.store.set(this.keyOf(model), token, GENERATION_TTL_MS), this.timeoutMs, (error) => {
+    const errorsBefore = this.storeErrors
+    await guarded(() => stored(this.store.set(this.keyOf(model), token, GENERATION_TTL_MS)), this.timeoutMs, (error) => {
       failed = true
       this.reportError(error)
     })
+    if (this.storeErrors !== errorsBefore) failed = true
     if (failed) this.dirty.add(model)
     else this.dirty.delete(model)
+    if (this.dirty.size > 0) this.scheduleRetry()
     return !failed
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.closed) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      void this.bump(this.dirty).then(() => {
+        this.retryMs = this.dirty.size > 0 ? Math.min(this.retryMs * 2, RETRY_MAX_MS) : RETRY_FIRST_MS
+      })
+    }, this.retryMs)
+    this.retryTimer.unref?.()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    if (this.dirty.size > 0) await this.bump(this.dirty)
+    this.store.off?.('error', this.countStoreError)
   }
 }
 
@@ -161,6 +204,10 @@ export class BoundedGenerations implements GenerationStore {
     await this.shared.bump(list)
     // Reads that start from now on fetch the new token; reads still running keep the epoch check.
     this.forget(list)
+  }
+
+  close(): Promise<void> {
+    return this.shared.close()
   }
 
   /** Drops the tokens of `models` and marks every read of them running now as not to be kept. */

@@ -41,3 +41,19 @@ export function guarded<T>(
     )
   })
 }
+
+/** Raised when a store says it did not keep a value. */
+export class StoreWriteError extends Error {
+  constructor() {
+    super('prisma-prefetch: the cache store did not keep a value (its set() resolved false)')
+  }
+}
+
+/**
+ * A store write that fails when the store says so: Keyv reports a failed write by resolving
+ * `set()` with false (and an 'error' event) instead of rejecting, which would otherwise pass for
+ * success, e.g. a generation bump that never reached Redis.
+ */
+export async function stored(write: Promise<unknown>): Promise<void> {
+  if ((await write) === false) throw new StoreWriteError()
+}

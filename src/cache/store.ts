@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { guarded } from './guard.ts'
+import { guarded, stored } from './guard.ts'
 import type { Codec } from './codec.ts'
 import type { KeyvLike } from '../types.ts'
 
@@ -110,7 +110,7 @@ export class ResultStore {
         return
       }
       entry.size = text.length
-      this.track(guarded(() => store.set(this.prefix + key, text, ttl), this.options.timeoutMs, (error) =>
+      this.track(guarded(() => stored(store.set(this.prefix + key, text, ttl)), this.options.timeoutMs, (error) =>
         this.options.reportError(error, 'set'),
       ))
     }

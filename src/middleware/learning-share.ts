@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Codec } from '../cache/codec.ts'
-import { guarded } from '../cache/guard.ts'
+import { guarded, stored } from '../cache/guard.ts'
 import type { LearnedPredictor, SharedModel } from '../strategies/learner.ts'
 import type { KeyvLike } from '../types.ts'
 
@@ -89,9 +89,9 @@ export class LearningShare {
     this.publishing ??= (async () => {
       try {
         const text = this.codec.encode(this.learner.share(this.options.maxContexts))
-        await this.call(() => this.store.set(this.modelKey(this.tag), text, this.ttl))
+        await this.call(() => stored(this.store.set(this.modelKey(this.tag), text, this.ttl)))
         const tags = [this.tag, ...(await this.publishers()).filter((tag) => tag !== this.tag)].slice(0, MAX_PUBLISHERS)
-        await this.call(() => this.store.set(this.indexKey, JSON.stringify(tags), this.ttl))
+        await this.call(() => stored(this.store.set(this.indexKey, JSON.stringify(tags), this.ttl)))
       } catch (error) {
         this.options.reportError(error)
       } finally {

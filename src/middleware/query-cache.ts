@@ -588,6 +588,7 @@ export class QueryCache {
     this.closed = true
     this.unsettled.settleAll()
     await this.idle()
+    await this.generations.close?.()
   }
 
   reportError(error: unknown, context: ErrorContext): void {
