@@ -213,8 +213,11 @@ export interface LearnOptions {
 
 /** What the extension passes to `onError` besides the error itself. */
 export interface ErrorContext {
-  /** Where it happened: the store, decoding an entry, a generation bump, a speculative query. */
-  phase: 'get' | 'set' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict' | 'learning'
+  /**
+   * Where it happened: the store, decoding an entry, a generation bump, a speculative query;
+   * 'store' is an error the store reported only as an 'error' event (Keyv does for its adapters').
+   */
+  phase: 'get' | 'set' | 'store' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict' | 'learning'
   model?: string
   operation?: string
 }

@@ -140,6 +140,8 @@ export class QueryCache {
         ? shared
         : new BoundedGenerations(shared, options.maxStalenessMs, options.now)
     this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
+    // Keyv reports many of its adapters' failures only as events: count them too.
+    options.cache?.on?.('error', this.storeErrorEvent)
     if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
     if (options.shadow) this.shadowed = new LRUCache({ max: options.l1 ? options.l1.maxEntries : DEFAULTS.l1.maxEntries })
   }
@@ -589,7 +591,10 @@ export class QueryCache {
     this.unsettled.settleAll()
     await this.idle()
     await this.generations.close?.()
+    this.options.cache?.off?.('error', this.storeErrorEvent)
   }
+
+  private readonly storeErrorEvent = (error: unknown) => this.reportError(error, { phase: 'store' })
 
   reportError(error: unknown, context: ErrorContext): void {
     // A failed speculative query is counted as such (prefetch.failed), not as a cache error.
