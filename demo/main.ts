@@ -48,7 +48,7 @@ async function database(name: string) {
 async function seed(prisma: PrismaClient) {
   const tags = []
   for (const name of ['sql', 'orm', 'cache', 'node', 'typescript', 'postgres', 'sqlite', 'redis']) tags.push(await prisma.tag.create({ data: { name } }))
-  const users = []
+  const users: { id: number }[] = []
   for (let u = 0; u < 40; u++) {
     users.push(await prisma.user.create({ data: { email: `author${u}@blog.example`, name: `Author ${u}`, profile: { create: { bio: `Writes about ${tags[u % 8].name}` } } } }))
   }
