@@ -229,7 +229,8 @@ function getValidLearn(value: unknown): LearnSettings | undefined {
   const settings: LearnSettings = { ...DEFAULTS.learn }
   for (const [key, option] of Object.entries(value as LearnOptions)) {
     const name = `learn.${key}`
-    if (!(key in DEFAULTS.learn)) fail(name, `one of ${Object.keys(DEFAULTS.learn).join(', ')} (unknown option)`, option)
+    // Own keys only: `in` would take inherited names (constructor, toString, __proto__) for options.
+    if (!Object.hasOwn(DEFAULTS.learn, key)) fail(name, `one of ${Object.keys(DEFAULTS.learn).join(', ')} (unknown option)`, option)
     if (option === undefined) continue
     if (LEARN_PROBABILITIES.has(key)) settings[key as keyof LearnSettings] = probability(name, option)
     else if (LEARN_NUMBERS.has(key)) {

@@ -63,7 +63,9 @@ export class LearningShare {
     if (typeof index !== 'string') return []
     try {
       const tags = JSON.parse(index) as unknown
-      return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string' && /^[\w-]{1,32}$/.test(tag)) : []
+      // At most the publishers an index lists when this code writes it: a forged index of
+      // thousands of tags must not make every starting process read thousands of keys.
+      return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string' && /^[\w-]{1,32}$/.test(tag)).slice(0, MAX_PUBLISHERS) : []
     } catch {
       return []
     }

@@ -163,14 +163,17 @@ export class Prefetcher {
       key,
       session: session?.sessionId,
       priority: candidate.probability * saving,
-      run: () => {
-        if (fanOut === undefined) return this.cache.warm(model, operation, args, () => this.execute(model, operation, args), candidate.strategy)
-        return this.cache.warmRows(
-          { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
-          (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
-          candidate.strategy,
-        )
-      },
+      // A job may start later, from whatever finished the one before it (another session's
+      // async context): it runs in the session it was predicted for, whose scope keys its result.
+      run: () =>
+        this.sessions.within(session, () => {
+          if (fanOut === undefined) return this.cache.warm(model, operation, args, () => this.execute(model, operation, args), candidate.strategy)
+          return this.cache.warmRows(
+            { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
+            (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
+            candidate.strategy,
+          )
+        }),
     })
   }
 

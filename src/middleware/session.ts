@@ -20,6 +20,11 @@ export class Sessions {
   run<T>(context: SessionContext, fn: () => T): T {
     return this.storage.run(context, fn)
   }
+
+  /** Runs `fn` as in `context`, or outside any session when it is undefined. */
+  within<T>(context: SessionContext | undefined, fn: () => T): T {
+    return context === undefined ? this.storage.exit(fn) : this.storage.run(context, fn)
+  }
 }
 
 /** Validates the arguments of `session()` and `forSession()`. */

@@ -4,6 +4,9 @@ import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
 import { isPlainObject, stableText } from './values.ts'
+import { READ_OPERATIONS } from '../options.ts'
+
+const READS: ReadonlySet<string> = new Set(READ_OPERATIONS)
 
 /** The bounds and thresholds of learning; see `LearnOptions` in the public types for each. */
 export interface LearnSettings {
@@ -257,7 +260,9 @@ export class LearnedPredictor implements Predictor {
     const transitions: SharedModel['transitions'] = []
     for (const { context, next } of contexts) {
       for (const [id, count] of next) {
-        transitions.push({ after: context, next: id, count })
+        // A copy per transition: the codec refuses shared references (a forged entry could make
+        // a graph of them), so one array under several transitions made the whole model unreadable.
+        transitions.push({ after: [...context], next: id, count })
         used.add(id)
       }
       for (const id of context) used.add(id)
@@ -285,16 +290,19 @@ export class LearnedPredictor implements Predictor {
     if (shared?.version !== 1 || !Array.isArray(shared.templates) || !Array.isArray(shared.transitions) || !Array.isArray(shared.mappings)) {
       throw new TypeError('prisma-prefetch: a shared model of an unknown format')
     }
+    // The store is shared, so what it holds may be forged: only read operations become templates
+    // (what is predicted is run, and must never be a write), and every number must be one this
+    // process could have written (a slot count is its template's, which bounds what it allocates).
     for (const t of shared.templates) {
-      if (typeof t?.shape === 'string' && typeof t.model === 'string' && typeof t.operation === 'string' && Array.isArray(t.paths)) this.templates.adopt(t)
+      if (typeof t?.shape === 'string' && typeof t.model === 'string' && READS.has(t.operation) && Array.isArray(t.paths)) this.templates.adopt(t)
     }
     const known = (id: unknown) => typeof id === 'string' && this.templates.get(id) !== undefined
     for (const { after, next, count } of shared.transitions) {
-      if (Array.isArray(after) && after.every(known) && known(next) && typeof count === 'number') this.global.add(after, next, count)
+      if (Array.isArray(after) && after.every(known) && known(next) && Number.isFinite(count)) this.global.add(after, next, count)
     }
     for (const { template, slots, slot, source, held, seen } of shared.mappings) {
       if (!known(template) || typeof source?.kind !== 'string' || ('template' in source && !known(source.template))) continue
-      if (typeof slots !== 'number' || typeof slot !== 'number' || typeof held !== 'number' || typeof seen !== 'number') continue
+      if (slots !== this.templates.get(template)!.paths.length || !Number.isInteger(slot) || !Number.isFinite(held) || !Number.isFinite(seen)) continue
       this.mappings.merge(template, slots, slot, source, held, seen)
     }
   }

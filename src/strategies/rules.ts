@@ -55,7 +55,9 @@ export function rule(from: string) {
 export function isRule(value: unknown): value is Rule {
   if (value === null || typeof value !== 'object') return false
   const r = value as Partial<Rule>
-  return isPlainObject(r.from) && isPlainObject(r.to) && typeof r.args === 'function' && typeof r.probability === 'number'
+  // The probability rule() would have accepted: an object shaped by hand must not bring 2 or NaN.
+  const probability = r.probability
+  return isPlainObject(r.from) && isPlainObject(r.to) && typeof r.args === 'function' && typeof probability === 'number' && probability > 0 && probability <= 1
 }
 
 /**
