@@ -16,4 +16,5 @@ export type {
   ReadOperation,
   ScopeContext,
   StrategyCounters,
+  TimelinePoint,
 } from './types.ts'

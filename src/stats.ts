@@ -1,4 +1,4 @@
-import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters } from './types.ts'
+import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters, TimelinePoint } from './types.ts'
 
 type CounterName = keyof Counters
 
@@ -9,6 +9,10 @@ function emptyCounters(): Counters {
 function emptyPrefetch(): PrefetchCounters {
   return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, skipped: {} }
 }
+
+/** Points the timeline keeps at most; when full, every other one goes and the interval doubles. */
+const TIMELINE_POINTS = 240
+const TIMELINE_FIRST_INTERVAL_MS = 1000
 
 function ratio(part: number, whole: number): number {
   return whole === 0 ? 0 : part / whole
@@ -25,8 +29,13 @@ export class Stats {
   private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0, predict: 0 }
   private strategies = new Map<string, StrategyCounters>()
   private savedMs = 0
+  private points: TimelinePoint[] = []
+  private interval = TIMELINE_FIRST_INTERVAL_MS
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   count(name: CounterName, model: string | undefined, by = 1): void {
+    if (name === 'reads') this.sample()
     this.totals[name] += by
     if (model === undefined) return
     let counters = this.models.get(model)
@@ -97,7 +106,31 @@ export class Stats {
     }
   }
 
+  /** The counters over time: a point per interval in which reads happened, and one for now. */
+  timeline(): TimelinePoint[] {
+    return [...this.points, this.point(this.now())]
+  }
+
+  /** Takes a point when the last one is an interval old. Bounded: thins itself when full. */
+  private sample(): void {
+    const now = this.now()
+    const last = this.points.at(-1)
+    if (last !== undefined && now - last.at < this.interval) return
+    if (this.points.length >= TIMELINE_POINTS) {
+      this.points = this.points.filter((_, i) => i % 2 === 0)
+      this.interval *= 2
+    }
+    this.points.push(this.point(now))
+  }
+
+  private point(at: number): TimelinePoint {
+    const t = this.totals
+    return { at, reads: t.reads, hits: t.hits, misses: t.misses, prefetched: t.prefetchHits + t.lateHits, completed: this.prefetch.completed, used: this.prefetch.used }
+  }
+
   reset(): void {
+    this.points = []
+    this.interval = TIMELINE_FIRST_INTERVAL_MS
     this.totals = emptyCounters()
     this.models.clear()
     this.prefetch = emptyPrefetch()

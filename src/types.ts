@@ -420,3 +420,17 @@ export interface PrefetchStats extends Counters {
   /** The scheduler now: candidates queued and running, the speculative limit and probability threshold in force. */
   scheduler: { queued: number; inFlight: number; limit: number; threshold: number }
 }
+
+/** The counters at one moment (cumulative since start or resetStats()), for the report's timeline. */
+export interface TimelinePoint {
+  /** Milliseconds since the epoch (the `now` option's clock). */
+  at: number
+  reads: number
+  hits: number
+  misses: number
+  /** Reads served by a speculative result (prefetch hits and late hits). */
+  prefetched: number
+  /** Speculative reads completed, and used. */
+  completed: number
+  used: number
+}

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs'
 import { Prisma } from '@prisma/client/extension'
 import { checkModelNames, resolveOptions } from '../options.ts'
+import { renderReport } from '../report/html.ts'
 import { Stats } from '../stats.ts'
 import { READ_OPERATIONS } from '../options.ts'
 import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
@@ -8,6 +10,9 @@ import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
 import { describeSchema } from './schema.ts'
 import { sessionContext, Sessions } from './session.ts'
+
+/** Transitions a report draws from at most. */
+const MAX_REPORT_TRANSITIONS = 200
 
 /** Prisma's own default timeout of interactive transactions. */
 const PRISMA_ITX_TIMEOUT_MS = 5000
@@ -38,6 +43,12 @@ export interface PrefetchHelpers {
    * and reported to `onError`, never thrown. Bad input rejects with a TypeError.
    */
   warm(query: { model: string; operation: ReadOperation; args?: object }): Promise<void>
+  /**
+   * One self-contained HTML page of what was learned (the transition graph, with where each
+   * argument comes from), hit rate, coverage and precision over time, and a table per model.
+   * Returned, and written to `file` when given.
+   */
+  report(options?: { file?: string; title?: string }): string
   /** Resolves when no background work is queued or running. */
   idle(): Promise<void>
   /** Stops serving cached results of `model` (or of every model) everywhere the store is shared. */
@@ -61,7 +72,7 @@ export function prefetch(options?: PrefetchOptions) {
   return Prisma.defineExtension((client) => {
     const schema = describeSchema(client)
     checkModelNames(resolved, schema.models)
-    const stats = new Stats()
+    const stats = new Stats(resolved.now)
     const sessions = new Sessions()
     const configuredTimeout = (client as { _engineConfig?: { transactionOptions?: { timeout?: unknown } } })._engineConfig
       ?.transactionOptions?.timeout
@@ -134,6 +145,20 @@ export function prefetch(options?: PrefetchOptions) {
         const limit = modelOptions?.limit ?? 20
         if (!Number.isSafeInteger(limit) || limit <= 0) throw new TypeError(`prisma-prefetch: model() limit must be a positive integer: ${String(limit)}`)
         return prefetcher.describe(limit)
+      },
+      report(reportOptions) {
+        const { file, title } = reportOptions ?? {}
+        if (file !== undefined && (typeof file !== 'string' || file === '')) throw new TypeError(`prisma-prefetch: report() file must be a path: ${String(file)}`)
+        if (title !== undefined && typeof title !== 'string') throw new TypeError(`prisma-prefetch: report() title must be a string: ${String(title)}`)
+        const html = renderReport({
+          title,
+          generatedAt: new Date(resolved.now()).toISOString(),
+          model: prefetcher.describe(MAX_REPORT_TRANSITIONS),
+          stats: helpers.stats(),
+          timeline: stats.timeline(),
+        })
+        if (file !== undefined) writeFileSync(file, html)
+        return html
       },
       async warm(query) {
         const { model, operation, args } = (query ?? {}) as { model?: unknown; operation?: unknown; args?: unknown }
