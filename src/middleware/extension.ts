@@ -96,6 +96,7 @@ export function prefetch(options?: PrefetchOptions) {
             maxContexts: resolved.learn.maxSharedContexts,
             timeoutMs: resolved.storeTimeout,
             reportError: (error) => cache.reportError(error, { phase: 'learning' }),
+            stats: () => ({ stats: helpers.stats(), timeline: stats.timeline() }),
           })
         : undefined
     if (prefetcher.active) {

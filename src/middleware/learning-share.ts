@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Codec } from '../cache/codec.ts'
 import { guarded, stored } from '../cache/guard.ts'
 import type { LearnedPredictor, SharedModel } from '../strategies/learner.ts'
-import type { KeyvLike } from '../types.ts'
+import type { KeyvLike, PrefetchStats, TimelinePoint } from '../types.ts'
 
 /** Processes whose models are listed (the most recent publishers). */
 const MAX_PUBLISHERS = 16
@@ -13,6 +13,33 @@ export interface LearningShareOptions {
   maxContexts: number
   timeoutMs: number
   reportError: (error: unknown) => void
+  /** This process's counters, published beside its model for `prisma-prefetch report`. */
+  stats?: () => PublishedStats
+}
+
+/** What a process publishes of its counters: plain JSON. */
+export interface PublishedStats {
+  stats: PrefetchStats
+  timeline: TimelinePoint[]
+}
+
+/** The keys a namespace's shared learning lives under (the report command reads them too). */
+export const learnedKeys = (namespace: string) => ({
+  index: `${namespace}:learned:index`,
+  model: (tag: string) => `${namespace}:learned:${tag}`,
+  stats: (tag: string) => `${namespace}:stats:${tag}`,
+})
+
+/** The publisher tags an index lists, at most MAX_PUBLISHERS, whatever was written there. */
+export function parseIndex(index: unknown): string[] {
+  if (typeof index !== 'string') return []
+  try {
+    const tags = JSON.parse(index) as unknown
+    // A forged index of thousands of tags must not make every reader read thousands of keys.
+    return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string' && /^[\w-]{1,32}$/.test(tag)).slice(0, MAX_PUBLISHERS) : []
+  } catch {
+    return []
+  }
 }
 
 /**
@@ -35,19 +62,14 @@ export class LearningShare {
     private readonly learner: LearnedPredictor,
     private readonly options: LearningShareOptions,
   ) {
+    this.keys = learnedKeys(options.namespace)
     this.loaded = this.load()
     this.timer = setInterval(() => void this.publish(), options.intervalMs)
     // Sharing must never keep a process alive.
     this.timer.unref?.()
   }
 
-  private get indexKey(): string {
-    return `${this.options.namespace}:learned:index`
-  }
-
-  private modelKey(tag: string): string {
-    return `${this.options.namespace}:learned:${tag}`
-  }
+  private readonly keys: ReturnType<typeof learnedKeys>
 
   /** Keys live a few intervals: a process that stopped publishing drops out by itself. */
   private get ttl(): number {
@@ -59,22 +81,13 @@ export class LearningShare {
   }
 
   private async publishers(): Promise<string[]> {
-    const index = await this.call(() => this.store.get(this.indexKey))
-    if (typeof index !== 'string') return []
-    try {
-      const tags = JSON.parse(index) as unknown
-      // At most the publishers an index lists when this code writes it: a forged index of
-      // thousands of tags must not make every starting process read thousands of keys.
-      return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string' && /^[\w-]{1,32}$/.test(tag)).slice(0, MAX_PUBLISHERS) : []
-    } catch {
-      return []
-    }
+    return parseIndex(await this.call(() => this.store.get(this.keys.index)))
   }
 
   private async load(): Promise<void> {
     const tags = (await this.publishers()).filter((tag) => tag !== this.tag)
     if (tags.length === 0) return
-    const keys = tags.map((tag) => this.modelKey(tag))
+    const keys = tags.map((tag) => this.keys.model(tag))
     const texts = await this.call(() => (this.store.getMany ? this.store.getMany(keys) : Promise.all(keys.map((key) => this.store.get(key)))))
     for (const text of texts ?? []) {
       if (typeof text !== 'string') continue
@@ -91,9 +104,10 @@ export class LearningShare {
     this.publishing ??= (async () => {
       try {
         const text = this.codec.encode(this.learner.share(this.options.maxContexts))
-        await this.call(() => stored(this.store.set(this.modelKey(this.tag), text, this.ttl)))
+        await this.call(() => stored(this.store.set(this.keys.model(this.tag), text, this.ttl)))
+        if (this.options.stats) await this.call(() => stored(this.store.set(this.keys.stats(this.tag), JSON.stringify(this.options.stats!()), this.ttl)))
         const tags = [this.tag, ...(await this.publishers()).filter((tag) => tag !== this.tag)].slice(0, MAX_PUBLISHERS)
-        await this.call(() => stored(this.store.set(this.indexKey, JSON.stringify(tags), this.ttl)))
+        await this.call(() => stored(this.store.set(this.keys.index, JSON.stringify(tags), this.ttl)))
       } catch (error) {
         this.options.reportError(error)
       } finally {

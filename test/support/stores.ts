@@ -21,10 +21,11 @@ export function memoryStores(): StoreUnderTest {
 }
 
 /** Keyv over Redis, in a namespace of its own so parallel test files never meet. */
-export function redisStores(): StoreUnderTest {
+export function redisStores(): StoreUnderTest & { namespace: string } {
   const namespace = `test-${randomBytes(4).toString('hex')}`
   return {
     name: 'Redis Keyv',
+    namespace,
     make: () => {
       const adapter = new KeyvRedis(REDIS_URL)
       const store = new Keyv({ store: adapter, namespace, useKeyPrefix: false })
