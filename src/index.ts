@@ -1,7 +1,7 @@
 export { prefetch, type PrefetchHelpers } from './middleware/extension.ts'
 export type { PrefetchModel } from './middleware/prefetcher.ts'
 export type { LearnedArgument, LearnedModel, LearnedTransition } from './strategies/learner.ts'
-export { rule, type Rule, type RuleContext } from './strategies/rules.ts'
+export { rule, rulesFor, type Rule, type RuleBuilder, type RuleContext } from './strategies/rules.ts'
 export type {
   Counters,
   ErrorContext,
@@ -9,11 +9,15 @@ export type {
   KeyvLike,
   L1Options,
   LearnOptions,
+  ModelName,
   ModelOptions,
   PrefetchCounters,
   PrefetchOptions,
   PrefetchStats,
+  ReadArgs,
+  ReadName,
   ReadOperation,
+  ReadResult,
   ScopeContext,
   StrategyCounters,
   TimelinePoint,

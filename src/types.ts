@@ -18,6 +18,42 @@ export type ReadOperation =
   | 'aggregate'
   | 'groupBy'
 
+/** Keys of a Prisma client type that are model delegates (`user` for the model `User`). */
+type DelegateKey<Client> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [K in keyof Client]: K extends `$${string}` ? never : Client[K] extends { findMany: (...args: any[]) => unknown } ? K : never
+}[keyof Client] &
+  string
+
+/**
+ * The model names of a Prisma client type, as in the schema (`'User'`); any string when no client
+ * type is given.
+ */
+export type ModelName<Client = unknown> = unknown extends Client ? string : Capitalize<DelegateKey<Client>>
+
+/** A read of a model, as rules name it: `'User.findUnique'`. */
+export type ReadName<Client = unknown> = `${ModelName<Client>}.${ReadOperation}`
+
+type Delegate<Client, Name> = Name extends `${infer Model}.${string}` ? Client[Uncapitalize<Model> & keyof Client] : never
+type Method<Client, Name> = Name extends `${string}.${infer Operation}` ? Delegate<Client, Name>[Operation & keyof Delegate<Client, Name>] : never
+
+/** The arguments of a read (`ReadName`) of a client type; a plain record when no client type is given. */
+export type ReadArgs<Client, Name> = unknown extends Client
+  ? Record<string, unknown>
+  : // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    Method<Client, Name> extends (args: infer Args, ...rest: any[]) => unknown
+    ? NonNullable<Args>
+    : never
+
+/** What a read resolves to, with its default selection; `any` when no client type is given. */
+export type ReadResult<Client, Name> = unknown extends Client
+  ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    any
+  : // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    Method<Client, Name> extends (...args: any[]) => infer Result
+    ? Awaited<Result>
+    : never
+
 /**
  * The part of a Keyv instance the extension uses. Any `Keyv` (in-memory, `@keyv/redis`, ...)
  * fits; values stored are strings produced by the extension's own codec.
@@ -231,7 +267,11 @@ export interface ScopeContext {
   userId?: string
 }
 
-export interface PrefetchOptions {
+/**
+ * Options of `prefetch()`. Give your client's type, `prefetch<typeof prisma>({ ... })`, and model
+ * names in `models` are checked against it as you type.
+ */
+export interface PrefetchOptions<Client = unknown> {
   /**
    * A Keyv store shared by every process that should see the same cache and invalidations
    * (for example Keyv with `@keyv/redis`). Cached results and model generations live there.
@@ -275,7 +315,7 @@ export interface PrefetchOptions {
    */
   storeTimeout?: number
   /** Per-model settings, keyed by model name as in the schema (`User`, `Post`). */
-  models?: Record<string, false | ModelOptions>
+  models?: Partial<Record<ModelName<Client>, false | ModelOptions>>
   /**
    * Learn from each session's reads and prefetch what they predict; `false` keeps only `rules`.
    * @default true, with the defaults of `LearnOptions`

@@ -67,8 +67,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Options are validated here, and model names against the client when `$extends` runs; a bad
  * value throws a TypeError naming it.
  */
-export function prefetch(options?: PrefetchOptions) {
-  const resolved = resolveOptions(options)
+export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
+  const resolved = resolveOptions(options as PrefetchOptions)
   return Prisma.defineExtension((client) => {
     const schema = describeSchema(client)
     checkModelNames(resolved, schema.models)

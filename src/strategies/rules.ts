@@ -1,11 +1,14 @@
+import type { ReadArgs, ReadName, ReadResult } from '../types.ts'
 import type { Candidate, Predictor, ReadEvent } from './types.ts'
 import { isPlainObject } from './values.ts'
 
-/** What a rule's argument function is given: the read that just completed. */
-export interface RuleContext {
-  args: Record<string, unknown>
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  result: any
+/**
+ * What a rule's argument function is given: the read that just completed. Typed after the
+ * client's own types when the rule comes from `rulesFor<typeof prisma>()`.
+ */
+export interface RuleContext<Client = unknown, From = string> {
+  args: ReadArgs<Client, From>
+  result: ReadResult<Client, From>
 }
 
 /** `Model.operation`, as in `'User.findUnique'`. */
@@ -19,7 +22,8 @@ export interface Rule {
   readonly from: QueryName
   readonly to: QueryName
   /** Arguments of the read to run; `undefined` or `null` for none this time. */
-  readonly args: (context: RuleContext) => object | undefined | null
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly args: (context: RuleContext<any, any>) => object | undefined | null
   /** The probability the rule's read is taken to have (it ranks candidates). */
   readonly probability: number
 }
@@ -36,10 +40,10 @@ function parseName(text: unknown, what: string): QueryName {
  * arguments is prefetched. Model and operation names are checked against the client when the
  * extension is applied.
  */
-export function rule(from: string) {
+export function rule<Client = unknown, From extends ReadName<Client> = ReadName<Client>>(from: From): RuleBuilder<Client, From> {
   const source = parseName(from, 'rule()')
   return {
-    then(to: string, args: Rule['args'], options?: { probability?: number }): Rule {
+    then(to, args, options) {
       const target = parseName(to, `rule('${from}').then()`)
       if (typeof args !== 'function') throw new TypeError(`prisma-prefetch: rule('${from}').then('${to}', args) needs a function returning the arguments: ${String(args)}`)
       const probability = options?.probability ?? 1
@@ -49,6 +53,27 @@ export function rule(from: string) {
       return Object.freeze({ from: source, to: target, args, probability })
     },
   }
+}
+
+/** `rule(from)`: say what comes next with `.then(to, args, { probability })`. */
+export interface RuleBuilder<Client, From> {
+  then<To extends ReadName<Client>>(
+    to: To,
+    args: (context: RuleContext<Client, From>) => ReadArgs<Client, To> | undefined | null,
+    options?: { probability?: number },
+  ): Rule
+}
+
+/**
+ * `rule`, typed after a client: model and operation names are checked as you type, and the
+ * argument function sees the completed read's arguments and result with their types and must
+ * return arguments of the read it names.
+ *
+ *   const rule = rulesFor<typeof prisma>()
+ *   rule('User.findUnique').then('Post.findMany', ({ result }) => result && { where: { authorId: result.id } })
+ */
+export function rulesFor<Client>(): <From extends ReadName<Client>>(from: From) => RuleBuilder<Client, From> {
+  return rule as never
 }
 
 /** Whether `value` was made by `rule().then()`. */

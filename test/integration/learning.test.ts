@@ -155,9 +155,10 @@ describe('rules', () => {
   it('are checked against the client when the extension is applied', () => {
     const unknownModel = rule('User.findUnique').then('Article.findMany', () => ({}))
     expect(() => env.bare.$extends(prefetch({ rules: [unknownModel] }))).toThrow(/rules\[0\] \(User\.findUnique -> Article\.findMany\) must be the name of a model of this client .*: "Article"/)
-    const write = rule('User.findUnique').then('Post.deleteMany', () => ({}))
+    const write = rule('User.findUnique').then('Post.deleteMany' as never, () => ({}))
     expect(() => env.bare.$extends(prefetch({ rules: [write] }))).toThrow(/must be between read operations .*: "deleteMany"/)
-    expect(() => rule('User')).toThrow(/rule\(\) must be 'Model\.operation'/)
+    // Checked at run time too, for JavaScript callers.
+    expect(() => rule('User' as never)).toThrow(/rule\(\) must be 'Model\.operation'/)
     expect(() => rule('User.findUnique').then('Post.findMany', 'nope' as never)).toThrow(/needs a function/)
   })
 

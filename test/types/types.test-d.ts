@@ -1,0 +1,66 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import type { Prisma, PrismaClient } from '../../src/generated/prisma/client.ts'
+import { prefetch, rule, rulesFor, type ModelName, type PrefetchStats, type ReadName } from '../../src/index.ts'
+
+/**
+ * Type tests (run by `vitest --typecheck`, and by `npm run typecheck`): names of models and reads
+ * are checked against the user's own client, rule argument functions see that client's types,
+ * and the extended client keeps every model's types.
+ */
+declare const base: PrismaClient
+const prisma = base.$extends(prefetch<PrismaClient>())
+
+describe('model and read names come from the client', () => {
+  it('lists its models', () => {
+    expectTypeOf<ModelName<PrismaClient>>().toEqualTypeOf<'User' | 'Profile' | 'Post' | 'Comment' | 'Tag'>()
+    expectTypeOf<'Post.findMany'>().toExtend<ReadName<PrismaClient>>()
+    expectTypeOf<'Post.create'>().not.toExtend<ReadName<PrismaClient>>()
+    // Without a client type, any name goes (checked at run time instead).
+    expectTypeOf<ModelName>().toEqualTypeOf<string>()
+  })
+
+  it('checks the keys of models', () => {
+    prefetch<PrismaClient>({ models: { User: { ttl: 5000 }, Post: false } })
+    // @ts-expect-error: no model Usr
+    prefetch<PrismaClient>({ models: { Usr: false } })
+    prefetch({ models: { Anything: false } })
+  })
+})
+
+describe('typed rules', () => {
+  const typed = rulesFor<PrismaClient>()
+
+  it('take reads of the client only', () => {
+    typed('User.findUnique').then('Post.findMany', () => ({ where: { authorId: 1 } }))
+    // @ts-expect-error: no model Usr
+    typed('Usr.findUnique')
+    // @ts-expect-error: writes cannot be rule ends
+    typed('User.deleteMany')
+    // @ts-expect-error: not a field of Post's where
+    typed('User.findUnique').then('Post.findMany', () => ({ where: { authorIdd: 1 } }))
+  })
+
+  it("give the argument function the completed read's types", () => {
+    typed('User.findUnique').then('Post.findMany', ({ args, result }) => {
+      expectTypeOf(args.where).toEqualTypeOf<Prisma.UserWhereUniqueInput>()
+      expectTypeOf(result).toExtend<{ id: number; email: string } | null>()
+      return result && { where: { authorId: result.id } }
+    })
+  })
+
+  it('stay loose without a client type', () => {
+    rule('User.findUnique').then('Post.findMany', ({ result }) => ({ where: { authorId: result.id } }))
+  })
+})
+
+describe('the extended client', () => {
+  it("keeps every model's types", async () => {
+    const user = await prisma.user.findUnique({ where: { id: 1 }, select: { email: true } })
+    expectTypeOf(user).toEqualTypeOf<{ email: string } | null>()
+    const posts = await prisma.post.findMany({ include: { tags: true } })
+    expectTypeOf(posts[0].tags[0].name).toEqualTypeOf<string>()
+    expectTypeOf(prisma.$prefetch.stats()).toEqualTypeOf<PrefetchStats>()
+    const session = prisma.$prefetch.forSession<typeof prisma>('s1')
+    expectTypeOf(await session.user.count()).toEqualTypeOf<number>()
+  })
+})
