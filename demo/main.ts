@@ -10,7 +10,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { withLatency } from '../bench/latency.ts'
@@ -163,6 +163,10 @@ for (const t of prisma.$prefetch.model({ limit: 20 }).transitions) {
   console.log(`\n  after  ${t.after.at(-1)}\n  comes  ${t.next}\n         with probability ${fixed(t.probability, 2)} (seen ${fixed(t.support, 0)} times)`)
   for (const a of t.arguments) console.log(`         ${a.slot} = ${a.from}`)
 }
+
+const report = resolve('prisma-prefetch-report.html')
+prisma.$prefetch.report({ file: report, title: 'prisma-prefetch demo: the blog' })
+console.log(`\nThe report of what it learned, with the graph: ${report}`)
 
 await prisma.$prefetch.close()
 await blogs.bare.close()
