@@ -355,12 +355,21 @@ export class ArgumentMappings {
   }
 }
 
+/**
+ * The source to replace: the one that held least often, then the least confident; between equals,
+ * the least specific (so a read's many matches found at once keep its arguments and positional
+ * rows rather than whichever were found last: "any row", which exact predictions never use).
+ */
 function weakest(evidence: readonly Evidence[]): number {
   let index = 0
   for (let i = 1; i < evidence.length; i++) {
     const a = evidence[i]
     const b = evidence[index]
-    if (a.held < b.held || (a.held === b.held && a.held / a.seen < b.held / b.seen)) index = i
+    if (a.held !== b.held) {
+      if (a.held < b.held) index = i
+    } else if (a.held / a.seen !== b.held / b.seen) {
+      if (a.held / a.seen < b.held / b.seen) index = i
+    } else if (better(b, a)) index = i
   }
   return index
 }
