@@ -80,7 +80,8 @@ export const DEFAULTS = {
   } satisfies LearnSettings,
 } as const
 
-const KNOWN_OPTIONS = new Set([
+/** Every top-level option name (README tables are checked against it). */
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'cache',
   'consistency',
   'namespace',

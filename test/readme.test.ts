@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { DEFAULTS, KNOWN_OPTIONS, resolveOptions } from '../src/options.ts'
+
+/**
+ * The README's option tables cannot drift from the code: every option is listed once, and every
+ * default shown is the one resolveOptions() applies.
+ */
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+/** The rows of the first table after `heading`: names (a cell may list several, `a` / `b`) and their defaults. */
+function table(heading: string): Map<string, string> {
+  const start = readme.indexOf(heading)
+  expect(start).toBeGreaterThan(-1)
+  const rows = new Map<string, string>()
+  let inTable = false
+  for (const line of readme.slice(start).split('\n').slice(1)) {
+    if (!line.startsWith('|')) {
+      if (inTable) break
+      continue
+    }
+    inTable = true
+    const [name, value] = line.split('|').slice(1, 3).map((cell) => cell.trim())
+    if (!name.startsWith('`') || value === 'default') continue
+    const names = name.split(' / ').map((n) => n.replace(/`/g, ''))
+    const values = names.length > 1 ? value.split(' / ') : [value]
+    names.forEach((n, i) => rows.set(n, values[i].replace(/`/g, '')))
+  }
+  return rows
+}
+
+/** A default as the README writes it, as a value: `64 MiB`, `{ global: 8 }`, `'strict'`. */
+const valueOf = (cell: string): unknown => new Function(`return (${cell.replace(/(\d+) MiB/g, '($1 * 1024 * 1024)')})`)()
+
+describe('the README', () => {
+  const resolved = resolveOptions(undefined) as unknown as Record<string, unknown>
+  const options = table('### Options')
+
+  it('lists every option once, and nothing else', () => {
+    expect([...options.keys()].sort()).toEqual([...KNOWN_OPTIONS].sort())
+  })
+
+  it('shows the defaults the code applies', () => {
+    const described: Record<string, (cell: string) => void> = {
+      cache: (cell) => {
+        expect(cell).toMatch(/^none/)
+        expect(resolved.cache).toBeUndefined()
+      },
+      consistency: (cell) => {
+        expect(cell).toBe("'strict'")
+        expect(resolved.maxStalenessMs).toBeUndefined()
+      },
+      models: (cell) => {
+        expect(cell).toMatch(/^every model/)
+        expect((resolved.models as Map<string, unknown>).size).toBe(0)
+      },
+      learn: (cell) => {
+        expect(cell).toBe('true')
+        expect(resolved.learn).toEqual(DEFAULTS.learn)
+      },
+      targetPrecision: (cell) => {
+        expect(cell).toMatch(/^none/)
+        expect(resolved.targetPrecision).toBeUndefined()
+      },
+      rules: (cell) => {
+        expect(cell).toMatch(/^none/)
+        expect(resolved.rules).toEqual([])
+      },
+      scope: (cell) => {
+        expect(cell).toBe("''")
+        expect((resolved.scope as (c: object) => string)({})).toBe('')
+      },
+      onError: (cell) => expect(cell).toMatch(/^none/),
+      now: (cell) => {
+        expect(cell).toBe('Date.now')
+        expect(resolved.now).toBe(Date.now)
+      },
+    }
+    for (const [name, cell] of options) {
+      if (described[name]) described[name](cell)
+      else expect({ [name]: valueOf(cell) }).toEqual({ [name]: resolved[name] })
+    }
+  })
+
+  it('lists every learn option with its default', () => {
+    const learn = table('`learn` options')
+    expect([...learn.keys()].sort()).toEqual(Object.keys(DEFAULTS.learn).sort())
+    for (const [name, cell] of learn) expect({ [name]: valueOf(cell) }).toEqual({ [name]: DEFAULTS.learn[name as keyof typeof DEFAULTS.learn] })
+  })
+})
