@@ -6,7 +6,7 @@
  * links from the pages they get and now and then writing a comment. Every few seconds it prints
  * page times and what the extension did; at the end, what it learned.
  *
- *   npm run demo [-- --seconds 40 --visitors 12 --rtt 2]
+ *   npm run demo [-- --seconds 40 --visitors 12 --rtt 2 --report prisma-prefetch-report.html]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,6 +24,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '40' },
     visitors: { type: 'string', default: '12' },
     rtt: { type: 'string', default: '2' },
+    report: { type: 'string', default: 'prisma-prefetch-report.html' },
   },
 })
 const SECONDS = Number(flags.seconds)
@@ -164,7 +165,7 @@ for (const t of prisma.$prefetch.model({ limit: 20 }).transitions) {
   for (const a of t.arguments) console.log(`         ${a.slot} = ${a.from}`)
 }
 
-const report = resolve('prisma-prefetch-report.html')
+const report = resolve(flags.report)
 prisma.$prefetch.report({ file: report, title: 'prisma-prefetch demo: the blog' })
 console.log(`\nThe report of what it learned, with the graph: ${report}`)
 
