@@ -1,0 +1,423 @@
+/**
+ * Load benchmark: the highest read throughput sustained through the extension against the bare
+ * client, and the latency under that load, measured side by side.
+ *
+ * A closed-loop load generator: C workers, each sending its next read as soon as the previous one
+ * answered, for `--seconds` per setting. The read mix is a realistic one over seeded data: user
+ * pages (the user by id, drawn from a Zipf distribution over the users, then their 10 latest
+ * posts with their comments) and list pages (20 posts with their authors, the page number Zipf
+ * distributed too). Modes, each on a client of its own:
+ *
+ *   bare    the bare client
+ *   cache   prefetch({ learn: false }): a read-through cache with write invalidation
+ *   learn   prefetch() with its defaults, every worker inside a session (a new one every 10
+ *           pages): the learner observes every read and prefetches what it predicts (the posts
+ *           of the user just read, started alongside the user's read)
+ *
+ * Each round measures every concurrency of `--concurrency` with every mode, modes in an order
+ * rotated from one setting to the next; the figures reported are the medians over rounds of
+ * each setting's reads per second, p50 and p99 latency, and this process's CPU time per read.
+ * Caches stay as they are from one setting to the next, as in a server that keeps running (a
+ * warm-up fills them first). Read p99 with the closed loop in mind: each mode is measured at its
+ * own saturation, so a mode that serves four times the reads queues its misses behind many more
+ * hits than the bare client's reads wait behind.
+ *
+ *   npm run bench:load -- [--seconds 5] [--rounds 3] [--concurrency 1,4,16,64] [--users 10000]
+ *                         [--zipf 1] [--warmup 2] [--modes bare,cache,learn] [--seed 1]
+ *                         [--db sqlite|postgres] [--json bench/results/load.json]
+ *
+ * `--db sqlite` (default): a SQLite file in the temp directory (its queries run synchronously on
+ * this thread, so the CPU per read includes the database's). `--db postgres`: a new database on
+ * the server of DATABASE_URL (dropped at the end), through @prisma/adapter-pg with its default
+ * pool. Both get indexes on the foreign keys read. Never part of `npm test`.
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { pushSchema } from '../scripts/schema-engine.ts'
+import { prefetch, type PrefetchHelpers } from '../src/index.ts'
+import { Rng } from './workloads/random.ts'
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '1,4,16,64' },
+    users: { type: 'string', default: '10000' },
+    zipf: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
+    seed: { type: 'string', default: '1' },
+    db: { type: 'string', default: 'sqlite' },
+    json: { type: 'string', default: 'bench/results/load.json' },
+    modes: { type: 'string', default: 'bare,cache,learn' },
+  },
+})
+const SECONDS = Number(flags.seconds)
+const ROUNDS = Number(flags.rounds)
+const CONCURRENCY = flags.concurrency.split(',').map(Number)
+const USERS = Number(flags.users)
+const POSTS_PER_USER = 3
+const COMMENTS_PER_POST = 2
+const PAGE_SIZE = 20
+const PAGES = Math.floor((USERS * POSTS_PER_USER) / PAGE_SIZE)
+const ZIPF = Number(flags.zipf)
+const WARMUP_SECONDS = Number(flags.warmup)
+const SEED = Number(flags.seed)
+const DB = flags.db
+/** Share of pages that are user pages (two reads); the others are list pages (one read). */
+const USER_PAGES = 0.6
+/** Pages per session in the `learn` mode. */
+const PAGES_PER_SESSION = 10
+if (DB !== 'sqlite' && DB !== 'postgres') throw new Error(`--db must be sqlite or postgres: ${DB}`)
+if (DB === 'postgres' && !process.env.DATABASE_URL?.startsWith('postgres')) throw new Error('--db postgres needs DATABASE_URL=postgresql://...')
+for (const [name, value] of Object.entries({ SECONDS, ROUNDS, USERS, ZIPF, WARMUP_SECONDS })) {
+  if (!(value >= 0) || !Number.isFinite(value)) throw new Error(`bad --${name.toLowerCase()}: ${value}`)
+}
+
+const ALL_MODES = ['bare', 'cache', 'learn'] as const
+type Mode = (typeof ALL_MODES)[number]
+const MODES = flags.modes.split(',') as Mode[]
+if (!MODES.includes('bare') || MODES.some((mode) => !ALL_MODES.includes(mode))) throw new Error(`--modes must include bare, among ${ALL_MODES.join(', ')}: ${flags.modes}`)
+
+// ---------------------------------------------------------------------------------------------
+// The database
+// ---------------------------------------------------------------------------------------------
+
+const schema = readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8')
+let adapter: () => PrismaBetterSqlite3 | PrismaPg
+let cleanUp: () => Promise<void>
+if (DB === 'sqlite') {
+  const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-load-'))
+  const file = join(dir, 'load.db')
+  await pushSchema({ provider: 'sqlite', url: file, schema })
+  adapter = () => new PrismaBetterSqlite3({ url: file })
+  cleanUp = async () => rmSync(dir, { recursive: true, force: true })
+} else {
+  const name = `prisma_prefetch_load_${process.pid}_${Date.now().toString(36)}`
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`CREATE DATABASE "${name}"`)
+  const url = new URL(process.env.DATABASE_URL!)
+  url.pathname = `/${name}`
+  await pushSchema({ provider: 'postgresql', url: url.toString(), schema })
+  adapter = () => new PrismaPg({ connectionString: url.toString() })
+  cleanUp = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+}
+
+// The SQLite and PostgreSQL clients have the same API; typed as the SQLite one.
+type BaseClient = import('../src/generated/prisma/client.ts').PrismaClient
+const { PrismaClient } = (
+  DB === 'sqlite' ? await import('../src/generated/prisma/client.ts') : await import('../src/generated/prisma-pg/client.ts')
+) as unknown as { PrismaClient: new (options: object) => BaseClient }
+const newClient = () => new PrismaClient({ adapter: adapter() })
+
+async function seed(client: BaseClient): Promise<void> {
+  const batch = 1000
+  for (let start = 0; start < USERS; start += batch) {
+    await client.user.createMany({
+      data: Array.from({ length: Math.min(batch, USERS - start) }, (_, k) => ({
+        email: `u${start + k}@load.test`,
+        name: `User ${start + k}`,
+        karma: BigInt(start + k),
+        settings: { n: start + k },
+      })),
+    })
+  }
+  const posts = USERS * POSTS_PER_USER
+  for (let start = 0; start < posts; start += batch) {
+    await client.post.createMany({
+      data: Array.from({ length: Math.min(batch, posts - start) }, (_, k) => ({
+        title: `Post ${start + k}`,
+        body: 'x'.repeat(200),
+        published: (start + k) % 2 === 0,
+        authorId: 1 + ((start + k) % USERS),
+        price: `${start + k}.5`,
+        meta: { k: start + k },
+      })),
+    })
+  }
+  const comments = posts * COMMENTS_PER_POST
+  for (let start = 0; start < comments; start += batch) {
+    await client.comment.createMany({
+      data: Array.from({ length: Math.min(batch, comments - start) }, (_, k) => ({
+        text: `Comment ${start + k}`,
+        postId: 1 + ((start + k) % posts),
+        authorId: 1 + ((start + k) % USERS),
+      })),
+    })
+  }
+}
+
+process.stderr.write(`seeding ${USERS} users, ${USERS * POSTS_PER_USER} posts, ${USERS * POSTS_PER_USER * COMMENTS_PER_POST} comments (${DB})...\n`)
+const seeder = newClient()
+await seed(seeder)
+// The test schema declares no index on foreign keys (neither database creates one by itself);
+// an application serving these pages would have them.
+await seeder.$executeRawUnsafe('CREATE INDEX "Post_authorId_idx" ON "Post" ("authorId")')
+await seeder.$executeRawUnsafe('CREATE INDEX "Comment_postId_idx" ON "Comment" ("postId")')
+if (DB === 'postgres') await seeder.$executeRawUnsafe('ANALYZE')
+await seeder.$disconnect()
+
+// Separate clients (and connections), so no mode shares a cache or a query plan cache with another.
+const bare = newClient()
+const cache = newClient().$extends(prefetch({ learn: false }))
+const learn = newClient().$extends(prefetch())
+type Client = typeof cache
+const extensions: Record<Exclude<Mode, 'bare'>, PrefetchHelpers> = { cache: cache.$prefetch, learn: learn.$prefetch }
+
+// ---------------------------------------------------------------------------------------------
+// The load
+// ---------------------------------------------------------------------------------------------
+
+/** Zipf-distributed integers in [1, n] (rank 1 the most frequent), by inverse CDF. */
+class Zipf {
+  private readonly cdf: Float64Array
+  constructor(n: number, s: number) {
+    this.cdf = new Float64Array(n)
+    let sum = 0
+    for (let k = 1; k <= n; k++) this.cdf[k - 1] = sum += 1 / Math.pow(k, s)
+    for (let k = 0; k < n; k++) this.cdf[k] /= sum
+  }
+  sample(rng: Rng): number {
+    const u = rng.float()
+    let lo = 0
+    let hi = this.cdf.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.cdf[mid] < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo + 1
+  }
+}
+const userZipf = new Zipf(USERS, ZIPF)
+const pageZipf = new Zipf(PAGES, ZIPF)
+// Rank r is not user r: popular users are spread over the table (a fixed permutation).
+const userOfRank = Array.from({ length: USERS }, (_, i) => i + 1)
+{
+  const rng = Rng.derive(SEED, 'permutation')
+  for (let i = USERS - 1; i > 0; i--) {
+    const j = rng.int(i + 1)
+    ;[userOfRank[i], userOfRank[j]] = [userOfRank[j], userOfRank[i]]
+  }
+}
+
+/** One setting's measurement: reads completed and their latencies. */
+interface Measured {
+  reads: number
+  seconds: number
+  latencies: Float64Array
+  /** Microseconds of this process's CPU time (user + system) during the setting. */
+  cpuUs: number
+}
+
+async function measure(mode: Mode, concurrency: number, seconds: number, label: string): Promise<Measured> {
+  const client = (mode === 'bare' ? bare : mode === 'cache' ? cache : learn) as Client
+  let latencies = new Float64Array(1 << 16)
+  let reads = 0
+  const timed = async (read: () => Promise<unknown>) => {
+    const start = performance.now()
+    await read()
+    const ms = performance.now() - start
+    if (reads === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2)
+      grown.set(latencies)
+      latencies = grown
+    }
+    latencies[reads++] = ms
+  }
+  const page = async (rng: Rng) => {
+    if (rng.chance(USER_PAGES)) {
+      const id = userOfRank[userZipf.sample(rng) - 1]
+      await timed(() => client.user.findUnique({ where: { id } }))
+      await timed(() => client.post.findMany({ where: { authorId: id }, orderBy: { id: 'desc' }, take: 10, include: { comments: true } }))
+    } else {
+      const p = pageZipf.sample(rng) - 1
+      await timed(() => client.post.findMany({ orderBy: { id: 'asc' }, skip: p * PAGE_SIZE, take: PAGE_SIZE, include: { author: true } }))
+    }
+  }
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+  const worker = async (w: number) => {
+    const rng = Rng.derive(SEED, label, mode, concurrency, w)
+    for (let n = 0; performance.now() < deadline; n++) {
+      if (mode === 'learn') {
+        const session = `${label}-${concurrency}-${w}-${Math.floor(n / PAGES_PER_SESSION)}`
+        await learn.$prefetch.session(session, () => page(rng))
+      } else await page(rng)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)))
+  const elapsed = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  // Speculative work left over is finished before the next setting starts.
+  if (mode !== 'bare') await extensions[mode].idle()
+  return { reads, seconds: elapsed, latencies: latencies.subarray(0, reads), cpuUs: used.user + used.system }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+interface Sample {
+  opsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  /** CPU time of the process per read, in microseconds (on SQLite, the database's work included). */
+  cpuUsPerRead: number
+  hitRate?: number
+  coverage?: number
+  /** Queries sent to the database per read (demand and speculative). */
+  dbQueriesPerRead?: number
+  prefetch?: { issued: number; used: number; wasted: number }
+}
+
+// Warm-up: compile query plans, JIT every path, fill the caches.
+for (const mode of MODES) {
+  process.stderr.write(`warm-up: ${mode}\n`)
+  await measure(mode, 4, WARMUP_SECONDS, 'warmup')
+}
+
+const samples = new Map<string, Sample[]>()
+const key = (mode: Mode, concurrency: number) => `${mode}@${concurrency}`
+let setting = 0
+const totalSettings = ROUNDS * CONCURRENCY.length
+const benchStarted = performance.now()
+for (let round = 0; round < ROUNDS; round++) {
+  for (const concurrency of CONCURRENCY) {
+    // Rotate the order of the modes from one setting to the next, so none always runs first.
+    const order = MODES.map((_, k) => MODES[(k + setting) % MODES.length])
+    setting++
+    for (const mode of order) {
+      if (mode !== 'bare') extensions[mode].resetStats()
+      const m = await measure(mode, concurrency, SECONDS, `r${round}`)
+      const sorted = Float64Array.from(m.latencies).sort()
+      const sample: Sample = {
+        opsPerSecond: m.reads / m.seconds,
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+        cpuUsPerRead: m.cpuUs / Math.max(1, m.reads),
+      }
+      if (mode !== 'bare') {
+        const stats = extensions[mode].stats()
+        sample.hitRate = stats.hitRate
+        sample.coverage = stats.coverage
+        sample.dbQueriesPerRead = stats.dbQueries / Math.max(1, stats.reads)
+        sample.prefetch = { issued: stats.prefetch.issued, used: stats.prefetch.used, wasted: stats.prefetch.wasted }
+      }
+      const list = samples.get(key(mode, concurrency)) ?? []
+      list.push(sample)
+      samples.set(key(mode, concurrency), list)
+    }
+    const elapsed = Math.round((performance.now() - benchStarted) / 1000)
+    process.stderr.write(`round ${round + 1}/${ROUNDS}, concurrency ${concurrency}: setting ${setting}/${totalSettings}, ${elapsed} s\n`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  concurrency: number
+  mode: Mode
+  opsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  /** This mode's figure over the bare client's (medians). */
+  throughputVsBare: number
+  p99VsBare: number
+  cpuUsPerRead: number
+  hitRate?: number
+  coverage?: number
+  rounds: Sample[]
+}
+const rows: Row[] = []
+for (const concurrency of CONCURRENCY) {
+  const bareSamples = samples.get(key('bare', concurrency))!
+  const bareOps = median(bareSamples.map((s) => s.opsPerSecond))
+  const bareP99 = median(bareSamples.map((s) => s.p99Ms))
+  for (const mode of MODES) {
+    const list = samples.get(key(mode, concurrency))!
+    const opsPerSecond = median(list.map((s) => s.opsPerSecond))
+    const p99Ms = median(list.map((s) => s.p99Ms))
+    rows.push({
+      concurrency,
+      mode,
+      opsPerSecond,
+      p50Ms: median(list.map((s) => s.p50Ms)),
+      p99Ms,
+      throughputVsBare: opsPerSecond / bareOps,
+      p99VsBare: p99Ms / bareP99,
+      cpuUsPerRead: median(list.map((s) => s.cpuUsPerRead)),
+      hitRate: mode === 'bare' ? undefined : median(list.map((s) => s.hitRate!)),
+      coverage: mode === 'bare' ? undefined : median(list.map((s) => s.coverage!)),
+      rounds: list,
+    })
+  }
+}
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '')
+const lines = [
+  `prisma-prefetch load: ${DB}, ${USERS.toLocaleString('en')} users (Zipf s=${ZIPF}), ${SECONDS} s per setting, median of ${ROUNDS} rounds, node ${process.version}`,
+  '',
+  '| workers | mode | reads/s | p50 ms | p99 ms | reads/s vs bare | p99 vs bare | hit rate | coverage | CPU µs/read |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) =>
+    [
+      r.concurrency,
+      r.mode,
+      Math.round(r.opsPerSecond).toLocaleString('en'),
+      fixed(r.p50Ms, 3),
+      fixed(r.p99Ms, 3),
+      `${fixed(r.throughputVsBare, 2)}x`,
+      `${fixed(r.p99VsBare, 2)}x`,
+      r.hitRate === undefined ? '' : `${fixed(r.hitRate * 100, 1)}%`,
+      r.coverage === undefined ? '' : `${fixed(r.coverage * 100, 1)}%`,
+      fixed(r.cpuUsPerRead, 0),
+    ].join(' | '),
+  ).map((line) => `| ${line} |`),
+]
+console.log(lines.join('\n'))
+
+if (flags.json) {
+  const meta = {
+    db: DB,
+    users: USERS,
+    posts: USERS * POSTS_PER_USER,
+    zipf: ZIPF,
+    mix: { userPages: USER_PAGES, listPages: 1 - USER_PAGES, pagesPerSession: PAGES_PER_SESSION },
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    warmupSeconds: WARMUP_SECONDS,
+    concurrency: CONCURRENCY,
+    node: process.version,
+    nodeEnv: process.env.NODE_ENV ?? '',
+    totalSeconds: Math.round((performance.now() - benchStarted) / 1000),
+  }
+  writeFileSync(flags.json, JSON.stringify({ ...meta, results: rows }, null, 2) + '\n')
+  console.log(`\nwrote ${flags.json}`)
+}
+
+await Promise.all([bare.$disconnect(), cache.$prefetch.close(), learn.$prefetch.close()])
+await Promise.all([cache.$disconnect(), learn.$disconnect()])
+await cleanUp()
