@@ -37,7 +37,7 @@ const quiet = { onError: () => {} }
 function declaredOptionPaths(): string[] {
   const text = readFileSync(new URL('../../src/types.ts', import.meta.url), 'utf8')
   const interfaces = new Map<string, Map<string, string>>()
-  for (const match of text.matchAll(/^export interface (\w+)(?: extends [^{]+)? \{\n([\s\S]*?)\n\}/gm)) {
+  for (const match of text.matchAll(/^export interface (\w+)(?:<[^>]*>)?(?: extends [^{]+)? \{\n([\s\S]*?)\n\}/gm)) {
     const members = new Map<string, string>()
     // Members sit at two spaces of indentation; doc comment lines start with '  /**' or '   *'.
     for (const member of match[2].matchAll(/^ {2}(\w+)\??: (.+)$/gm)) members.set(member[1], member[2])
@@ -47,7 +47,7 @@ function declaredOptionPaths(): string[] {
   for (const [name, type] of interfaces.get('PrefetchOptions')!) {
     paths.push(name)
     if (type.includes('=>')) continue // a function option: its parameter types are no options
-    const prefix = type.startsWith('Record<string,') ? `${name}.X` : name
+    const prefix = /^(Partial<)?Record<(string|ModelName<Client>),/.test(type) ? `${name}.X` : name
     if (prefix !== name) paths.push(prefix)
     for (const inline of type.matchAll(/\{([^}]*)\}/g)) for (const m of inline[1].matchAll(/(\w+)\??:/g)) paths.push(`${prefix}.${m[1]}`)
     for (const referenced of type.matchAll(/\b([A-Z]\w+)\b/g)) {
