@@ -1,10 +1,10 @@
+import { READ_OPERATIONS } from '../options.ts'
 import { ArgumentMappings, type Source } from './mappings.ts'
 import { SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
 import { isPlainObject, stableText } from './values.ts'
-import { READ_OPERATIONS } from '../options.ts'
 
 const READS: ReadonlySet<string> = new Set(READ_OPERATIONS)
 
