@@ -38,6 +38,25 @@ describe('LearnedPredictor', () => {
     expect(candidates[0].probability).toBeCloseTo(1)
   })
 
+  it('keeps the specific sources of an argument when one read matches more of them than maxSources', () => {
+    // The author id of the last read is the user read's argument and its row's id, and also sits in
+    // two fields of some row of the list before: with room for two sources, the two exact ones must
+    // stay ("any row" sources keep holding, but predict nothing exact, and would crowd them out).
+    const { read } = learner({ maxSources: 2 })
+    const listing = (author: number) =>
+      Array.from({ length: 10 }, (_, k) => ({ id: 1000 + k, authorId: k === 5 ? author : 900 + k, editorId: k === 5 ? author : 800 + k }))
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `m${i}` }
+      read(session, { model: 'Post', operation: 'findMany', args: { take: 10 }, result: listing(i) })
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: user(i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i } }, result: posts(i) })
+    }
+    const session = { sessionId: 'm-new' }
+    read(session, { model: 'Post', operation: 'findMany', args: { take: 10 }, result: listing(42) })
+    const candidates = read(session, { model: 'User', operation: 'findUnique', args: { where: { id: 42 } }, result: user(42) })
+    expect(candidates.map((c) => c.query)).toContainEqual({ model: 'Post', operation: 'findMany', args: { where: { authorId: 42 } } })
+  })
+
   it('predicts the next page of a pagination (skip + take) and of a cursor (the last row id)', () => {
     const { read } = learner()
     for (let s = 0; s < 4; s++) {
