@@ -292,6 +292,22 @@ function getValidFunction<T>(name: string, value: unknown, fallback: T): T {
   return value as T
 }
 
+/**
+ * The clock, falling back to the system's when an injected one throws or returns no finite
+ * number: a query must never fail because of it.
+ */
+function steadyClock(clock: () => number): () => number {
+  if (clock === Date.now) return clock
+  return () => {
+    try {
+      const time = clock()
+      return Number.isFinite(time) ? time : Date.now()
+    } catch {
+      return Date.now()
+    }
+  }
+}
+
 /** Validates `options` once and fills in every default. Throws a TypeError naming a bad option. */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {}
@@ -317,7 +333,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     models: getValidModels(o.models, ttl),
     scope: getValidScope(o.scope),
     onError: getValidFunction('onError', o.onError, () => {}),
-    now: getValidFunction('now', o.now, Date.now),
+    now: steadyClock(getValidFunction('now', o.now, Date.now)),
     learn: getValidLearn(o.learn),
     minProbability: o.minProbability === undefined ? DEFAULTS.minProbability : probability('minProbability', o.minProbability),
     maxPerTrigger: o.maxPerTrigger === undefined ? DEFAULTS.maxPerTrigger : positiveInteger('maxPerTrigger', o.maxPerTrigger),

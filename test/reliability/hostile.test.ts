@@ -334,7 +334,7 @@ describe('hostile function options at run time', () => {
     for (const error of errors) expect(String(error)).toMatch(/TypeError: prisma-prefetch: scope\(\) must be a string or undefined: 7/)
   })
 
-  it('an onError that throws, and a clock returning NaN or a string: every read is still the database’s answer', async () => {
+  it('an onError that throws, and a clock that throws or returns NaN or a string: every read is still the database’s answer', async () => {
     const throwing = await env.client({
       cache: { get: () => Promise.reject(new Error('down')), set: () => Promise.reject(new Error('down')), delete: async () => true },
       onError: () => {
@@ -343,7 +343,10 @@ describe('hostile function options at run time', () => {
     })
     expect(await tags(throwing.prisma)).toStrictEqual(await tags(throwing.bare))
     expect(throwing.prisma.$prefetch.stats().errors.store).toBeGreaterThan(0)
-    for (const now of [() => Number.NaN, () => 'soon' as never, () => -Infinity]) {
+    const broken = () => {
+      throw new Error('the clock broke')
+    }
+    for (const now of [() => Number.NaN, () => 'soon' as never, () => -Infinity, broken]) {
       const c = await env.client({ now, learn: false })
       const read = (x: any) => x.tag.findUnique({ where: { id: rows.tags[1].id } })
       expect(await read(c.prisma)).toStrictEqual(await read(c.bare))
