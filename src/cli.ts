@@ -15,6 +15,7 @@ import { createCodec } from './cache/codec.ts'
 import { learnedKeys, parseIndex, type PublishedStats } from './middleware/learning-share.ts'
 import { DEFAULTS } from './options.ts'
 import { renderReport } from './report/html.ts'
+import { emptyCounters, emptyPrefetch, ratio } from './stats.ts'
 import { LearnedPredictor, type SharedModel } from './strategies/learner.ts'
 import type { Counters, KeyvLike, PrefetchStats, TimelinePoint } from './types.ts'
 
@@ -94,21 +95,19 @@ export async function reportFromStore(store: KeyvLike, namespace: string, title?
 
 /** The counters of several processes, summed; their timelines summed on the union of their times. */
 function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: TimelinePoint[] } {
-  const zero = (): Counters => ({ reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0 })
-  const totals = zero()
+  const totals = emptyCounters()
   const byModel: Record<string, Counters> = {}
-  const prefetch = { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, skipped: {} as Record<string, number> }
+  const prefetch = emptyPrefetch()
   let savedMs = 0
   const add = (into: Counters, from: Partial<Counters>) => {
     for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += Number(from[key]) || 0
   }
   for (const { stats } of all) {
     add(totals, stats)
-    for (const [model, counters] of Object.entries(stats.byModel ?? {})) add((byModel[model] ??= zero()), counters)
+    for (const [model, counters] of Object.entries(stats.byModel ?? {})) add((byModel[model] ??= emptyCounters()), counters)
     for (const key of ['issued', 'completed', 'failed', 'used', 'wasted', 'expired'] as const) prefetch[key] += Number(stats.prefetch?.[key]) || 0
     savedMs += Number(stats.savedMs) || 0
   }
-  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
   const stats: PrefetchStats = {
     ...totals,
     hitRate: ratio(totals.hits, totals.reads),

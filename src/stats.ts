@@ -2,11 +2,11 @@ import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, Strategy
 
 type CounterName = keyof Counters
 
-function emptyCounters(): Counters {
+export function emptyCounters(): Counters {
   return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0 }
 }
 
-function emptyPrefetch(): PrefetchCounters {
+export function emptyPrefetch(): PrefetchCounters {
   return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, skipped: {} }
 }
 
@@ -14,7 +14,7 @@ function emptyPrefetch(): PrefetchCounters {
 const TIMELINE_POINTS = 240
 const TIMELINE_FIRST_INTERVAL_MS = 1000
 
-function ratio(part: number, whole: number): number {
+export function ratio(part: number, whole: number): number {
   return whole === 0 ? 0 : part / whole
 }
 
