@@ -99,8 +99,11 @@ export class QueryCache {
   onStart: (read: { model: string; operation: string; args: unknown }) => void = () => {}
   /** Told when the database shows strain: a failed demand or speculative read. */
   onPressure: () => void = () => {}
-  /** Told when an application query sent to the database settles; must not throw. */
-  onDemandSettled: () => void = () => {}
+  /**
+   * Told when an application query sent to the database settles; must not throw. Only when set
+   * (the connection check needs it) are those queries counted in `demandInFlight`.
+   */
+  onDemandSettled: (() => void) | undefined
   /** Application queries (reads that missed, and writes) sent to the database and not yet answered. */
   demandInFlight = 0
   /** Database latency of demand reads, by model and operation. */
@@ -477,14 +480,22 @@ export class QueryCache {
     return this.send(query, args)
   }
 
-  /** Sends an application query to the database, counted in `demandInFlight` while it runs. */
-  private async send(query: OperationParams['query'], args: unknown): Promise<unknown> {
+  /**
+   * Sends an application query to the database, counted in `demandInFlight` while it runs when
+   * something listens (otherwise as it is: no extra promise on every miss and write).
+   */
+  private send(query: OperationParams['query'], args: unknown): Promise<unknown> {
+    const settled = this.onDemandSettled
+    return settled === undefined ? query(args) : this.counted(query, args, settled)
+  }
+
+  private async counted(query: OperationParams['query'], args: unknown, settled: () => void): Promise<unknown> {
     this.demandInFlight++
     try {
       return await query(args)
     } finally {
       this.demandInFlight--
-      this.onDemandSettled()
+      settled()
     }
   }
 
