@@ -27,35 +27,52 @@ export function classify(model: string | undefined, operation: string): Operatio
 }
 
 /**
- * Every model a read query reads: its own, every relation reached from `include`, `select`
- * (including `_count`), relation filters in `where` and relation fields in `orderBy`. The walk
- * follows any key that names a relation field of the model in context, so it is conservative:
- * a key that merely looks like a relation (inside a Json filter, say) adds a model, never drops one.
+ * Every model a read query reads: its own, every relation reached from `include`, `select`,
+ * relation filters in `where` and relation fields in `orderBy`, and every model a `_count`
+ * counts (`_count: true` in a select or include counts each list relation of the model in
+ * context; `_count: { select: { posts: { where } } }` and `orderBy: { posts: { _count } }` name
+ * theirs). The walk follows any key that names a relation field of the model in context, so it
+ * is conservative: a key that merely looks like a relation (inside a Json filter, say) adds a
+ * model, never drops one.
  */
 export function readDependencies(schema: SchemaInfo, model: string, args: unknown): string[] {
   const models = new Set<string>([model])
-  walkRelations(schema, model, args, (target) => {
-    models.add(target)
-    return true
-  })
+  walkRelations(
+    schema,
+    model,
+    args,
+    (target) => {
+      models.add(target)
+      return true
+    },
+    (counting) => {
+      for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) models.add(target)
+    },
+  )
   return [...models].sort()
 }
+
+/** Keys whose object lists the fields of the rows a read returns, where `_count: true` may stand. */
+const SELECTIONS = new Set(['select', 'include'])
 
 /**
  * Walks plain objects and arrays in `value`, keeping track of the model in context: a key that
  * names a relation field of that model calls `onRelation(target, child)` and, if it returns true,
- * the walk goes on inside `child` with `target` as the model in context.
+ * the walk goes on inside `child` with `target` as the model in context. `_count: true` inside a
+ * select or include calls `onCountAll(model)`.
  */
 function walkRelations(
   schema: SchemaInfo,
   model: string,
   value: unknown,
   onRelation: (target: string, child: unknown) => boolean,
+  onCountAll?: (model: string) => void,
   depth = 0,
+  selection = false,
 ): void {
   if (value === null || typeof value !== 'object' || depth > 64) return
   if (Array.isArray(value)) {
-    for (const item of value) walkRelations(schema, model, item, onRelation, depth + 1)
+    for (const item of value) walkRelations(schema, model, item, onRelation, onCountAll, depth + 1)
     return
   }
   const proto = Object.getPrototypeOf(value)
@@ -64,8 +81,10 @@ function walkRelations(
   for (const key in value) {
     const child = (value as Record<string, unknown>)[key]
     const target = relations?.get(key)
-    if (target === undefined) walkRelations(schema, model, child, onRelation, depth + 1)
-    else if (onRelation(target, child)) walkRelations(schema, target, child, onRelation, depth + 1)
+    if (target === undefined) {
+      if (selection && key === '_count' && child === true) onCountAll?.(model)
+      walkRelations(schema, model, child, onRelation, onCountAll, depth + 1, SELECTIONS.has(key))
+    } else if (onRelation(target, child)) walkRelations(schema, target, child, onRelation, onCountAll, depth + 1)
   }
 }
 

@@ -15,6 +15,37 @@ export interface SchemaInfo {
   referencedBy: ReadonlyMap<string, ReadonlyArray<{ model: string; fields: readonly string[] | undefined }>>
   /** model -> its single-field unique keys (`@id`, `@unique`); empty when the schema text is unknown. */
   uniqueFields: ReadonlyMap<string, ReadonlySet<string>>
+  /** model -> field -> its kind, type and modifiers (every field, scalar and relation). */
+  fields: ReadonlyMap<string, ReadonlyMap<string, FieldInfo>>
+  /**
+   * model -> every way a `findUnique` where (or a cursor) can name one row: each `@id` and
+   * `@unique` field, and each `@@id`/`@@unique` under its key name (`a_b`, or its `name:`).
+   * A model is absent when the schema text is unknown.
+   */
+  uniqueSelectors: ReadonlyMap<string, readonly UniqueSelector[]>
+  /**
+   * model -> the related models `_count: true` counts: those of its list relations (of every
+   * relation when the schema text is unknown, so a count never misses a dependency).
+   */
+  counted: ReadonlyMap<string, readonly string[]>
+}
+
+export interface FieldInfo {
+  /** `scalar`, `enum` or `object` (a relation), as the runtime data model says. */
+  kind: string
+  /** `Int`, `String`, `Json`, an enum's or a model's name, ... */
+  type: string
+  /** `Type[]`; undefined when the schema text is unknown. */
+  list: boolean | undefined
+  /** `Type?`; undefined when the schema text is unknown. */
+  optional: boolean | undefined
+}
+
+export interface UniqueSelector {
+  /** The key a where uses: the field's name, or a compound key's name. */
+  name: string
+  /** The fields it is made of (one for `@id`/`@unique`). */
+  fields: readonly string[]
 }
 
 interface RuntimeField {
@@ -57,7 +88,55 @@ export function describeSchema(client: unknown): SchemaInfo {
       referencedBy.get(target)!.push({ model: holder, fields: key })
     }
   }
-  return { models, relations, referencedBy, uniqueFields: parseUniqueFields(internals._engineConfig?.inlineSchema) }
+  const text = internals._engineConfig?.inlineSchema
+  const declared = parseFieldDeclarations(text)
+  const fields = new Map<string, Map<string, FieldInfo>>()
+  const counted = new Map<string, string[]>()
+  for (const model of models) {
+    const infos = new Map<string, FieldInfo>()
+    for (const field of runtimeModels[model].fields ?? []) {
+      const modifiers = declared?.get(model)?.get(field.name)
+      infos.set(field.name, { kind: field.kind, type: field.type, list: modifiers?.list, optional: modifiers?.optional })
+    }
+    fields.set(model, infos)
+    const targets = [...relations.get(model)!].filter(([field]) => infos.get(field)?.list !== false).map(([, target]) => target)
+    counted.set(model, [...new Set(targets)])
+  }
+  return { models, relations, referencedBy, uniqueFields: parseUniqueFields(text), fields, uniqueSelectors: parseUniqueSelectors(text), counted }
+}
+
+/** `Model` -> `field` -> whether its type is a list (`[]`) and whether it is optional (`?`). */
+function parseFieldDeclarations(schema: string | undefined): Map<string, Map<string, { list: boolean; optional: boolean }>> | undefined {
+  if (typeof schema !== 'string' || schema.length === 0) return undefined
+  const out = new Map<string, Map<string, { list: boolean; optional: boolean }>>()
+  for (const [, model, body] of modelBlocks(schema)) {
+    const fields = new Map<string, { list: boolean; optional: boolean }>()
+    for (const line of body.split('\n')) {
+      const match = /^\s*(\w+)\s+(?:\w+|Unsupported\("[^"]*"\))(\[\])?(\?)?/.exec(line)
+      if (match !== null) fields.set(match[1], { list: match[2] !== undefined, optional: match[3] !== undefined })
+    }
+    out.set(model, fields)
+  }
+  return out
+}
+
+/** Every unique selector of every model: `@id`/`@unique` fields, then `@@id`/`@@unique` compounds. */
+function parseUniqueSelectors(schema: string | undefined): Map<string, UniqueSelector[]> {
+  const out = new Map<string, UniqueSelector[]>()
+  if (typeof schema !== 'string') return out
+  for (const [model, fields] of parseUniqueFields(schema)) out.set(model, [...fields].map((name) => ({ name, fields: [name] })))
+  for (const [, model, body] of modelBlocks(schema)) {
+    for (const line of body.split('\n')) {
+      const attribute = /^\s*@@(?:id|unique)\s*\((.*)\)/.exec(line)?.[1]
+      const list = attribute === undefined ? undefined : /\[([^\]]*)\]/.exec(attribute)?.[1]
+      if (list === undefined) continue
+      // `[title(sort: Desc), slug(length: 10)]`: the field names without their arguments.
+      const names = list.replace(/\([^)]*\)/g, '').split(',').map((name) => name.trim()).filter(Boolean)
+      const name = /\bname\s*:\s*"([^"]*)"/.exec(attribute!)?.[1] ?? names.join('_')
+      out.get(model)?.push({ name, fields: names })
+    }
+  }
+  return out
 }
 
 /** Fields marked `@id` or `@unique` on their own line of a model block, per model. */

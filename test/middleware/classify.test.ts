@@ -22,6 +22,51 @@ describe('describeSchema', () => {
     expect(schema.referencedBy.get('Comment')).toEqual([])
   })
 
+  it('reads field modifiers, unique selectors and what _count: true counts', () => {
+    expect(schema.fields.get('User')!.get('name')).toEqual({ kind: 'scalar', type: 'String', list: false, optional: true })
+    expect(schema.fields.get('User')!.get('posts')).toEqual({ kind: 'object', type: 'Post', list: true, optional: false })
+    expect(schema.fields.get('User')!.get('profile')).toEqual({ kind: 'object', type: 'Profile', list: false, optional: true })
+    expect(schema.uniqueSelectors.get('User')).toEqual([
+      { name: 'id', fields: ['id'] },
+      { name: 'email', fields: ['email'] },
+    ])
+    expect(sorted(schema.counted.get('User')!)).toEqual(['Comment', 'Post'])
+    expect(schema.counted.get('Profile')).toEqual([])
+  })
+
+  it('reads compound unique selectors and list modifiers from the schema text', () => {
+    const inlineSchema = [
+      'model Pair {',
+      '  a    Int',
+      '  b    String',
+      '  c    String? // a comment @unique',
+      '  tags Tag[]',
+      '  @@id([a, b])',
+      '  @@unique([b(sort: Desc), c], name: "bc", map: "pair_bc")',
+      '}',
+      'model Tag {',
+      '  id    Int    @id',
+      '  pairs Pair[]',
+      '}',
+    ].join('\n')
+    const runtime = {
+      Pair: { fields: [{ name: 'a', kind: 'scalar', type: 'Int' }, { name: 'b', kind: 'scalar', type: 'String' }, { name: 'c', kind: 'scalar', type: 'String' }, { name: 'tags', kind: 'object', type: 'Tag', relationName: 'PairToTag' }] },
+      Tag: { fields: [{ name: 'id', kind: 'scalar', type: 'Int' }, { name: 'pairs', kind: 'object', type: 'Pair', relationName: 'PairToTag' }] },
+    }
+    const info = describeSchema({ _runtimeDataModel: { models: runtime }, _engineConfig: { inlineSchema } })
+    expect(info.uniqueSelectors.get('Pair')).toEqual([
+      { name: 'a_b', fields: ['a', 'b'] },
+      { name: 'bc', fields: ['b', 'c'] },
+    ])
+    expect(info.fields.get('Pair')!.get('c')).toEqual({ kind: 'scalar', type: 'String', list: false, optional: true })
+    expect(info.counted.get('Pair')).toEqual(['Tag'])
+    // Without the schema text nothing is known of modifiers: _count: true counts every relation.
+    const bare = describeSchema({ _runtimeDataModel: { models: runtime } })
+    expect(bare.uniqueSelectors.get('Pair')).toBeUndefined()
+    expect(bare.fields.get('Pair')!.get('tags')!.list).toBeUndefined()
+    expect(bare.counted.get('Pair')).toEqual(['Tag'])
+  })
+
   it('refuses something that is not a Prisma client', () => {
     expect(() => describeSchema({})).toThrow(/no runtime data model/)
   })
@@ -56,6 +101,42 @@ describe('readDependencies', () => {
   })
   it('follows _count selections', () => {
     expect(readDependencies(schema, 'User', { select: { _count: { select: { comments: true } } } })).toEqual(['Comment', 'User'])
+  })
+  it('counts every list relation for _count: true, in select and include, nested', () => {
+    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Post', 'User'])
+    expect(readDependencies(schema, 'User', { select: { id: true, _count: true } })).toEqual(['Comment', 'Post', 'User'])
+    expect(readDependencies(schema, 'Post', { include: { _count: true } })).toEqual(['Comment', 'Post', 'Tag'])
+    expect(readDependencies(schema, 'Tag', { select: { _count: true } })).toEqual(['Post', 'Tag'])
+    // a to-one relation (Profile.user, User.profile) is never counted
+    expect(readDependencies(schema, 'Profile', { include: { _count: true } })).toEqual(['Profile'])
+    expect(readDependencies(schema, 'Profile', { include: { user: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Profile', 'User'])
+    expect(readDependencies(schema, 'Comment', { select: { post: { select: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag'])
+    expect(readDependencies(schema, 'User', { include: { posts: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'User'])
+  })
+  it('counts what a _count select names, with relation filters in its where', () => {
+    expect(readDependencies(schema, 'Tag', { include: { _count: { select: { posts: true } } } })).toEqual(['Post', 'Tag'])
+    expect(
+      readDependencies(schema, 'User', { include: { _count: { select: { posts: { where: { tags: { some: { name: 'orm' } } } } } } } }),
+    ).toEqual(['Post', 'Tag', 'User'])
+    expect(readDependencies(schema, 'Profile', { include: { user: { select: { _count: { select: { comments: true } } } } } })).toEqual([
+      'Comment',
+      'Profile',
+      'User',
+    ])
+  })
+  it('counts relations ordered by their _count', () => {
+    expect(readDependencies(schema, 'User', { orderBy: { posts: { _count: 'desc' } } })).toEqual(['Post', 'User'])
+    expect(readDependencies(schema, 'Post', { orderBy: [{ tags: { _count: 'asc' } }, { id: 'asc' }] })).toEqual(['Post', 'Tag'])
+  })
+  it('does not take an aggregate _count of rows for a count of relations', () => {
+    expect(readDependencies(schema, 'User', { _count: true, where: { id: 1 } })).toEqual(['User'])
+    expect(readDependencies(schema, 'Post', { by: ['authorId'], _count: true, orderBy: { _count: { id: 'desc' } } })).toEqual(['Post'])
+    expect(readDependencies(schema, 'User', { select: { _all: true, name: true } })).toEqual(['User'])
+  })
+  it('follows relation filters of count, aggregate and groupBy', () => {
+    expect(readDependencies(schema, 'User', { where: { posts: { some: { published: true } } } })).toEqual(['Post', 'User'])
+    expect(readDependencies(schema, 'Post', { _count: true, where: { comments: { none: {} } } })).toEqual(['Comment', 'Post'])
+    expect(readDependencies(schema, 'Post', { by: ['authorId'], _count: true, where: { author: { is: { active: true } } } })).toEqual(['Post', 'User'])
   })
   it('follows relation filters in where, through AND/OR/NOT and some/every/none', () => {
     expect(readDependencies(schema, 'User', { where: { OR: [{ posts: { some: { tags: { none: { name: 'x' } } } } }] } })).toEqual([
