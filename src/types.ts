@@ -412,7 +412,13 @@ export interface PrefetchCounters {
   wasted: number
   /** Queued candidates that expired before they ran. */
   expired: number
-  /** Candidates not run, by reason. */
+  /**
+   * Candidates not run, by reason: `cached`, `inFlight`, `queued`, `queueFull`, `sessionBusy`,
+   * `modelOff`, `closed`, `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`, and
+   * `invalid` (arguments Prisma would refuse, such as a learned or ruled `findUnique` whose unique
+   * key came out null or missing, a null or undefined in an `in` list, or an empty `in` list:
+   * dropped before they are queued, never sent).
+   */
   skipped: Record<string, number>
 }
 

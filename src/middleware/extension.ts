@@ -86,7 +86,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
     const delegates = client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>
     // Sent on the client beneath this extension, so it does not come back through this hook.
     const execute = (model: string, operation: string, args: unknown) => delegates[model[0].toLowerCase() + model.slice(1)][operation](args)
-    const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context))
+    const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context), schema)
     // With a shared store, what was learned is shared too (periodic snapshots, read at start).
     const share =
       resolved.cache && prefetcher.learner && resolved.learn

@@ -8,6 +8,8 @@ import { RulePredictor } from '../strategies/rules.ts'
 import type { Candidate, Predictor, SessionRef } from '../strategies/types.ts'
 import type { ErrorContext } from '../types.ts'
 import type { CompletedRead, QueryCache } from './query-cache.ts'
+import { whyInvalid } from './query-check.ts'
+import type { SchemaInfo } from './schema.ts'
 import { Scheduler } from './scheduler.ts'
 import type { Sessions } from './session.ts'
 
@@ -53,6 +55,7 @@ export class Prefetcher {
     private readonly stats: Stats,
     private readonly execute: Execute,
     private readonly reportError: (error: unknown, context: ErrorContext) => void,
+    private readonly schema: SchemaInfo,
   ) {
     if (options.learn !== undefined) this.predictors.push((this.learner = new LearnedPredictor(options.learn)))
     if (options.rules.length > 0) {
@@ -143,6 +146,9 @@ export class Prefetcher {
   private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined): void {
     const { model, operation, args } = candidate.query
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
+    // Learned and ruled arguments alike: one that came out missing or null would only fail in
+    // Prisma's validation, as a failed prefetch. A fan-out's batch is its query, as sent.
+    if (whyInvalid(this.schema, model, operation, args) !== undefined) return this.stats.skip('invalid')
     let key: string
     try {
       // Per session: with a scope function, the same query may be a different entry per session.
