@@ -112,6 +112,14 @@ describe('a read that counts relations depends on every model it counts', () => 
     expect(changed).toEqual(expect.arrayContaining(['select _count: true', 'include _count: true of a post', 'groupBy with a relation filter']))
   })
 
+  it('a foreign key moved by updateMany, and m:n links removed by deleting the other side', async () => {
+    let changed = await afterWrite(() => prisma.comment.updateMany({ where: { text: { startsWith: 'Second on 1' } }, data: { postId: rows.posts[2].id } }))
+    expect(changed).toEqual(expect.arrayContaining(['include _count: true of a post', 'nested select _count: true under a list', 'nested _count select under an include']))
+    const doomed = await prisma.tag.create({ data: { name: 'doomed', posts: { connect: [{ id: rows.posts[10].id }, { id: rows.posts[11].id }] } } })
+    changed = await afterWrite(() => prisma.tag.deleteMany({ where: { id: doomed.id } }))
+    expect(changed).toEqual(expect.arrayContaining(['include _count: true of a post', '_count of tags from the post side']))
+  })
+
   it('a cascade from the parent of the parent', async () => {
     // Deleting Carol deletes her posts (and so their tag links) and every comment on them,
     // Alice's included, and her own comment on a post of Alice's.
