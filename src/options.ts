@@ -327,9 +327,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (l1 === false && cache === undefined) fail('l1', 'enabled when no cache store is given', o.l1)
   const ttl = o.ttl === undefined ? DEFAULTS.ttl : positiveInteger('ttl', o.ttl)
   const maxStalenessMs = getValidConsistency(o.consistency)
+  if (maxStalenessMs !== undefined && cache === undefined) fail('consistency', "'strict' when no cache store is given (one process is always strict)", o.consistency)
   const injectedNow = getValidFunction<(() => number) | undefined>('now', o.now, undefined)
   const now = steadyClock(injectedNow ?? Date.now)
-  if (maxStalenessMs !== undefined && cache === undefined) fail('consistency', "'strict' when no cache store is given (one process is always strict)", o.consistency)
   return {
     cache,
     maxStalenessMs,
