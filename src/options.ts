@@ -26,7 +26,13 @@ export interface ResolvedOptions {
   models: Map<string, ResolvedModelOptions>
   scope: (context: ScopeContext) => string
   onError: (error: unknown, context: ErrorContext) => void
+  /** Wall-clock milliseconds: timestamps, and entry times shared with other processes. */
   now: () => number
+  /**
+   * The clock in-process ages are measured by (entry ttl, maxStalenessMs, shadow entries):
+   * performance.now(), which never steps back; the `now` option instead when one is given.
+   */
+  monotonic: () => number
   /** Undefined when learning is off. */
   learn: LearnSettings | undefined
   minProbability: number
@@ -322,6 +328,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const ttl = o.ttl === undefined ? DEFAULTS.ttl : positiveInteger('ttl', o.ttl)
   const maxStalenessMs = getValidConsistency(o.consistency)
   if (maxStalenessMs !== undefined && cache === undefined) fail('consistency', "'strict' when no cache store is given (one process is always strict)", o.consistency)
+  const injectedNow = getValidFunction<(() => number) | undefined>('now', o.now, undefined)
+  const now = steadyClock(injectedNow ?? Date.now)
   return {
     cache,
     maxStalenessMs,
@@ -333,7 +341,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     models: getValidModels(o.models, ttl),
     scope: getValidScope(o.scope),
     onError: getValidFunction('onError', o.onError, () => {}),
-    now: steadyClock(getValidFunction('now', o.now, Date.now)),
+    now,
+    // An injected clock drives ages too, so that a test moving it moves every age with it.
+    monotonic: injectedNow === undefined ? () => performance.now() : now,
     learn: getValidLearn(o.learn),
     minProbability: o.minProbability === undefined ? DEFAULTS.minProbability : probability('minProbability', o.minProbability),
     maxPerTrigger: o.maxPerTrigger === undefined ? DEFAULTS.maxPerTrigger : positiveInteger('maxPerTrigger', o.maxPerTrigger),

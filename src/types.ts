@@ -288,8 +288,12 @@ export interface PrefetchOptions<Client = unknown> {
    */
   consistency?: 'strict' | { maxStalenessMs: number }
   /**
-   * Prefix of every key the extension writes to `cache`, so that several applications (or
-   * schemas) can share one Redis.
+   * Prefix of every key the extension writes to `cache`, so that several applications can share
+   * one Redis. Entries are partitioned further by a fingerprint of the client's schema and of its
+   * result-shaping configuration (global `omit`, provider and adapter, Prisma version): clients
+   * that differ in these never read each other's entries, but still share generations, so their
+   * writes invalidate each other. Clients of different databases sharing a store need different
+   * namespaces.
    * @default 'prisma-prefetch'
    */
   namespace?: string
@@ -377,7 +381,16 @@ export interface PrefetchOptions<Client = unknown> {
   onError?: (error: unknown, context: ErrorContext) => void
   /**
    * The clock, in milliseconds. Injectable for tests.
-   * @default Date.now
+   *
+   * Two clocks are at work. Wall-clock time (this one, `Date.now` by default) stamps what is
+   * shared between processes: an entry in `cache` records when it was written, and another
+   * process serves it only while its age by its own wall clock is from 0 to the entry's `ttl`
+   * (an entry that seems written in the future, after a clock stepped back or on a machine
+   * behind the writer's, is a miss). Ages within the process (an entry held in memory, a
+   * generation reused under `maxStalenessMs`) are measured by `performance.now()`, which never
+   * steps back. When `now` is given it drives both, so a test that moves it moves every age; an
+   * age that comes out negative, after the injected clock went back, counts as expired.
+   * @default Date.now (and performance.now() for ages within the process)
    */
   now?: () => number
 }
@@ -438,7 +451,11 @@ export interface ErrorCounters {
   store: number
   /** Store calls that took longer than `storeTimeout`. */
   timeouts: number
-  /** Entries that could not be decoded (corrupt, foreign or of another format version). */
+  /**
+   * Entries that could not be decoded (corrupt, foreign or of another format version) or that
+   * the store returned for another key than the one they were stored under (each entry holds a
+   * hash of its key). Each is a miss answered by the database.
+   */
   decode: number
   /** Predictors or rules that threw (or a rule that returned something other than arguments). */
   predict: number

@@ -165,6 +165,7 @@ export class BoundedGenerations implements GenerationStore {
   constructor(
     private readonly shared: SharedGenerations,
     private readonly maxStalenessMs: number,
+    /** The clock ages are measured by: monotonic (performance.now) unless a test injects one. */
     private readonly now: () => number,
     /** Models whose tokens are kept at most; the least recently used are read afresh. */
     private readonly maxModels = 10_000,
@@ -176,7 +177,7 @@ export class BoundedGenerations implements GenerationStore {
     let stale: string[] | undefined
     for (let i = 0; i < models.length; i++) {
       const known = this.known.get(models[i])
-      if (known !== undefined && now - known.readAt <= this.maxStalenessMs) tokens[i] = known.token
+      if (known !== undefined && fresh(now - known.readAt, this.maxStalenessMs)) tokens[i] = known.token
       else (stale ??= []).push(models[i])
     }
     if (stale === undefined) return tokens
@@ -217,4 +218,12 @@ export class BoundedGenerations implements GenerationStore {
       this.known.delete(model)
     }
   }
+}
+
+/**
+ * Whether a token read `age` ms ago may still be used. A negative age means the clock stepped
+ * back since: the token is read afresh rather than kept for as long as the clock was set back.
+ */
+function fresh(age: number, maxStalenessMs: number): boolean {
+  return age >= 0 && age <= maxStalenessMs
 }

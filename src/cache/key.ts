@@ -119,5 +119,11 @@ function isSkip(value: unknown): boolean {
 export function queryKey(model: string, operation: string, scope: string, args: unknown): string {
   const text = `${model}.${operation}|${scope.length}:${scope}|${canonicalArgs(args)}`
   if (text.length <= MAX_PLAIN_KEY) return text
-  return `#${createHash('sha256').update(text).digest('base64url')}`
+  return `#${digest(text)}`
+}
+
+/** The SHA-256 of `text`, in base64url (43 characters), or its first `length` characters. */
+export function digest(text: string, length?: number): string {
+  const hash = createHash('sha256').update(text).digest('base64url')
+  return length === undefined ? hash : hash.slice(0, length)
 }

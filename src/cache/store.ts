@@ -1,7 +1,11 @@
 import { LRUCache } from 'lru-cache'
 import { guarded, stored } from './guard.ts'
+import { digest } from './key.ts'
 import type { Codec } from './codec.ts'
 import type { KeyvLike } from '../types.ts'
+
+/** Characters of the key's SHA-256 kept in an entry (96 bits). */
+const KEY_DIGEST_LENGTH = 16
 
 /** One cached query result and what it takes for it to still be servable. */
 export interface Entry {
@@ -11,8 +15,13 @@ export interface Entry {
   deps: string[]
   /** The generation tokens of `deps` read before the query was sent. */
   gens: string[]
-  /** Clock time after which the entry is never served. */
-  expiresAt: number
+  /** Milliseconds the entry may be served after it was stored. */
+  ttl: number
+  /**
+   * When it was stored, by the in-process clock (`monotonic`). For an entry read from the shared
+   * store: its age there (by the wall clock) before now.
+   */
+  storedAt: number
   /** Who produced it: a demand query or a speculative one (and which strategy). */
   source: 'demand' | 'prefetch'
   strategy?: string
@@ -24,6 +33,9 @@ export interface Entry {
    */
   speculation?: Speculation
 }
+
+/** What the caller gives to store: an entry less the time it is stored, which the store takes. */
+export type NewEntry = Omit<Entry, 'storedAt'>
 
 export interface Speculation {
   strategy: string
@@ -39,12 +51,28 @@ export interface ResultStoreOptions {
   store: KeyvLike | undefined
   codec: Codec
   timeoutMs: number
+  /**
+   * Wall-clock milliseconds (Date.now or the `now` option), written into entries of the shared
+   * store: the one clock several processes have in common.
+   */
   now: () => number
+  /**
+   * The in-process clock ages are measured by: monotonic (performance.now) unless `now` was
+   * injected. An age that comes out negative, on either clock, means the clock stepped back:
+   * the entry is taken as expired, never as younger than it is.
+   */
+  monotonic: () => number
   /** Told about every store or decode failure; the call then behaves as a miss. */
   reportError: (error: unknown, phase: 'get' | 'set' | 'decode') => void
   /** Told of every entry leaving process memory (evicted, expired, replaced, deleted). */
   onDispose?: (entry: Entry) => void
   prefix?: string
+}
+
+/** Whether an entry stored at `storedAt` may still be served at `now` (same clock). */
+function alive(storedAt: number, ttl: number, now: number): boolean {
+  const age = now - storedAt
+  return age >= 0 && age < ttl
 }
 
 /**
@@ -73,34 +101,39 @@ export class ResultStore {
   get(key: string): Entry | undefined | Promise<Entry | undefined> {
     const local = this.l1?.get(key)
     if (local !== undefined) {
-      if (local.expiresAt > this.options.now()) return local
+      if (alive(local.storedAt, local.ttl, this.options.monotonic())) return local
       this.l1!.delete(key)
     }
     const store = this.options.store
     if (store === undefined) return undefined
-    return guarded(() => store.get(this.prefix + key), this.options.timeoutMs, (error) =>
-      this.options.reportError(error, 'get'),
-    ).then((stored) => {
+    const storeKey = this.prefix + key
+    return guarded(() => store.get(storeKey), this.options.timeoutMs, (error) => this.options.reportError(error, 'get')).then((stored) => {
       if (stored === undefined || stored === null) return undefined
-      const entry = this.decode(stored)
-      if (entry === undefined || entry.expiresAt <= this.options.now()) return undefined
+      const entry = this.decode(stored, storeKey)
+      if (entry === undefined) return undefined
       this.l1?.set(key, entry)
       return entry
     })
   }
 
   /** Stores `entry` in L1 at once and in the keyv store in the background. */
-  set(key: string, entry: Entry): void {
-    const ttl = entry.expiresAt - this.options.now()
-    if (ttl <= 0) return
+  set(key: string, fresh: NewEntry): void {
+    const ttl = fresh.ttl
+    if (!(ttl > 0)) return
+    const entry: Entry = { ...fresh, storedAt: this.options.monotonic() }
     const store = this.options.store
     if (store !== undefined) {
+      const storeKey = this.prefix + key
       let text: string
       try {
         text = this.options.codec.encode({
+          // Binds the entry to its key: a store that answers a get with the value of another
+          // key (a bug, a proxy, a copied value) is caught on decode.
+          key: digest(storeKey, KEY_DIGEST_LENGTH),
           deps: entry.deps,
           gens: entry.gens,
-          expiresAt: entry.expiresAt,
+          writtenAt: this.options.now(),
+          ttl,
           source: entry.source,
           strategy: entry.strategy,
           value: entry.value,
@@ -110,7 +143,7 @@ export class ResultStore {
         return
       }
       entry.size = text.length
-      this.track(guarded(() => stored(store.set(this.prefix + key, text, ttl)), this.options.timeoutMs, (error) =>
+      this.track(guarded(() => stored(store.set(storeKey, text, ttl)), this.options.timeoutMs, (error) =>
         this.options.reportError(error, 'set'),
       ))
     }
@@ -142,39 +175,75 @@ export class ResultStore {
   }
 
   /**
-   * Reads a stored entry back. Anything that is not exactly what `set` wrote (garbage, another
-   * format version, a forged object) is reported and treated as a miss.
+   * Reads a stored entry back. Anything that is not exactly what `set` wrote under `storeKey`
+   * (garbage, another format version, a forged object, the entry of another key) is reported as
+   * a decode error and treated as a miss. An entry that has expired, or whose age by this
+   * process's wall clock is negative (written "in the future": a clock stepped back here, or runs
+   * behind the writer's), is a plain miss: its remaining life cannot be trusted.
    */
-  private decode(stored: unknown): Entry | undefined {
+  private decode(stored: unknown, storeKey: string): Entry | undefined {
+    let raw: StoredEntry
     try {
-      if (typeof stored !== 'string') throw new TypeError('prisma-prefetch: a cache entry is not a string')
-      const raw = this.options.codec.decode(stored) as Record<string, unknown> | null
-      if (
-        raw === null ||
-        typeof raw !== 'object' ||
-        !isStringArray(raw.deps) ||
-        !isStringArray(raw.gens) ||
-        raw.deps.length !== raw.gens.length ||
-        typeof raw.expiresAt !== 'number' ||
-        (raw.source !== 'demand' && raw.source !== 'prefetch') ||
-        !('value' in raw)
-      ) {
-        throw new TypeError('prisma-prefetch: a cache entry has an unexpected shape')
-      }
-      return {
-        value: raw.value,
-        deps: raw.deps,
-        gens: raw.gens,
-        expiresAt: raw.expiresAt,
-        source: raw.source,
-        strategy: typeof raw.strategy === 'string' ? raw.strategy : undefined,
-        size: stored.length,
-      }
+      raw = this.parse(stored, storeKey)
     } catch (error) {
       this.options.reportError(error, 'decode')
       return undefined
     }
+    const age = this.options.now() - raw.writtenAt
+    if (!alive(0, raw.ttl, age)) return undefined
+    return {
+      value: raw.value,
+      deps: raw.deps,
+      gens: raw.gens,
+      ttl: raw.ttl,
+      // From here on its age is measured by the in-process clock, from where it is now.
+      storedAt: this.options.monotonic() - age,
+      source: raw.source,
+      strategy: raw.strategy,
+      size: (stored as string).length,
+    }
   }
+
+  private parse(stored: unknown, storeKey: string): StoredEntry {
+    if (typeof stored !== 'string') throw new TypeError('prisma-prefetch: a cache entry is not a string')
+    const raw = this.options.codec.decode(stored) as Record<string, unknown> | null
+    if (
+      raw === null ||
+      typeof raw !== 'object' ||
+      typeof raw.key !== 'string' ||
+      !isStringArray(raw.deps) ||
+      !isStringArray(raw.gens) ||
+      raw.deps.length !== raw.gens.length ||
+      typeof raw.writtenAt !== 'number' ||
+      typeof raw.ttl !== 'number' ||
+      (raw.source !== 'demand' && raw.source !== 'prefetch') ||
+      !('value' in raw)
+    ) {
+      throw new TypeError('prisma-prefetch: a cache entry has an unexpected shape')
+    }
+    if (raw.key !== digest(storeKey, KEY_DIGEST_LENGTH)) throw new TypeError('prisma-prefetch: a cache entry was stored under another key')
+    return {
+      deps: raw.deps,
+      gens: raw.gens,
+      writtenAt: raw.writtenAt,
+      ttl: raw.ttl,
+      source: raw.source,
+      strategy: typeof raw.strategy === 'string' ? raw.strategy : undefined,
+      value: raw.value,
+    }
+  }
+}
+
+/** An entry as the shared store holds it (besides `key`, the digest of the key it was stored under). */
+interface StoredEntry {
+  deps: string[]
+  gens: string[]
+  /** Wall-clock milliseconds when it was written. */
+  writtenAt: number
+  ttl: number
+  source: 'demand' | 'prefetch'
+  strategy: string | undefined
+  value: unknown
 }
 
 function isStringArray(value: unknown): value is string[] {

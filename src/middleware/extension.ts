@@ -8,6 +8,7 @@ import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
 import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
+import { resultFingerprint } from './fingerprint.ts'
 import { describeSchema } from './schema.ts'
 import { sessionContext, Sessions } from './session.ts'
 
@@ -82,6 +83,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       stats,
       sessions,
       typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
+      resultFingerprint(client),
     )
     const delegates = client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>
     // Sent on the client beneath this extension, so it does not come back through this hook.

@@ -111,7 +111,7 @@ export class QueryCache {
   /** The codec of everything written to the shared store. */
   readonly codec = createCodec(decimalSupport)
   /** In shadow mode: the reads predicted and not yet made, as if their results were cached. */
-  private readonly shadowed: LRUCache<string, { speculation: Speculation; expiresAt: number }> | undefined
+  private readonly shadowed: LRUCache<string, { speculation: Speculation; storedAt: number; ttl: number }> | undefined
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -119,6 +119,8 @@ export class QueryCache {
     private readonly stats: Stats,
     private readonly sessions: Sessions,
     transactionTimeoutMs: number,
+    /** `resultFingerprint()` of the client (see fingerprint.ts). */
+    fingerprint: string,
   ) {
     const report = (phase: ErrorContext['phase']) => (error: unknown) => this.reportError(error, { phase })
     this.results = new ResultStore({
@@ -127,8 +129,11 @@ export class QueryCache {
       codec: this.codec,
       timeoutMs: options.storeTimeout,
       now: options.now,
+      monotonic: options.monotonic,
       reportError: (error, phase) => this.reportError(error, { phase }),
-      prefix: `${options.namespace}:entry:`,
+      // The fingerprint of the client's schema and result-shaping configuration: clients that
+      // would answer the same arguments differently never read each other's entries.
+      prefix: `${options.namespace}:entry:${fingerprint}:`,
       onDispose: (entry) => {
         const speculation = entry.speculation
         if (speculation === undefined) return
@@ -136,12 +141,16 @@ export class QueryCache {
         this.wasteIfUnused(speculation)
       },
     })
+    // Generations carry no fingerprint, unlike entries: they say when a model's rows changed,
+    // which is the same fact for every client of the database whatever its schema version or
+    // configuration. A write made by a process of the old schema during a rolling deployment
+    // must still invalidate what a process of the new one cached (and the other way round).
     const shared = options.cache && new SharedGenerations(options.cache, options.storeTimeout, report('generation'), `${options.namespace}:gen:`)
     this.generations = !shared
       ? new LocalGenerations()
       : options.maxStalenessMs === undefined
         ? shared
-        : new BoundedGenerations(shared, options.maxStalenessMs, options.now)
+        : new BoundedGenerations(shared, options.maxStalenessMs, options.monotonic)
     this.unsettled = new UnsettledWrites(transactionTimeoutMs, (models) => void this.bump(models))
     // Keyv reports many of its adapters' failures only as events: count them too.
     options.cache?.on?.('error', this.storeErrorEvent)
@@ -159,7 +168,8 @@ export class QueryCache {
     const session = this.sessions.current()
     const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
     const speculation: Speculation = { strategy, used: false, live: 0 }
-    const expiresAt = this.options.now() + (this.options.models.get(model)?.ttl ?? this.options.ttl)
+    const storedAt = this.options.monotonic()
+    const ttl = this.options.models.get(model)?.ttl ?? this.options.ttl
     let fresh = false
     for (const args of argsList) {
       let key: string
@@ -169,7 +179,7 @@ export class QueryCache {
         continue
       }
       if (this.shadowed.get(key)?.speculation.used === false) continue
-      this.shadowed.set(key, { speculation, expiresAt })
+      this.shadowed.set(key, { speculation, storedAt, ttl })
       fresh = true
     }
     if (!fresh) return this.stats.skip('cached')
@@ -209,7 +219,8 @@ export class QueryCache {
     const shadowed = this.shadowed?.get(key)
     if (shadowed !== undefined) {
       this.shadowed!.delete(key)
-      if (shadowed.expiresAt > this.options.now()) {
+      const age = this.options.monotonic() - shadowed.storedAt
+      if (age >= 0 && age < shadowed.ttl) {
         this.prefetchHit(model, operation)
         this.markUsed(shadowed.speculation)
       }
@@ -529,7 +540,7 @@ export class QueryCache {
         value,
         deps,
         gens,
-        expiresAt: this.options.now() + ttl,
+        ttl,
         source: speculation === undefined ? 'demand' : 'prefetch',
         strategy: speculation?.strategy,
         speculation,

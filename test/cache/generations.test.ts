@@ -131,6 +131,20 @@ describe('BoundedGenerations', () => {
     expect(await here.current(['User'])).not.toEqual(before)
   })
 
+  it('reads tokens afresh once the clock has stepped back, instead of keeping them as long as it went back', async () => {
+    const { here, there, clock, reads } = twoProcesses(100)
+    const before = await here.current(['User'])
+    await there.bump(['User'])
+    clock.now -= 3_600_000 // the clock is set back an hour: every age now comes out negative
+    const trips = reads()
+    expect(await here.current(['User'])).not.toEqual(before)
+    expect(reads()).toBe(trips + 1)
+    // Read at the new time, the token is then reused for maxStalenessMs as usual.
+    clock.now += 100
+    expect(here.current(['User'])).not.toEqual(before)
+    expect(reads()).toBe(trips + 1)
+  })
+
   it('sees a write of its own process at once', async () => {
     const { here, there } = twoProcesses(60_000)
     const before = await here.current(['User'])

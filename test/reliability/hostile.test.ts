@@ -539,10 +539,14 @@ describe('hostile query arguments', () => {
   it('write only bounded keys to the store, hashing the long ones', () => {
     const entries = [...store.written].filter((key) => key.startsWith(ENTRY))
     expect(entries.length).toBeGreaterThan(5)
-    for (const key of store.written) expect(key.length).toBeLessThanOrEqual(ENTRY.length + MAX_KEY)
+    // Every entry key is ENTRY, the client's fingerprint (16 characters) and ':', then the query's key.
+    const prefix = ENTRY.length + 17
+    expect(entries.every((key) => /^[\w-]{16}:/.test(key.slice(ENTRY.length)))).toBe(true)
+    for (const key of store.written) expect(key.length).toBeLessThanOrEqual(prefix + MAX_KEY)
     // The 900 ids, the megabyte and the Json ones were hashed: 44 characters whatever the size.
-    expect(entries.filter((key) => key.slice(ENTRY.length).startsWith('#')).every((key) => key.length === ENTRY.length + 44)).toBe(true)
-    expect(entries.filter((key) => key.slice(ENTRY.length).startsWith('#')).length).toBeGreaterThanOrEqual(2)
+    const hashed = entries.filter((key) => key.slice(prefix).startsWith('#'))
+    expect(hashed.every((key) => key.length === prefix + 44)).toBe(true)
+    expect(hashed.length).toBeGreaterThanOrEqual(2)
   })
 
   it('build key text in linear proportion to the arguments, and refuse arguments deeper than keys go', () => {
@@ -702,12 +706,14 @@ const ENTRY_FORGERIES: Forgery[] = [
     name: 'a well-formed entry of stale generations carrying __proto__, constructor and prototype keys',
     how: 'typed',
     value: (g) => {
-      const real = codec.decode(g) as { deps: string[] }
+      const real = codec.decode(g) as { key: string; deps: string[]; writtenAt: number; ttl: number }
       return codec.encode(
         ownProto({ polluted: true }, {
+          key: real.key,
           deps: real.deps,
           gens: real.deps.map(() => 'forged-token'),
-          expiresAt: 9e15,
+          writtenAt: real.writtenAt,
+          ttl: real.ttl,
           source: 'demand',
           value: ownProto({ polluted: true }, { constructor: { prototype: { polluted: true } }, prototype: { polluted: true } }),
         }),
@@ -719,8 +725,8 @@ const ENTRY_FORGERIES: Forgery[] = [
     name: 'a string referenced 200,000 times under stale generations',
     how: 'typed',
     value: (g) => {
-      const real = codec.decode(g) as { deps: string[] }
-      return codec.encode({ deps: real.deps, gens: real.deps.map(() => 'stale'), expiresAt: 9e15, source: 'demand', value: Array(200_000).fill('x') })
+      const real = codec.decode(g) as Record<string, unknown> & { deps: string[] }
+      return codec.encode({ ...real, gens: real.deps.map(() => 'stale'), value: Array(200_000).fill('x') })
     },
     counts: 'none',
   },
@@ -798,9 +804,9 @@ function describeForgedStore(backend: Backend) {
       await read(s.c.prisma)
       await s.c.prisma.$prefetch.idle()
       const key = [...s.written].find((k) => k.startsWith('prisma-prefetch:entry:'))!
-      const real = codec.decode((await s.keyv.get(key)) as string) as { deps: string[]; gens: string[] }
+      const real = codec.decode((await s.keyv.get(key)) as string) as Record<string, unknown>
       const forged = ownProto({ polluted: true }, { constructor: { prototype: { polluted: true } }, prototype: { isAdmin: true } })
-      await s.keyv.set(key, codec.encode({ deps: real.deps, gens: real.gens, expiresAt: 9e15, source: 'demand', value: forged }))
+      await s.keyv.set(key, codec.encode({ ...real, value: forged }))
       const served = (await read(s.c.prisma)) as Record<string, unknown>
       expectNoPollution()
       expect(Object.getPrototypeOf(served)).toBe(Object.prototype)

@@ -1,14 +1,15 @@
 import { afterAll } from 'vitest'
 import { prefetch } from '../../src/index.ts'
 import type { PrefetchOptions } from '../../src/types.ts'
-import { countingAdapter, createTestClient, createTestDatabase, spyExtension } from '../helpers/db.ts'
+import { countingAdapter, createTestClient, createTestDatabase, spyExtension, type TestClientOptions } from '../helpers/db.ts'
 
 /**
  * A fresh database per test file, and clients on it: `prisma` is the client under test,
  * `prefetch()` with a spy extension beneath it (Prisma runs the hooks of the extension applied
  * first outermost, so the spy is applied after prefetch and sees exactly the queries that go on
  * to the database); `bare` is the same database client without either, the reference.
- * `sql.queries` counts SQL round trips at the driver adapter, for both.
+ * `sql.queries` counts SQL round trips at the driver adapter, for both. `prismaOptions` are
+ * PrismaClient options (global `omit`, ...) of both.
  */
 export async function setup(options?: PrefetchOptions) {
   const db = await createTestDatabase()
@@ -17,10 +18,10 @@ export async function setup(options?: PrefetchOptions) {
     for (const client of made) await client.$disconnect()
     await db.drop()
   })
-  async function client(clientOptions?: PrefetchOptions) {
+  async function client(clientOptions?: PrefetchOptions, prismaOptions?: TestClientOptions) {
     const counting = countingAdapter(db.adapterFactory())
     const spy = spyExtension()
-    const bare = await createTestClient({ ...db, adapterFactory: () => counting.factory })
+    const bare = await createTestClient({ ...db, adapterFactory: () => counting.factory }, undefined, prismaOptions)
     made.push(bare)
     // A test that counts hits through a shared store must not see a slow moment of a busy machine
     // as a store timeout; tests of timeouts set their own.

@@ -9,6 +9,11 @@ export interface StoreUnderTest {
   name: string
   /** A fresh store; stores made by one factory call share data when `shared` is true. */
   make(): { store: Keyv; close(): Promise<void> }
+  /**
+   * Copies the value under key `from` to key `to` in the backend itself, below Keyv (as a store
+   * that mixes up keys would answer), keeping its expiry.
+   */
+  copy(from: string, to: string): Promise<void>
 }
 
 /** An in-memory Keyv (one Map shared by every store this factory makes, like one server). */
@@ -17,6 +22,7 @@ export function memoryStores(): StoreUnderTest {
   return {
     name: 'in-memory Keyv',
     make: () => ({ store: new Keyv({ store: map }), close: async () => {} }),
+    copy: async (from, to) => void map.set(`keyv:${to}`, map.get(`keyv:${from}`)),
   }
 }
 
@@ -30,6 +36,16 @@ export function redisStores(): StoreUnderTest & { namespace: string } {
       const adapter = new KeyvRedis(REDIS_URL)
       const store = new Keyv({ store: adapter, namespace, useKeyPrefix: false })
       return { store, close: () => adapter.disconnect() }
+    },
+    async copy(from, to) {
+      const adapter = new KeyvRedis(REDIS_URL)
+      try {
+        const redis = (await adapter.getClient()) as unknown as { sendCommand(args: string[]): Promise<unknown> }
+        // Redis' own COPY, value and TTL together: Keyv never sees the value move.
+        await redis.sendCommand(['COPY', `${namespace}::${from}`, `${namespace}::${to}`, 'REPLACE'])
+      } finally {
+        await adapter.disconnect()
+      }
     },
   }
 }
