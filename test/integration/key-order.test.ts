@@ -178,8 +178,9 @@ describe('key order of served results', () => {
 
   it('a fan-out batch keeps the detail read’s include and select order in every row it keeps, and hits', async () => {
     const list = { where: { published: true }, select: { title: true, id: true }, orderBy: { id: 'asc' as const }, take: 6 }
-    // The detail reads select their key last, after relations (the batch adds nothing), or include.
-    const details = [
+    // An include; a select with the key last; a select without the key (the batch adds it to
+    // match rows, and takes it out of each row it keeps).
+    const details: ((id: number) => { where: { id: number } })[] = [
       (id: number) => ({ where: { id }, include: { tags: true, author: { select: { name: true, id: true } } } }),
       (id: number) => ({ where: { id }, select: { title: true, tags: true, id: true } }),
       (id: number) => ({ where: { id }, select: { title: true, comments: { select: { text: true, id: true } } } }),
