@@ -117,18 +117,11 @@ function isSkip(value: unknown): boolean {
 }
 
 /**
- * The version of the key text. Keys of version 1 sorted the members of `select` and `include`, so
- * a store shared with a process of that version could hold, under the very text a version 2 key
- * has, a result whose fields come in another order: such entries are never read.
- */
-const KEY_FORMAT = 'k2'
-
-/**
  * The cache key of one query: model, operation, scope and canonical arguments. Long keys are
  * hashed, so keys stay short whatever the arguments.
  */
 export function queryKey(model: string, operation: string, scope: string, args: unknown): string {
-  const text = `${KEY_FORMAT}|${model}.${operation}|${scope.length}:${scope}|${canonicalArgs(args)}`
+  const text = `${model}.${operation}|${scope.length}:${scope}|${canonicalArgs(args)}`
   if (text.length <= MAX_PLAIN_KEY) return text
   return `#${digest(text)}`
 }
