@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
 
 /** Thrown for arguments the key cannot represent faithfully; such a query is simply not cached. */
 export class UncacheableError extends Error {}
@@ -9,19 +10,20 @@ const MAX_PLAIN_KEY = 200
 const MAX_DEPTH = 64
 
 /**
- * A canonical text for query arguments: object keys sorted, `undefined` members dropped (Prisma
- * treats them as absent), and every value tagged with its type so that a Date, a string, a
- * BigInt and a number never produce the same text. Class instances other than the ones Prisma
- * accepts in arguments make the query uncacheable rather than risk two different arguments
- * sharing one key.
+ * A canonical text for query arguments: object keys sorted where their order does not shape the
+ * result and kept where it does (the members of `select` and `include`, an aggregate's
+ * selectors: src/argument-order.ts), `undefined` members dropped (Prisma treats them as absent),
+ * and every value tagged with its type so that a Date, a string, a BigInt and a number never
+ * produce the same text. Class instances other than the ones Prisma accepts in arguments make
+ * the query uncacheable rather than risk two different arguments sharing one key.
  */
 export function canonicalArgs(value: unknown): string {
   const parts: string[] = []
-  write(value, parts, 0, new Set())
+  write(value, parts, 0, new Set(), 'args')
   return parts.join('')
 }
 
-function write(value: unknown, out: string[], depth: number, seen: Set<object>): void {
+function write(value: unknown, out: string[], depth: number, seen: Set<object>, area: OrderArea): void {
   switch (typeof value) {
     case 'string':
       out.push(JSON.stringify(value))
@@ -70,7 +72,7 @@ function write(value: unknown, out: string[], depth: number, seen: Set<object>):
   if (Array.isArray(value)) {
     out.push('[')
     for (const item of value) {
-      write(item, out, depth + 1, seen)
+      write(item, out, depth + 1, seen, area)
       out.push(',')
     }
     out.push(']')
@@ -88,13 +90,15 @@ function write(value: unknown, out: string[], depth: number, seen: Set<object>):
       throw new UncacheableError(`cannot key an instance of ${named.constructor?.name ?? 'an unknown class'}`)
     }
     const record = value as Record<string, unknown>
-    const keys = Object.keys(record).sort()
+    // In a `fields` area the order is kept and `{a,b}` differs from `{b,a}`: Prisma returns
+    // those fields in that order, so an entry filled by one must not answer the other.
+    const keys = canonicalKeys(record, area)
     out.push('{')
     for (const key of keys) {
       const member = record[key]
       if (member === undefined || isSkip(member)) continue
       out.push(JSON.stringify(key), ':')
-      write(member, out, depth + 1, seen)
+      write(member, out, depth + 1, seen, innerArea(area, key))
       out.push(',')
     }
     out.push('}')

@@ -21,9 +21,11 @@ interface ClientInternals {
 }
 
 /**
- * Bump when the layout of a shared-store entry changes (what `ResultStore` encodes), so that
- * processes of different releases sharing a store never read each other's entries. Entries of
- * a release before this one carry no format in their key and are never read either.
+ * Bump when the layout of a shared-store entry changes (what `ResultStore` encodes), or the
+ * canonical text of its key, so that processes of different releases sharing a store never read
+ * each other's entries. Entries of a release before this one carry no format in their key and are
+ * never read either (their keys sorted the members of select and include: under the very text a
+ * key has now, they may hold a result whose fields come in another order).
  */
 const ENTRY_FORMAT = 'e2'
 

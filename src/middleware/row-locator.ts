@@ -11,12 +11,17 @@ function isKeyValue(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
 }
 
-/** The canonical text of the row shape of `args`, or undefined if `args` has keys this does not know. */
+/**
+ * The canonical text of the row shape of `args`, or undefined if `args` has keys this does not
+ * know. Canonical as arguments are, so the members of select and include keep their order: a row
+ * of a list read with `select: { title, id }` has its fields in that order, and answers only a
+ * single-row read that asks for them in that order.
+ */
 function rowShape(args: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
   for (const key of Object.keys(args)) {
     if (args[key] !== undefined && !allowed.has(key) && !(ROW_SHAPE_KEYS as readonly string[]).includes(key)) return undefined
   }
-  return canonicalArgs(ROW_SHAPE_KEYS.map((key) => args[key]))
+  return canonicalArgs({ select: args.select, include: args.include, omit: args.omit })
 }
 
 /** Where a row is: the key of the cached list that holds it, and its position there. */

@@ -1,5 +1,5 @@
 import type { Candidate, Predictor, ReadEvent } from './types.ts'
-import { stableText } from './values.ts'
+import { argsText } from './values.ts'
 
 export interface Ranking {
   /** Candidates below this probability are dropped. */
@@ -20,7 +20,8 @@ export function rank(candidates: readonly Candidate[], ranking: Ranking): Candid
   for (const candidate of candidates) {
     if (!(candidate.probability >= ranking.minProbability)) continue
     const { model, operation, args } = candidate.query
-    const key = `${model}.${operation}${stableText(args)}`
+    // Candidates whose select or include differ only in order are different reads.
+    const key = `${model}.${operation}${argsText(args)}`
     const seen = best.get(key)
     if (seen === undefined || candidate.probability > seen.probability) best.set(key, candidate)
   }

@@ -4,7 +4,7 @@ import { SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
-import { isPlainObject, stableText } from './values.ts'
+import { argsText, isPlainObject, stableText } from './values.ts'
 
 const READS: ReadonlySet<string> = new Set(READ_OPERATIONS)
 
@@ -320,9 +320,12 @@ export class LearnedPredictor implements Predictor {
   }
 }
 
-/** Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no slots. */
+/**
+ * Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no
+ * slots, and their members in the same order (the order of a row's fields).
+ */
 function sameRowShape(a: Template, b: Template): boolean {
   const skeletonA = a.skeleton as Record<string, unknown>
   const skeletonB = b.skeleton as Record<string, unknown>
-  return ROW_SHAPE.every((key) => !containsSlot(skeletonA[key]) && stableText(skeletonA[key]) === stableText(skeletonB[key]))
+  return ROW_SHAPE.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
 }

@@ -1,3 +1,4 @@
+import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
 import type { Query } from './types.ts'
 import { hashText, isPlainObject, stableText } from './values.ts'
 
@@ -6,7 +7,11 @@ import { hashText, isPlainObject, stableText } from './values.ts'
  * queries that differ only in their values share a template; what differs is the template's
  * slot values. Values under the arguments `where`, `cursor`, `having` and `data` (of the query,
  * or of a relation nested in its select or include) and the numbers of `take` and `skip` are
- * slots; everything else (select, include, orderBy, ...) is shape.
+ * slots; everything else (select, include, orderBy, ...) is shape. Keys are taken in canonical
+ * order: sorted, but the members of `select`, `include` and an aggregate's selectors in the
+ * query's own order, which is the order of the result's fields (src/argument-order.ts). So
+ * `include: { posts, comments }` and `include: { comments, posts }` are two templates, and the
+ * skeleton rebuilds arguments whose result has the application's field order.
  */
 export interface Template {
   /** Stable across processes: a hash of the shape. */
@@ -78,7 +83,8 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
   // `area` says what the keys of the object being walked are: arguments of a query (where a key
   // `where` opens a slot area), field names (select, include, omit, orderBy: a field may be
   // called `data`), or the inside of a slot area.
-  const walk = (value: unknown, path: string, key: string, area: Area, depth: number): unknown => {
+  // `order` says which of those keys keep their order (see canonicalKeys).
+  const walk = (value: unknown, path: string, key: string, area: Area, order: OrderArea, depth: number): unknown => {
     if (depth > MAX_DEPTH) throw new TooComplex()
     if (isLeaf(value)) {
       if (area === 'slots' || (area === 'args' && SLOT_KEYS.has(key) && typeof value === 'number')) {
@@ -96,7 +102,7 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
       text.push('[')
       const node = value.map((item, i) => {
         if (i > 0) text.push(',')
-        return walk(item, `${path}.${i}`, key, area, depth + 1)
+        return walk(item, `${path}.${i}`, key, area, order, depth + 1)
       })
       text.push(']')
       return node
@@ -105,19 +111,19 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
     const node: Record<string, unknown> = {}
     text.push('{')
     let first = true
-    for (const name of Object.keys(object).sort()) {
+    for (const name of canonicalKeys(object, order)) {
       if (object[name] === undefined) continue
       if (!first) text.push(',')
       first = false
       text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
       const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
-      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inner, depth + 1)
+      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
     }
     text.push('}')
     return node
   }
   try {
-    const skeleton = walk(query.args ?? {}, '', '', 'args', 0)
+    const skeleton = walk(query.args ?? {}, '', '', 'args', 'args', 0)
     return { shape: text.join(''), paths, skeleton, values }
   } catch (error) {
     if (error instanceof TooComplex) return undefined

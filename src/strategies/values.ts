@@ -1,5 +1,7 @@
 /** Value helpers shared by the strategies: matching, keys, and plain-object tests. */
 
+import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false
   const proto = Object.getPrototypeOf(value)
@@ -43,10 +45,23 @@ export function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
- * A canonical text for a constant or a whole query's arguments (sorted keys, typed scalars);
- * used to dedupe candidates and to name constants. Class instances print by their tag and text.
+ * A canonical text for a constant (sorted keys, typed scalars); used to name constants and to
+ * match values. Class instances print by their tag and text.
  */
-export function stableText(value: unknown, depth = 0): string {
+export function stableText(value: unknown): string {
+  return textOf(value, 'any', 0)
+}
+
+/**
+ * The canonical text of a whole query's arguments: as `stableText`, but the members of `select`,
+ * `include` and an aggregate's selectors keep their order, which shapes the result
+ * (src/argument-order.ts). Used to dedupe candidates and to compare row shapes.
+ */
+export function argsText(args: unknown): string {
+  return textOf(args, 'args', 0)
+}
+
+function textOf(value: unknown, area: OrderArea, depth: number): string {
   if (depth > 32) return '…'
   switch (typeof value) {
     case 'string':
@@ -65,12 +80,10 @@ export function stableText(value: unknown, depth = 0): string {
   }
   if (value === null) return 'null'
   if (value instanceof Date) return `Date(${value.getTime()})`
-  if (Array.isArray(value)) return `[${value.map((item) => stableText(item, depth + 1)).join(',')}]`
+  if (Array.isArray(value)) return `[${value.map((item) => textOf(item, area, depth + 1)).join(',')}]`
   if (!isPlainObject(value)) return `${Object.prototype.toString.call(value)}(${String(value)})`
-  const keys = Object.keys(value)
-    .filter((key) => value[key] !== undefined)
-    .sort()
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${stableText(value[key], depth + 1)}`).join(',')}}`
+  const keys = canonicalKeys(value, area).filter((key) => value[key] !== undefined)
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${textOf(value[key], innerArea(area, key), depth + 1)}`).join(',')}}`
 }
 
 /** A 64-bit FNV-1a hash of `text`, as 13 base-36 characters or fewer. Stable across processes. */

@@ -2,17 +2,7 @@ import fc from 'fast-check'
 import { Decimal } from '@prisma/client-runtime-utils'
 import { describe, expect, it } from 'vitest'
 import { canonicalArgs, queryKey, UncacheableError } from '../../src/cache/key.ts'
-
-/** Rebuilds an object with its keys inserted in another order. */
-function shuffleKeys(value: unknown, seed: number): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => shuffleKeys(item, seed + i))
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value
-  const keys = Object.keys(value)
-  const order = keys.map((key, i) => [((i + 1) * 7919 * (seed + 3)) % 104729, key] as const).sort((a, b) => a[0] - b[0])
-  const out: Record<string, unknown> = {}
-  for (const [, key] of order) out[key] = shuffleKeys((value as Record<string, unknown>)[key], seed + 1)
-  return out
-}
+import { shuffleFreeKeys, shuffleKeys } from '../support/key-order.ts'
 
 const scalar = fc.oneof(
   fc.string(),
@@ -30,13 +20,88 @@ const keyArb = fc.string().filter((key) => key !== '__proto__')
 const dict = <T>(values: fc.Arbitrary<T>) => fc.dictionary(keyArb, values, { noNullPrototype: true })
 const argsArb = dict(fc.oneof(scalar, dict(scalar), fc.array(scalar)))
 
+// Prisma-like read arguments with nested select and include, omit, where and an aggregate's
+// selectors, whose members come in random orders.
+const fieldName = fc.constantFrom('id', 'title', 'name', 'email', 'authorId', 'createdAt')
+const relationName = fc.constantFrom('posts', 'comments', 'author', 'profile', 'tags', '_count')
+const fields = <T>(names: fc.Arbitrary<string>, values: fc.Arbitrary<T>) => fc.dictionary(names, values, { noNullPrototype: true, maxKeys: 4 })
+const where = fields(fieldName, fc.oneof(scalar, fields(fc.constantFrom('equals', 'not', 'in', 'gt'), scalar)))
+const { relationArgs } = fc.letrec<{ relationArgs: Record<string, unknown> }>((tie) => ({
+  relationArgs: fc.record(
+    {
+      where,
+      take: fc.integer({ min: 1, max: 9 }),
+      orderBy: fields(fieldName, fc.constantFrom('asc', 'desc')),
+      select: fields(fc.oneof(fieldName, relationName), fc.oneof({ depthSize: 'small' }, fc.boolean(), tie('relationArgs'))),
+      include: fields(relationName, fc.oneof({ depthSize: 'small' }, fc.boolean(), tie('relationArgs'))),
+      omit: fields(fieldName, fc.boolean()),
+    },
+    { requiredKeys: [], noNullPrototype: true },
+  ),
+}))
+const selector = fields(fieldName, fc.constant(true))
+const queryArgsArb: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  relationArgs,
+  fc.record({ where, by: fc.array(fieldName, { maxLength: 3 }), _count: fc.oneof(fc.constant(true), selector), _sum: selector, _avg: selector, _min: selector, _max: selector }, { requiredKeys: [], noNullPrototype: true }),
+)
+
+/**
+ * Whether `a` and `b` (the same arguments, keys perhaps in other orders) have the members of
+ * every select, include and selector in the same order, and the selectors in the same order.
+ */
+function sameOrderedAreas(a: unknown, b: unknown): boolean {
+  const areas = (value: unknown, area: 'args' | 'fields' | 'free', out: string[]): string[] => {
+    if (Array.isArray(value)) value.forEach((item) => areas(item, area, out))
+    else if (value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record).filter((key) => record[key] !== undefined)
+      if (area === 'fields') out.push(keys.join(','))
+      if (area === 'args') out.push(keys.filter((key) => key.startsWith('_')).join(','))
+      for (const key of area === 'fields' ? keys : [...keys].sort()) {
+        areas(record[key], area === 'args' ? (['select', 'include', '_count', '_sum', '_avg', '_min', '_max'].includes(key) ? 'fields' : 'free') : area === 'fields' ? 'args' : 'free', out)
+      }
+    }
+    return out
+  }
+  return areas(a, 'args', []).join('|') === areas(b, 'args', []).join('|')
+}
+
 describe('canonical keys', () => {
-  it('ignore the order of object keys', () => {
+  it('ignore the order of object keys where it does not shape the result', () => {
     fc.assert(
-      fc.property(argsArb, fc.nat(), (args, seed) => {
-        expect(canonicalArgs(shuffleKeys(args, seed))).toBe(canonicalArgs(args))
+      fc.property(fc.oneof(argsArb, queryArgsArb), fc.nat(), (args, seed) => {
+        expect(canonicalArgs(shuffleFreeKeys(args, seed))).toBe(canonicalArgs(args))
       }),
     )
+  })
+
+  it('keep the order of select, include and selector members, at any depth (property)', () => {
+    fc.assert(
+      fc.property(queryArgsArb, fc.nat(), (args, seed) => {
+        const shuffled = shuffleKeys(args, seed)
+        // Equal keys exactly when every ordered area has its members in the same order.
+        expect(canonicalArgs(shuffled) === canonicalArgs(args)).toBe(sameOrderedAreas(args, shuffled))
+      }),
+    )
+  })
+
+  it('tell apart reads whose result keys come in another order, and only those', () => {
+    const key = (args: object) => canonicalArgs(args)
+    // The result's keys follow these orders (src/argument-order.ts has the measurements).
+    expect(key({ include: { posts: true, comments: true } })).not.toBe(key({ include: { comments: true, posts: true } }))
+    expect(key({ select: { title: true, id: true } })).not.toBe(key({ select: { id: true, title: true } }))
+    expect(key({ include: { posts: { select: { title: true, id: true } } } })).not.toBe(key({ include: { posts: { select: { id: true, title: true } } } }))
+    expect(key({ select: { _count: { select: { posts: true, comments: true } } } })).not.toBe(key({ select: { _count: { select: { comments: true, posts: true } } } }))
+    expect(key({ _sum: { views: true }, _count: true })).not.toBe(key({ _count: true, _sum: { views: true } }))
+    expect(key({ _max: { id: true, score: true } })).not.toBe(key({ _max: { score: true, id: true } }))
+    expect(key({ by: ['authorId', 'published'] })).not.toBe(key({ by: ['published', 'authorId'] }))
+    // These orders never show in a result.
+    expect(key({ where: { id: 1, name: 'a' }, take: 1 })).toBe(key({ take: 1, where: { name: 'a', id: 1 } }))
+    expect(key({ omit: { name: true, email: true }, include: { posts: true } })).toBe(key({ include: { posts: true }, omit: { email: true, name: true } }))
+    expect(key({ include: { posts: { where: { a: 1, b: 2 }, take: 2 } } })).toBe(key({ include: { posts: { take: 2, where: { b: 2, a: 1 } } } }))
+    expect(key({ by: ['authorId'], _count: true, orderBy: { authorId: 'asc' } })).toBe(key({ orderBy: { authorId: 'asc' }, _count: true, by: ['authorId'] }))
+    // A field called like an argument, inside a where, is a field: its members' order is free.
+    expect(key({ where: { select: { equals: 1, not: 2 } } })).toBe(key({ where: { select: { not: 2, equals: 1 } } }))
   })
 
   it('tell apart values that differ', () => {

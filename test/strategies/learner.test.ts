@@ -3,6 +3,7 @@ import { DEFAULTS } from '../../src/options.ts'
 import { rank } from '../../src/strategies/combine.ts'
 import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
 import type { Candidate, ObservedQuery, SessionRef } from '../../src/strategies/types.ts'
+import { keyOrder } from '../support/key-order.ts'
 
 /** A learner with the default settings, some overridden, and a clock the test drives. */
 function learner(overrides: Partial<LearnSettings> = {}) {
@@ -143,6 +144,46 @@ describe('LearnedPredictor', () => {
     const [candidate] = read({ sessionId: 'r-new' }, { model: 'User', operation: 'findMany', args: { where: { role: 'USER' } }, result: rows })
     expect(candidate.fanOut!.rows).toEqual(rows)
     expect(candidate.fanOut!.strip).toBe(false)
+  })
+
+  it('predicts with the select and include order the application used, and reuses list rows only in that order', () => {
+    const detailArgs = (id: number) => ({ include: { tags: true, author: { select: { name: true, id: true } } }, where: { id } })
+    for (const [listSelect, reusable] of [
+      [{ title: true, id: true }, true],
+      [{ id: true, title: true }, false],
+    ] as const) {
+      const { read } = learner({ maxFanOut: 3 })
+      const list = (n: number) => Array.from({ length: 4 }, (_, i) => ({ title: `t${i}`, id: n * 10 + i }))
+      for (let s = 0; s < 8; s++) {
+        const session = { sessionId: `o${s}` }
+        const rows = list(s)
+        read(session, { model: 'Post', operation: 'findMany', args: { take: 4, select: listSelect }, result: rows })
+        read(session, { model: 'Post', operation: 'findUnique', args: { where: { id: rows[s % 4].id }, select: { title: true, id: true } }, result: rows[s % 4] })
+      }
+      const rows = list(9)
+      const [candidate] = read({ sessionId: 'o-new' }, { model: 'Post', operation: 'findMany', args: { take: 4, select: listSelect }, result: rows })
+      expect(keyOrder(candidate.fanOut!.argsFor(91))).toEqual(keyOrder({ select: { title: true, id: true }, where: { id: 91 } }))
+      expect(Object.keys(candidate.query.args.select as object)).toEqual(['title', 'id'])
+      // The list's rows have the detail's field order only when its select has it.
+      expect(candidate.fanOut!.rows !== undefined).toBe(reusable)
+    }
+    const { read } = learner()
+    for (let s = 0; s < 8; s++) {
+      const session = { sessionId: `i${s}` }
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: s } }, result: { id: s } })
+      read(session, { model: 'Post', operation: 'findUnique', args: detailArgs(s), result: {} })
+    }
+    const [candidate] = read({ sessionId: 'i-new' }, { model: 'User', operation: 'findUnique', args: { where: { id: 42 } }, result: { id: 42 } })
+    expect(keyOrder(candidate.query.args)).toEqual(keyOrder(detailArgs(42)))
+  })
+
+  it('ranks two candidates whose include differs only in order as two reads', () => {
+    const candidate = (include: object, probability: number): Candidate => ({ query: { model: 'User', operation: 'findUnique', args: { where: { id: 1 }, include } }, probability, strategy: 'rule' })
+    const ranked = rank([candidate({ posts: true, comments: true }, 0.9), candidate({ comments: true, posts: true }, 0.8), candidate({ posts: true, comments: true }, 0.5)], { minProbability: 0, maxPerTrigger: 5 })
+    expect(ranked.map((c) => [Object.keys(c.query.args.include as object), c.probability])).toEqual([
+      [['posts', 'comments'], 0.9],
+      [['comments', 'posts'], 0.8],
+    ])
   })
 
   it('adds the key field to a select that lacks it, and strips it from each row', () => {

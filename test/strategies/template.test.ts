@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { instantiate, templateOf, TemplateTable } from '../../src/strategies/template.ts'
 import type { Query } from '../../src/strategies/types.ts'
+import { keyOrder, shuffleFreeKeys, shuffleKeys } from '../support/key-order.ts'
 
 const query = (model: string, operation: string, args: Record<string, unknown>): Query => ({ model, operation, args })
 
@@ -11,43 +12,35 @@ function plain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-/** Rebuilds an object with its keys inserted in another order. */
-function shuffleKeys(value: unknown, seed: number): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => shuffleKeys(item, seed + i))
-  if (!plain(value)) return value
-  const keys = Object.keys(value)
-  const order = keys.map((key, i) => [((i + 1) * 7919 * (seed + 3)) % 104729, key] as const).sort((a, b) => a[0] - b[0])
-  const out: Record<string, unknown> = {}
-  for (const [, key] of order) out[key] = shuffleKeys(value[key], seed + 1)
-  return out
-}
-
 const SLOT_AREAS = new Set(['where', 'cursor', 'having', 'data'])
 
 /**
  * The slot values of `args` as the documented rule has them, written independently of the code
  * under test: under where/cursor/having/data every scalar (or array of scalars) is one slot, and
- * so is the number of a take or skip anywhere. Keys in sorted order, undefined skipped.
+ * so is the number of a take or skip anywhere. Keys in sorted order, but the members of select
+ * and include in their own order (the order of the result's fields); undefined skipped.
  */
 function expectedSlots(args: unknown): { path: string; value: unknown }[] {
   const out: { path: string; value: unknown }[] = []
   const isLeaf = (value: unknown) => (Array.isArray(value) ? value.every((item) => !plain(item) && !Array.isArray(item)) : !plain(value))
-  const walk = (value: unknown, path: string, key: string, inArea: boolean) => {
+  const walk = (value: unknown, path: string, key: string, inArea: boolean, ordered: boolean) => {
     if (isLeaf(value)) {
       if (inArea || ((key === 'take' || key === 'skip') && typeof value === 'number')) out.push({ path, value })
       return
     }
     if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, `${path}.${i}`, key, inArea))
+      value.forEach((item, i) => walk(item, `${path}.${i}`, key, inArea, false))
       return
     }
     const object = value as Record<string, unknown>
-    for (const name of Object.keys(object).sort()) {
+    const names = ordered ? Object.keys(object) : Object.keys(object).sort()
+    for (const name of names) {
       if (object[name] === undefined) continue
-      walk(object[name], path === '' ? name : `${path}.${name}`, name, inArea || SLOT_AREAS.has(name))
+      const opensFields = !ordered && !inArea && (name === 'select' || name === 'include')
+      walk(object[name], path === '' ? name : `${path}.${name}`, name, inArea || (!ordered && SLOT_AREAS.has(name)), opensFields)
     }
   }
-  walk(args, '', '', false)
+  walk(args, '', '', false, false)
   return out
 }
 
@@ -235,17 +228,52 @@ describe('templateOf: slots and shape', () => {
     )
   })
 
-  it('does not depend on key order (property)', () => {
+  it('does not depend on key order where it does not shape the result (property)', () => {
     fc.assert(
       fc.property(operation, argsArb, fc.nat(1000), (op, args, seed) => {
         const table = new TemplateTable(100)
         const a = table.resolve(query('Post', op, args))!
-        const b = table.resolve(query('Post', op, shuffleKeys(args, seed) as Record<string, unknown>))!
+        const b = table.resolve(query('Post', op, shuffleFreeKeys(args, seed) as Record<string, unknown>))!
         expect(b.template).toBe(a.template)
         expect(b.values).toEqual(a.values)
-        expect(new TemplateTable(100).resolve(query('Post', op, shuffleKeys(args, seed + 1) as Record<string, unknown>))!.template.id).toBe(a.template.id)
+        expect(new TemplateTable(100).resolve(query('Post', op, shuffleFreeKeys(args, seed + 1) as Record<string, unknown>))!.template.id).toBe(a.template.id)
       }),
     )
+  })
+
+  it('keeps the order of select and include members: another order is another template, rebuilt in its own order (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, fc.nat(1000), (op, args, seed) => {
+        const shuffled = shuffleKeys(args, seed) as Record<string, unknown>
+        const table = new TemplateTable(100)
+        const a = table.resolve(query('Post', op, args))!
+        const b = table.resolve(query('Post', op, shuffled))!
+        const text = (orders: Record<string, string[]>) => JSON.stringify(Object.entries(orders).sort())
+        const sameFieldOrder = text(fieldOrders(args)) === text(fieldOrders(shuffled))
+        expect(b.template === a.template).toBe(sameFieldOrder)
+        // Each template rebuilds arguments whose select and include are in the order they came in.
+        expect(fieldOrders(instantiate(a.template, a.values))).toEqual(fieldOrders(args))
+        expect(fieldOrders(instantiate(b.template, b.values))).toEqual(fieldOrders(shuffled))
+      }),
+    )
+  })
+
+  it('rebuilds nested select and include in the order the query gave them', () => {
+    // Arguments are sorted (include before where), the members of select and include are not.
+    const args = {
+      include: { posts: { select: { title: true, id: true, comments: { select: { text: true, author: true }, take: 2 } } }, comments: true, _count: true },
+      where: { id: 1 },
+    }
+    const t = new TemplateTable(10).resolve(query('User', 'findUnique', args))!
+    expect(keyOrder(instantiate(t.template, [2, 1]))).toEqual(keyOrder(args))
+    expect(instantiate(t.template, [2, 1])).toEqual(args)
+    expect(t.template.shape).toBe('User.findUnique{include:{posts:{select:{title:true,id:true,comments:{select:{text:true,author:true},take:?}}},comments:true,_count:true},where:{id:?}}')
+    const reordered = new TemplateTable(10).resolve(query('User', 'findUnique', { where: { id: 1 }, include: { comments: true, posts: true } }))!
+    expect(reordered.template.shape).not.toBe(new TemplateTable(10).resolve(query('User', 'findUnique', { include: { posts: true, comments: true }, where: { id: 1 } }))!.template.shape)
+    // An aggregate's selectors keep their order among the arguments, and their fields theirs.
+    const grouped = new TemplateTable(10).resolve(query('Post', 'groupBy', { by: ['authorId'], where: { published: true }, _sum: { views: true, score: true }, _count: true }))!
+    expect(Object.keys(instantiate(grouped.template, grouped.values))).toEqual(['by', 'where', '_sum', '_count'])
+    expect(Object.keys(instantiate(grouped.template, grouped.values)._sum as object)).toEqual(['views', 'score'])
   })
 
   it('gives queries that differ only in slot values one template id (property)', () => {
@@ -263,6 +291,20 @@ describe('templateOf: slots and shape', () => {
     )
   })
 })
+
+/** The member order of every select and include in `args`, by path (the order of a result's fields). */
+function fieldOrders(args: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  const walk = (value: unknown, path: string, ordered: boolean) => {
+    if (Array.isArray(value)) return value.forEach((item, i) => walk(item, `${path}.${i}`, false))
+    if (!plain(value)) return
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined)
+    if (ordered) out[path] = keys
+    for (const key of keys) walk(value[key], `${path}.${key}`, !ordered && (key === 'select' || key === 'include') && !/\.(where|cursor|having|data|orderBy)(\.|$)/.test(path))
+  }
+  walk(args, '', false)
+  return out
+}
 
 describe('instantiate', () => {
   it('rebuilds the original arguments from a template and its values (property)', () => {
