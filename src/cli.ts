@@ -5,6 +5,7 @@
  * `learn.shareIntervalMs`, and on close()).
  *
  *   npx prisma-prefetch report --redis redis://127.0.0.1:6379 [--namespace prisma-prefetch] [--out report.html]
+ *   npx prisma-prefetch report --redis redis://10.0.0.1:7001   (any node of a Redis Cluster)
  *   npx prisma-prefetch report --store ./cache.js   (a module whose default export is your Keyv)
  */
 import { realpathSync, writeFileSync } from 'node:fs'
@@ -21,7 +22,9 @@ import type { Counters, KeyvLike, PrefetchStats, TimelinePoint } from './types.t
 
 const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--out <file>] [--title <text>]
 
-  --redis      a Redis URL; the store is new Keyv({ store: new KeyvRedis(url) }) (needs @keyv/redis)
+  --redis      a Redis URL, or the URLs of Redis Cluster nodes separated by commas (a cluster is
+               recognised from any one node); the store is new Keyv({ store: new KeyvRedis(...) })
+               (needs @keyv/redis)
   --store      a module whose default export is the Keyv your application gives prefetch({ cache })
   --namespace  the namespace option your application uses (default prisma-prefetch)
   --out        where to write the page (default prisma-prefetch-report.html)
@@ -136,15 +139,40 @@ function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: Timel
   return { stats, timeline }
 }
 
-async function redisStore(url: string): Promise<{ store: KeyvLike; close(): Promise<void> }> {
+async function redisStore(urls: string): Promise<{ store: KeyvLike; close(): Promise<void> }> {
   let modules: [typeof import('keyv'), typeof import('@keyv/redis')]
   try {
     modules = await Promise.all([import('keyv'), import('@keyv/redis')])
   } catch {
     throw new Error('prisma-prefetch: --redis needs the packages keyv and @keyv/redis installed')
   }
-  const [{ default: Keyv }, { default: KeyvRedis }] = modules
-  const adapter = new KeyvRedis(url)
+  const [{ default: Keyv }, { default: KeyvRedis, createClient, createCluster }] = modules
+  const nodes = urls.split(',').map((url) => url.trim()).filter((url) => url !== '')
+  if (nodes.length === 0) throw new Error(`prisma-prefetch: --redis needs a Redis URL: ${JSON.stringify(urls)}`)
+  // A node of a Redis Cluster answers only for its own slots (MOVED for the rest), so ask the
+  // first node whether it is one; a one-shot command neither waits for nor retries a server.
+  const first = createClient({ url: nodes[0], socket: { connectTimeout: 5000, reconnectStrategy: false } })
+  let failure: Error | undefined
+  first.on('error', (error: Error) => void (failure ??= error))
+  try {
+    await first.connect()
+    if (/^cluster_enabled:1\s*$/m.test(String(await first.sendCommand(['INFO', 'cluster'])))) {
+      await first.close()
+      const cluster = createCluster({ rootNodes: nodes.map((url) => ({ url })) })
+      // Connected before @keyv/redis gets it: it routes by the slot map, which connect() reads.
+      await cluster.connect()
+      const adapter = new KeyvRedis(cluster)
+      return { store: new Keyv({ store: adapter }), close: () => adapter.disconnect() }
+    }
+  } catch (error) {
+    if (first.isOpen) await first.close()
+    throw new Error(`prisma-prefetch: cannot read Redis at ${nodes.join(',')}: ${(failure ?? (error as Error)).message}`)
+  }
+  if (nodes.length > 1) {
+    await first.close()
+    throw new Error(`prisma-prefetch: --redis lists ${nodes.length} URLs, but ${nodes[0]} is not a node of a Redis Cluster`)
+  }
+  const adapter = new KeyvRedis(first)
   return { store: new Keyv({ store: adapter }), close: () => adapter.disconnect() }
 }
 

@@ -90,6 +90,9 @@ export class SharedGenerations implements GenerationStore {
       if (this.dirty.has(model) && !(await this.write(model))) return undefined
     }
     const keys = models.map((model) => this.keyOf(model))
+    // One getMany, but not one snapshot: on a Redis Cluster the tokens live in different slots and
+    // @keyv/redis sends one MGET per slot. None is needed: each token read on its own already
+    // shows every bump that completed before the read began, and that is all a check relies on.
     const errorsBefore = this.storeErrors
     const values = await guarded(
       () => (this.store.getMany ? this.store.getMany(keys) : Promise.all(keys.map((key) => this.store.get(key)))),

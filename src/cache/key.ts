@@ -93,7 +93,8 @@ function write(value: unknown, out: string[], depth: number, seen: Set<object>, 
     // In a `fields` area the order is kept and `{a,b}` differs from `{b,a}`: Prisma returns
     // those fields in that order, so an entry filled by one must not answer the other.
     const keys = canonicalKeys(record, area)
-    out.push('{')
+    // Objects are written in parentheses, not braces: see queryKey.
+    out.push('(')
     for (const key of keys) {
       const member = record[key]
       if (member === undefined || isSkip(member)) continue
@@ -101,7 +102,7 @@ function write(value: unknown, out: string[], depth: number, seen: Set<object>, 
       write(member, out, depth + 1, seen, innerArea(area, key))
       out.push(',')
     }
-    out.push('}')
+    out.push(')')
   }
   seen.delete(value)
 }
@@ -119,10 +120,18 @@ function isSkip(value: unknown): boolean {
 /**
  * The cache key of one query: model, operation, scope and canonical arguments. Long keys are
  * hashed, so keys stay short whatever the arguments.
+ *
+ * So are keys with a brace in them (from a string value or the scope): in a Redis Cluster, a key
+ * holding `{...}` is placed by that part alone (a hash tag), and keys that shared one, such as
+ * every `findUnique` with the same `include` had while objects were written in braces, would all
+ * land in one slot of one node. Hashing the whole key is the only cure that holds for every
+ * client: `{}` first should make Redis hash the whole key, but the slot function of node-redis,
+ * ioredis and iovalkey (cluster-key-slot) then takes the next `{...}` as the tag, and routes
+ * wrongly.
  */
 export function queryKey(model: string, operation: string, scope: string, args: unknown): string {
   const text = `${model}.${operation}|${scope.length}:${scope}|${canonicalArgs(args)}`
-  if (text.length <= MAX_PLAIN_KEY) return text
+  if (text.length <= MAX_PLAIN_KEY && !text.includes('{') && !text.includes('}')) return text
   return `#${digest(text)}`
 }
 

@@ -172,6 +172,22 @@ describe('canonical keys', () => {
     expect(a).not.toBe(b)
   })
 
+  it('never hold a brace, so no part of a key becomes a Redis Cluster hash tag, and still differ', () => {
+    const braces = fc.string({ unit: fc.constantFrom('{', '}', 'a', '"', ':', '(') })
+    fc.assert(
+      fc.property(argsArb, braces, dict(braces), (args, scope, withBraces) => {
+        for (const key of [queryKey('User', 'findUnique', scope, args), queryKey('User', 'findMany', '', withBraces)]) {
+          expect(key).not.toMatch(/[{}]/)
+        }
+      }),
+    )
+    // Two queries that differ only in an id keep apart, and stay readable.
+    const one = queryKey('Post', 'findUnique', '', { where: { id: 1 }, include: { comments: true } })
+    expect(one).toBe('Post.findUnique|0:|("include":("comments":T,),"where":("id":n1,),)')
+    expect(queryKey('Post', 'findUnique', '', { where: { id: 2 }, include: { comments: true } })).not.toBe(one)
+    expect(queryKey('Tag', 'findMany', '', { where: { name: '{a}' } })).not.toBe(queryKey('Tag', 'findMany', '', { where: { name: '{b}' } }))
+  })
+
   it('refuse cyclic, too deep, function and unknown class arguments', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic

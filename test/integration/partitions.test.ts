@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { prefetch } from '../../src/index.ts'
 import type { KeyvLike, PrefetchOptions } from '../../src/types.ts'
 import { createTestClient, spyExtension } from '../helpers/db.ts'
-import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { memoryStores, redisClusterStores, redisStores, type MadeStore, type StoreUnderTest } from '../support/stores.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -51,24 +51,24 @@ afterAll(async () => {
   for (const client of made) await client.$disconnect()
 })
 
-function describePartitions(stores: StoreUnderTest) {
+function describePartitions(stores: StoreUnderTest<MadeStore | Promise<MadeStore>>) {
   describe(`clients sharing ${stores.name}`, () => {
     const closers: Array<() => Promise<void>> = []
     afterAll(async () => {
       for (const close of closers) await close()
     })
-    const open = () => {
-      const made = stores.make()
+    const open = async () => {
+      const made = await stores.make()
       closers.push(made.close)
       return made.store
     }
 
     it('with different global omit: each gets the bare shape of its own client; the same omit shares', async () => {
       const omitting = { omit: { user: { email: true, settings: true } } } as const
-      const a = await env.client({ cache: open() }, omitting)
-      const b = await env.client({ cache: open() })
-      const a2 = await env.client({ cache: open() }, omitting)
-      const b2 = await env.client({ cache: open() })
+      const a = await env.client({ cache: await open() }, omitting)
+      const b = await env.client({ cache: await open() })
+      const a2 = await env.client({ cache: await open() }, omitting)
+      const b2 = await env.client({ cache: await open() })
       const read = (c: any) => c.user.findUnique({ where: { id: rows.alice.id }, include: { profile: true } })
       const shapeA = await read(a.bare)
       const shapeB = await read(b.bare)
@@ -99,9 +99,9 @@ function describePartitions(stores: StoreUnderTest) {
     })
 
     it('of different schemas: an entry written under schema A is not served under B, and is under A again', async () => {
-      const a = await env.client({ cache: open() })
-      const b = await clientOfAnotherSchema({ cache: open() })
-      const a2 = await env.client({ cache: open() })
+      const a = await env.client({ cache: await open() })
+      const b = await clientOfAnotherSchema({ cache: await open() })
+      const a2 = await env.client({ cache: await open() })
       const read = (c: any) => c.tag.findMany({ orderBy: { id: 'asc' } })
       const expected = await read(env.bare)
       expect(await read(a.prisma)).toStrictEqual(expected)
@@ -129,7 +129,7 @@ function describePartitions(stores: StoreUnderTest) {
     })
 
     it('an entry the store returns for another key is a counted decode miss, and the key is cached afresh', async () => {
-      const { store, entries } = recording(open())
+      const { store, entries } = recording(await open())
       const c = await env.client({ cache: store, l1: false, learn: false, onError: () => {} })
       const readOne = (x: any) => x.tag.findUnique({ where: { id: rows.tags[0].id } })
       const readTwo = (x: any) => x.tag.findUnique({ where: { id: rows.tags[1].id } })
@@ -164,6 +164,8 @@ function describePartitions(stores: StoreUnderTest) {
 
 describePartitions(memoryStores())
 describePartitions(redisStores())
+const cluster = await redisClusterStores()
+if (cluster) describePartitions(cluster)
 
 describe('a store that answers with the value of another key', () => {
   it('is never served: every swapped answer is a counted miss answered by the database', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { memoryStores, redisClusterStores, redisStores, type MadeStore, type StoreUnderTest } from '../support/stores.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -7,15 +7,15 @@ const env = await setup()
 const rows = await seed(env.bare)
 
 /** Two clients, as two processes would have, sharing one keyv store. */
-function describeSharedStore(stores: StoreUnderTest) {
+function describeSharedStore(stores: StoreUnderTest<MadeStore | Promise<MadeStore>>) {
   describe(`two clients sharing ${stores.name}`, () => {
     const closers: Array<() => Promise<void>> = []
     afterAll(async () => {
       for (const close of closers) await close()
     })
     async function pair() {
-      const one = stores.make()
-      const two = stores.make()
+      const one = await stores.make()
+      const two = await stores.make()
       closers.push(one.close, two.close)
       return [await env.client({ cache: one.store }), await env.client({ cache: two.store })] as const
     }
@@ -44,8 +44,8 @@ function describeSharedStore(stores: StoreUnderTest) {
 
     it('with consistency { maxStalenessMs }: serve a write of the other at most that late, their own writes at once', async () => {
       const clock = { now: Date.now() }
-      const one = stores.make()
-      const two = stores.make()
+      const one = await stores.make()
+      const two = await stores.make()
       closers.push(one.close, two.close)
       const bounded = { consistency: { maxStalenessMs: 500 }, now: () => clock.now }
       const a = await env.client({ cache: one.store, ...bounded })
@@ -66,8 +66,8 @@ function describeSharedStore(stores: StoreUnderTest) {
     })
 
     it('share what one learned with a process that starts later, which predicts from its first session', async () => {
-      const one = stores.make()
-      const two = stores.make()
+      const one = await stores.make()
+      const two = await stores.make()
       closers.push(one.close, two.close)
       const a = await env.client({ cache: one.store, learn: { shareIntervalMs: 20 } })
       const page = async (prisma: any, session: string, email: string) =>
@@ -97,7 +97,7 @@ function describeSharedStore(stores: StoreUnderTest) {
     })
 
     it('treat a forged or foreign entry as a miss', async () => {
-      const { store, close } = stores.make()
+      const { store, close } = await stores.make()
       closers.push(close)
       const entryKeys = new Set<string>()
       const recording = {
@@ -136,3 +136,5 @@ function describeSharedStore(stores: StoreUnderTest) {
 
 describeSharedStore(memoryStores())
 describeSharedStore(redisStores())
+const cluster = await redisClusterStores()
+if (cluster) describeSharedStore(cluster)

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { redisStores } from '../support/stores.ts'
+import { redisClusterStores, redisStores } from '../support/stores.ts'
 import { setup } from '../support/setup.ts'
 import { clock, violations, type History } from '../support/history.ts'
 
@@ -9,13 +9,14 @@ import { clock, violations, type History } from '../support/history.ts'
  * steps increment the same counters. Every operation is recorded and the history checked: no read
  * may return a counter older than a write that completed before the read began. At least 10,000
  * operations per run (RELIABILITY_LONG=1: 100,000), through one client and through several
- * clients sharing one Redis store.
+ * clients sharing one Redis store (and one Redis Cluster, where one is up: see docs/redis-cluster.md).
  */
 const OPERATIONS = process.env.RELIABILITY_LONG ? 100_000 : 10_000
 const WORKERS = 8
 const TIMEOUT = OPERATIONS * 20
 
 const env = await setup()
+const cluster = await redisClusterStores()
 const users: number[] = []
 const posts: number[] = []
 for (let u = 0; u < 6; u++) {
@@ -102,37 +103,38 @@ describe(`${OPERATIONS} concurrent operations on shared rows`, () => {
     expect(violations(history)).toEqual([])
   })
 
-  const stores = redisStores()
   const opened: Array<{ close(): Promise<void> }> = []
   afterAll(async () => {
     for (const store of opened) await store.close()
   })
-  const sharing = async (count: number, options: object) => {
-    const clients: Client[] = []
-    for (let i = 0; i < count; i++) {
-      const made = stores.make()
-      opened.push(made)
-      clients.push((await env.client({ cache: made.store, ...options })).prisma)
+  for (const stores of cluster ? [redisStores(), cluster] : [redisStores()]) {
+    const sharing = async (count: number, options: object) => {
+      const clients: Client[] = []
+      for (let i = 0; i < count; i++) {
+        const made = await stores.make()
+        opened.push(made)
+        clients.push((await env.client({ cache: made.store, ...options })).prisma)
+      }
+      return clients
     }
-    return clients
+
+    it(`through three clients sharing ${stores.name} (strict): no stale read`, { timeout: TIMEOUT }, async () => {
+      const clients = await sharing(3, {})
+      const history = await run(clients)
+      expect(history.operations).toBeGreaterThanOrEqual(OPERATIONS)
+      expect(total(clients, (s) => s.hits)).toBeGreaterThan(OPERATIONS / 20)
+      expect(total(clients, (s) => s.prefetchHits)).toBeGreaterThan(0)
+      expect(violations(history)).toEqual([])
+    })
+
+    it(`through three clients sharing ${stores.name} with maxStalenessMs 50: no read older than 50 ms`, { timeout: TIMEOUT }, async () => {
+      const clients = await sharing(3, { consistency: { maxStalenessMs: 50 } })
+      const history = await run(clients)
+      expect(history.operations).toBeGreaterThanOrEqual(OPERATIONS)
+      expect(total(clients, (s) => s.hits)).toBeGreaterThan(OPERATIONS / 20)
+      expect(violations(history, 50)).toEqual([])
+    })
   }
-
-  it('through three clients sharing Redis (strict): no stale read', { timeout: TIMEOUT }, async () => {
-    const clients = await sharing(3, {})
-    const history = await run(clients)
-    expect(history.operations).toBeGreaterThanOrEqual(OPERATIONS)
-    expect(total(clients, (s) => s.hits)).toBeGreaterThan(OPERATIONS / 20)
-    expect(total(clients, (s) => s.prefetchHits)).toBeGreaterThan(0)
-    expect(violations(history)).toEqual([])
-  })
-
-  it('through three clients sharing Redis with maxStalenessMs 50: no read older than 50 ms', { timeout: TIMEOUT }, async () => {
-    const clients = await sharing(3, { consistency: { maxStalenessMs: 50 } })
-    const history = await run(clients)
-    expect(history.operations).toBeGreaterThanOrEqual(OPERATIONS)
-    expect(total(clients, (s) => s.hits)).toBeGreaterThan(OPERATIONS / 20)
-    expect(violations(history, 50)).toEqual([])
-  })
 
   it('the checker finds a stale read when there is one', () => {
     const writes = [
