@@ -12,6 +12,17 @@ export interface Query {
 }
 
 /**
+ * Thresholds of the classic first-order prefetcher, as the web-prefetching literature sets them
+ * (Padmanabhan and Mogul's dependency graph, 1996, and the Markov predictors after it): a
+ * successor is prefetched when its conditional probability after the current request reaches a
+ * threshold (0.25 here), once the current request has been followed at least `minSupport` times.
+ * Exact queries recur far less often than pages, so the support must be one a run of this size
+ * reaches: 2 (a transition seen once is a coincidence; seen twice, a pattern). The benchmark's
+ * table shows what it issued per page.
+ */
+export const EXACT_MARKOV_THRESHOLDS = { minProbability: 0.25, minSupport: 2, maxPerTrigger: 3, maxQueries: 200_000 }
+
+/**
  * The classic first-order prefetcher, as well as its idea allows: transitions between exact
  * queries (model, operation and every argument), counted per session; after each read, the
  * queries that followed it with at least `minProbability` (and `minSupport` observations) are
@@ -27,7 +38,7 @@ export class ExactMarkov {
 
   constructor(
     private readonly warm: (query: Query) => Promise<void>,
-    private readonly options = { minProbability: 0.3, minSupport: 4, maxPerTrigger: 3, maxQueries: 200_000 },
+    private readonly options = EXACT_MARKOV_THRESHOLDS,
   ) {}
 
   /** A query extension, applied before prefetch() so that it sees the demand reads only. */

@@ -104,7 +104,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchSettings {
     rounds: flags.rounds === undefined ? base.rounds : numberOf('rounds', flags.rounds, { integer: true, min: 1 }),
     seed: flags.seed === undefined ? 1 : numberOf('seed', flags.seed, { integer: true, min: -(2 ** 31) }),
     workloads: workloads as WorkloadName[],
-    scale,
+    scale: scale as BenchSettings['scale'],
     json: flags.json,
     svg: flags.svg ?? 'bench/results/bench.svg',
     options: options as Record<string, unknown>,
