@@ -8,11 +8,12 @@
  * - `reads`: the reads the page made, up to its first write (what follows a write would be
  *   invalidated by it): what `oracle` warms during the think time before the page;
  * - `knowable`: the reads the page makes whatever its own random draws: before the page is
- *   played, it is replayed twice with other random streams on a copy of the session (stopping at
- *   its first write, performing none), and only the reads both replays made, with the same
- *   arguments, are kept. That is what `pageOracle` warms: it knows which page comes next, and
- *   what the session has shown so far, but not which item, subject or search term the page
- *   will draw.
+ *   played, it is replayed three times with other random streams on a copy of the session
+ *   (stopping at its first write, performing none), and only the reads every replay made, with
+ *   the same arguments, are kept. That is what `pageOracle` warms: it knows which page comes
+ *   next, and what the session has shown so far, but not which item, subject or search term the
+ *   page will draw. (A pick among two or three items can agree in every replay by chance; such a
+ *   read is warmed and, mostly, wasted.)
  * The run's database moves on differently (sessions interleave, other sessions write), so a
  * recorded read can differ from the one the run makes; the oracles then miss it, as they should.
  */
@@ -33,7 +34,7 @@ export interface SessionRecording {
 }
 
 /** Replays of a page with other random streams whose common reads are `knowable`. */
-const KNOWABLE_REPLAYS = 2
+const KNOWABLE_REPLAYS = 3
 
 class StopReplay extends Error {}
 /** Rejects only when awaited: a page may build a write it never awaits (a batch transaction). */
