@@ -6,11 +6,12 @@ import { createTpcwSession, tpcwPages } from '../../bench/workloads/pages.ts'
 import { paramRng, planSession } from '../../bench/workloads/sessions.ts'
 import { seedTpcw, tpcwContext, type TpcwDb, type TpcwScale } from '../../bench/workloads/tpcw.ts'
 import type { Workload } from '../../bench/workloads/catalog.ts'
+import type { Rng } from '../../bench/workloads/random.ts'
 import { createBenchDatabase, type TpcwBenchDatabase } from './bench-db.ts'
 
 const scale: TpcwScale = { items: 200, ebs: 1, customers: 100 }
 const ctx = tpcwContext(scale)
-const workload = { pages: tpcwPages, newSession: (rng) => createTpcwSession(ctx, rng) } as Workload
+const workload = { pages: tpcwPages, newSession: (rng: Rng) => createTpcwSession(ctx, rng) } as unknown as Workload
 
 let a: TpcwBenchDatabase
 let b: TpcwBenchDatabase
