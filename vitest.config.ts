@@ -17,6 +17,7 @@ const unit = [
   'test/middleware/**/*.test.ts',
   'test/strategies/**/*.test.ts',
   'test/bench/sessions.test.ts',
+  'test/bench/flags.test.ts',
   'test/options.test.ts',
   'test/readme.test.ts',
 ]

@@ -1,23 +1,68 @@
-/** What one mode measured on one workload. */
-export interface ModeResult {
+/** What one mode measured on one workload in one round. */
+export interface RoundResult {
   meanPageMs: number
   p50PageMs: number
   p95PageMs: number
-  dbQueriesPerPage: number
+  /**
+   * Application reads and writes per page that waited on the database: reads that missed the
+   * cache, reads that joined a speculative query in flight (late hits), and writes. Round trips
+   * the user paid for, counted, so CPU noise cannot move it.
+   */
+  waitsPerPage: number
+  /** Reads served from a speculative result stored before they were asked / reads. */
+  onTimeCoverage: number
+  /** Reads that joined a speculative query in flight / reads. */
+  lateCoverage: number
+  /** Of the time late hits would have waited, the share they did not (their query had run). */
+  lateSavedShare: number
   /** Speculative queries whose result served a read / speculative queries completed. */
   precision: number
-  /** Reads served by a speculative result (or joining one in flight) / reads. */
-  coverage: number
+  /** Reads served from a cache (any) / reads. */
+  hitRate: number
+  /** Statements that reached the database (demand and speculative) per page. */
+  dbQueriesPerPage: number
+  /** Speculative queries issued per page (what a predictor tried). */
+  issuedPerPage: number
+  /** Process CPU time (user + system) per page, ms: the cost of the mode on the client. */
+  cpuMsPerPage: number
+  /** Share of the run the event loop was busy (0-1): near 1, latencies measure CPU, not round trips. */
+  eventLoopUtilization: number
   pages: number
 }
 
-export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'oracle'] as const
+export const ROUND_FIELDS = [
+  'meanPageMs',
+  'p50PageMs',
+  'p95PageMs',
+  'waitsPerPage',
+  'onTimeCoverage',
+  'lateCoverage',
+  'lateSavedShare',
+  'precision',
+  'hitRate',
+  'dbQueriesPerPage',
+  'issuedPerPage',
+  'cpuMsPerPage',
+  'eventLoopUtilization',
+  'pages',
+] as const satisfies readonly (keyof RoundResult)[]
+
+/** A mode over every round: each figure the median of the rounds, with their min and max. */
+export interface ModeResult extends RoundResult {
+  range: Record<keyof RoundResult, { min: number; max: number }>
+  rounds: RoundResult[]
+}
+
+export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'pageOracle', 'oracle'] as const
 export type Mode = (typeof MODES)[number]
 
 export interface Run {
   workload: 'tpcw-browsing' | 'tpcw-shopping' | 'rubis-bidding'
+  preset: string
   rttMs: number
+  thinkMs: number
   sessions: number
+  rounds: number
   modes: Partial<Record<Mode, ModeResult>>
 }
 
@@ -27,37 +72,91 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank]
 }
 
-/** Page latencies (ms) and counters of one mode into its result. */
-export function summarize(latencies: number[], dbQueries: number, precision: number, coverage: number): ModeResult {
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/** What a round counted, besides page latencies. */
+export interface RoundCounts {
+  /** Statements that reached the database. */
+  dbQueries: number
+  /** Application reads and writes that waited on the database. */
+  waits: number
+  reads: number
+  hits: number
+  onTimeHits: number
+  lateHits: number
+  lateSavedMs: number
+  lateWaitMs: number
+  issued: number
+  completed: number
+  used: number
+  cpuMs: number
+  eventLoopUtilization: number
+}
+
+const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole)
+
+/** Page latencies (ms) and counters of one round of one mode into its result. */
+export function summarize(latencies: readonly number[], counts: RoundCounts): RoundResult {
   const sorted = [...latencies].sort((a, b) => a - b)
-  const mean = sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length)
+  const pages = Math.max(1, sorted.length)
   return {
-    meanPageMs: mean,
+    meanPageMs: sorted.reduce((sum, x) => sum + x, 0) / pages,
     p50PageMs: percentile(sorted, 50),
     p95PageMs: percentile(sorted, 95),
-    dbQueriesPerPage: dbQueries / Math.max(1, sorted.length),
-    precision,
-    coverage,
+    waitsPerPage: counts.waits / pages,
+    onTimeCoverage: ratio(counts.onTimeHits, counts.reads),
+    lateCoverage: ratio(counts.lateHits, counts.reads),
+    lateSavedShare: ratio(counts.lateSavedMs, counts.lateSavedMs + counts.lateWaitMs),
+    precision: ratio(counts.used, counts.completed),
+    hitRate: ratio(counts.hits, counts.reads),
+    dbQueriesPerPage: counts.dbQueries / pages,
+    issuedPerPage: counts.issued / pages,
+    cpuMsPerPage: counts.cpuMs / pages,
+    eventLoopUtilization: counts.eventLoopUtilization,
     pages: sorted.length,
   }
 }
 
+/** The rounds of one mode into medians with their spread. */
+export function combineRounds(rounds: readonly RoundResult[]): ModeResult {
+  const result = { range: {}, rounds: [...rounds] } as ModeResult
+  for (const field of ROUND_FIELDS) {
+    const values = rounds.map((r) => r[field])
+    result[field] = median(values)
+    result.range[field] = { min: Math.min(...values), max: Math.max(...values) }
+  }
+  return result
+}
+
 /** Share of the oracle's latency gain over `none` that `mode` achieves (1 = as good as the oracle). */
-export function oracleShare(run: Run, mode: Mode): number | undefined {
-  const none = run.modes.none?.meanPageMs
-  const oracle = run.modes.oracle?.meanPageMs
-  const mine = run.modes[mode]?.meanPageMs
+export function oracleShare(run: Run, mode: Mode, field: 'meanPageMs' | 'waitsPerPage' = 'meanPageMs'): number | undefined {
+  const none = run.modes.none?.[field]
+  const oracle = run.modes.oracle?.[field]
+  const mine = run.modes[mode]?.[field]
   // Undefined where the oracle itself gains under 5%: a share of almost nothing means nothing.
   if (none === undefined || oracle === undefined || mine === undefined || none - oracle < 0.05 * none) return undefined
   return (none - mine) / (none - oracle)
 }
 
+/** A median, with the min-max of the rounds when there are several. */
+function spread(r: ModeResult, field: keyof RoundResult, digits: number): string {
+  const text = r[field].toFixed(digits)
+  if (r.rounds.length < 2) return text
+  return `${text} (${r.range[field].min.toFixed(digits)}-${r.range[field].max.toFixed(digits)})`
+}
+
 /** A table a person can read: one block per workload and rtt, one row per mode. */
 export function formatTable(runs: readonly Run[]): string {
   const lines: string[] = []
-  const header = ['mode', 'mean ms', 'p50 ms', 'p95 ms', 'vs none', 'db q/page', 'precision', 'coverage', 'oracle gain']
+  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
   for (const run of runs) {
-    lines.push(`\n${run.workload}, rtt ${run.rttMs} ms, ${run.sessions} sessions`)
+    const rounds = run.rounds > 1 ? `, medians of ${run.rounds} interleaved rounds (min-max)` : ', one round'
+    lines.push(`\n${run.workload}, ${run.preset} preset: rtt ${run.rttMs} ms, think ${run.thinkMs} ms, ${run.sessions} sessions${rounds}`)
     const rows = [header]
     for (const mode of MODES) {
       const r = run.modes[mode]
@@ -65,13 +164,17 @@ export function formatTable(runs: readonly Run[]): string {
       const share = oracleShare(run, mode)
       rows.push([
         mode,
-        r.meanPageMs.toFixed(2),
-        r.p50PageMs.toFixed(2),
-        r.p95PageMs.toFixed(2),
+        spread(r, 'waitsPerPage', 2),
+        spread(r, 'meanPageMs', 1),
+        r.p95PageMs.toFixed(1),
         run.modes.none ? `${(r.meanPageMs / run.modes.none.meanPageMs).toFixed(2)}x` : '',
-        r.dbQueriesPerPage.toFixed(2),
+        r.onTimeCoverage.toFixed(2),
+        r.lateCoverage.toFixed(2),
         r.precision.toFixed(2),
-        r.coverage.toFixed(2),
+        r.issuedPerPage.toFixed(2),
+        r.dbQueriesPerPage.toFixed(2),
+        spread(r, 'cpuMsPerPage', 1),
+        r.eventLoopUtilization.toFixed(2),
         share === undefined ? '' : `${Math.round(share * 100)}%`,
       ])
     }
@@ -87,6 +190,7 @@ const COLOURS: Record<Mode, string> = {
   extensionRedis: '#e57373',
   markovExact: '#ffb74d',
   prefetch: '#43a047',
+  pageOracle: '#b39ddb',
   oracle: '#7e57c2',
 }
 

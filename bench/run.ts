@@ -1,7 +1,7 @@
 /**
  * The benchmark: emulated users walk the published TPC-W and RUBiS behaviour models (see
- * bench/workloads) against a seeded SQLite database behind an emulated network, once per mode,
- * on the same sessions with the same seed:
+ * bench/workloads) against a seeded database behind an emulated network, once per mode per
+ * round, on the same sessions with the same seed:
  *
  *   none         the bare client
  *   cacheOnly    prefetch() as a read-through cache with write invalidation, no prediction
@@ -9,16 +9,26 @@
  *                on Redis, invalidateOnWrite), when Redis answers at REDIS_URL or 127.0.0.1:6379
  *   markovExact  the classic first-order prefetcher over exact queries (bench/baselines.ts)
  *   prefetch     prefetch() with its default options
+ *   pageOracle   knows each session's next page, not that page's own random draws, and warms
+ *                the reads it makes whatever they are during the think time before it: the
+ *                ceiling of what the page sequence alone tells
  *   oracle       knows each session's next page and warms all its reads (those before its first
- *                write) at the start of the think time: the ceiling
+ *                write) during the think time before it: the ceiling
+ * Both oracles warm from a recording made before the run (bench/recording.ts); nothing is
+ * replayed while it is measured.
  *
- *   npm run bench -- [--quick] [--rtt 5] [--sessions 48] [--concurrency 16] [--think 10]
- *                    [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
+ *   npm run bench -- --preset realistic          the headline: rtt 20 ms, think 200 ms, 96 sessions, 3 rounds
+ *   npm run bench -- --quick                     the smoke run CI can afford (one round)
+ *   npm run bench -- [--preset custom] [--rtt 5] [--think 10] [--sessions 96] [--concurrency 16]
+ *                    [--rounds 3] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
  *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
- * between pages is exponential with mean `--think` ms: TPC-W's 7 s mean, scaled down 700 times
- * so a run takes a minute rather than hours.
+ * between pages is exponential with mean `--think` ms. In every round each mode runs once, on a
+ * fresh copy of the database, the order of the modes rotated from round to round; the table and
+ * the JSON give the median of the rounds with their min-max. Beside latency, each mode reports
+ * the counts CPU noise cannot move (waits per page, coverage, precision, queries per page) and
+ * its CPU time per page and event-loop utilisation, which show a CPU-bound run for what it is.
  *
  * DATABASE_URL=postgresql://... runs on PostgreSQL instead of SQLite files (a seeded template
  * database per schema, copied with CREATE DATABASE ... TEMPLATE for every run); REDIS_URL puts
@@ -28,7 +38,7 @@ import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import KeyvRedis from '@keyv/redis'
@@ -38,42 +48,36 @@ import { Valkey } from 'iovalkey'
 import { PrismaExtensionRedis } from 'prisma-extension-redis'
 import cliProgress from 'cli-progress'
 import { pushSchema } from '../scripts/schema-engine.ts'
+import { createCodec } from '../src/cache/codec.ts'
 import { prefetch, type PrefetchOptions } from '../src/index.ts'
 import { READ_OPERATIONS } from '../src/options.ts'
-import { ExactMarkov, type Query } from './baselines.ts'
+import { EXACT_MARKOV_THRESHOLDS, ExactMarkov } from './baselines.ts'
+import { parseBenchFlags } from './flags.ts'
 import { withLatency } from './latency.ts'
-import { formatTable, MODES, oracleShare, renderSvg, summarize, type Mode, type Run } from './report.ts'
+import { recordSessions, type SessionRecording } from './recording.ts'
+import { combineRounds, formatTable, MODES, oracleShare, renderSvg, summarize, type Mode, type RoundCounts, type RoundResult, type Run } from './report.ts'
 import { Rng } from './workloads/random.ts'
 import { workloadOf, type Workload, type WorkloadName } from './workloads/catalog.ts'
 import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    rtt: { type: 'string', default: '5' },
-    sessions: { type: 'string' },
-    concurrency: { type: 'string', default: '16' },
-    think: { type: 'string', default: '10' },
-    seed: { type: 'string', default: '1' },
-    workloads: { type: 'string', default: 'tpcw-browsing,tpcw-shopping,rubis-bidding' },
-    scale: { type: 'string', default: 'small' },
-    json: { type: 'string' },
-    svg: { type: 'string', default: 'bench/results/bench.svg' },
-    options: { type: 'string', default: '{}' },
-    processes: { type: 'string', default: '1' },
-    /** Internal: this process is one of `--processes` children, running the sessions it is given. */
-    child: { type: 'string' },
-  },
-})
+let settings: ReturnType<typeof parseBenchFlags>
+try {
+  settings = parseBenchFlags(process.argv.slice(2))
+} catch (error) {
+  console.error((error as Error).message)
+  process.exit(2)
+}
 /** Extra options of the `prefetch` mode, as JSON (e.g. '{"concurrency":16}'), to measure a setting. */
-const PREFETCH_OPTIONS = JSON.parse(flags.options) as PrefetchOptions
-const RTTS = flags.rtt.split(',').map(Number)
-const PROCESSES = Number(flags.processes)
-const SESSIONS = Number(flags.sessions ?? (flags.quick ? 32 : 96))
-const CONCURRENCY = Number(flags.concurrency)
-const THINK_MS = Number(flags.think)
-const SEED = Number(flags.seed)
-const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
+const PREFETCH_OPTIONS = settings.options as PrefetchOptions
+const RTTS = settings.rttMs
+const PROCESSES = settings.processes
+const SESSIONS = settings.sessions
+const CONCURRENCY = settings.concurrency
+const THINK_MS = settings.thinkMs
+const SEED = settings.seed
+const ROUNDS = settings.rounds
+const WORKLOADS = settings.workloads
+const READS = new Set<string>(READ_OPERATIONS)
 
 const POSTGRES_URL = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined
 const REDIS_URL = process.env.REDIS_URL
@@ -93,10 +97,9 @@ async function redisAnswers(): Promise<boolean> {
   }
 }
 
-const READS = new Set<string>(READ_OPERATIONS)
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
-const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: flags.scale, seed: SEED, provider })
+const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: settings.scale, seed: SEED, provider })
 
 /** Where one database lives: a SQLite file or a PostgreSQL database, and adapters onto it. */
 interface Database {
@@ -168,91 +171,109 @@ function storeFor(run: string): { cache?: Keyv; close(): Promise<void> } {
   return { cache: new Keyv({ store: adapter, namespace: `bench-${run}`, useKeyPrefix: false }), close: () => adapter.disconnect() }
 }
 
-class StopShadow extends Error {}
-/** Rejects only when awaited: a page may build a write it never awaits (a batch transaction). */
-const stop = () => ({ then: (_: unknown, reject: (error: unknown) => void) => reject(new StopShadow()) })
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Application operations a page asked for: reads and writes (a transaction's own included). */
+interface Asked {
+  reads: number
+  writes: number
+}
 
 /**
- * The oracle's view of a page before it runs: replays it on a copy of the session and of its
- * random stream against an uncounted client, recording each read until the first write (which
- * it does not perform: what follows a write would be invalidated by it anyway).
+ * A view of `db` that counts every read and write the pages ask for, in and out of interactive
+ * transactions; everything else (`$prefetch`, ...) passes through untouched.
  */
-async function recordReads(workload: Workload, shadow: object, page: string, session: object, rng: Rng): Promise<Query[]> {
-  const reads: Query[] = []
-  const recording = new Proxy(shadow, {
+function counting(db: object, asked: Asked): object {
+  return new Proxy(db, {
     get(target, property) {
-      if (typeof property !== 'string' || property.startsWith('$')) return stop
-      const delegate = (target as Record<string, Record<string, (args: object) => Promise<unknown>>>)[property]
-      const model = property[0].toUpperCase() + property.slice(1)
-      return new Proxy(delegate, {
+      const value = Reflect.get(target, property, target) as unknown
+      if (typeof property !== 'string' || typeof value === 'undefined' || value === null) return value
+      if (property === '$transaction') {
+        return (first: unknown, ...rest: unknown[]) => {
+          const wrapped = typeof first === 'function' ? (tx: object) => (first as (tx: object) => unknown)(counting(tx, asked)) : first
+          return (value as (...a: unknown[]) => unknown).apply(target, [wrapped, ...rest])
+        }
+      }
+      if (property.startsWith('$executeRaw') || property.startsWith('$queryRaw')) {
+        return (...args: unknown[]) => {
+          asked.writes++
+          return (value as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      }
+      if (property.startsWith('$') || typeof value !== 'object') return value
+      return new Proxy(value, {
         get(methods, operation) {
-          if (typeof operation !== 'string' || !READS.has(operation)) return stop
-          return (args: object = {}) => {
-            reads.push({ model, operation, args })
-            return methods[operation](args)
+          const method = Reflect.get(methods, operation, methods) as unknown
+          if (typeof operation !== 'string' || typeof method !== 'function') return method
+          return (...args: unknown[]) => {
+            if (READS.has(operation)) asked.reads++
+            else asked.writes++
+            return (method as (...a: unknown[]) => unknown).apply(methods, args)
           }
         },
       })
     },
   })
-  const { ctx, ...state } = session as { ctx: unknown }
-  const sessionCopy = { ctx, ...structuredClone(state) }
-  const rngCopy = Object.assign(Object.create(Rng.prototype), rng) as Rng
-  try {
-    await workload.pages[page](recording as never, sessionCopy as never, rngCopy)
-  } catch {
-    // StopShadow at the first write, or a page that needs state the replay lacks: keep what was recorded.
-  }
-  return reads
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** What one process measured of one mode: every page's latency, statements sent, and counters. */
+/** What one process measured of one mode in one round: every page's latency and its counts. */
 interface Played {
   latencies: number[]
-  queries: number
-  stats?: { reads: number; prefetchHits: number; lateHits: number; completed: number; used: number }
+  counts: RoundCounts
 }
 
+const ourModes = new Set<Mode>(['cacheOnly', 'markovExact', 'prefetch', 'pageOracle', 'oracle'])
+
 /** Runs `plans` in `mode` against the database `runName` (a copy made beforehand), `concurrency` sessions at once. */
-async function playMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], runName: string, concurrency: number, onPage: () => void): Promise<Played> {
+async function playMode(
+  name: WorkloadName,
+  workload: Workload,
+  mode: Mode,
+  rttMs: number,
+  plans: SessionPlan[],
+  runName: string,
+  concurrency: number,
+  recordings: ReadonlyMap<number, SessionRecording>,
+  onPage: () => void,
+): Promise<Played> {
   const database = databaseOf(runName)
   const slow = withLatency(database.adapter(), rttMs)
   const base = new workload.Client({ adapter: slow.factory }) as { $extends(ext: unknown): any; $disconnect(): Promise<void> }
-  const shadowBase = new workload.Client({ adapter: database.adapter() }) as { $disconnect(): Promise<void> }
   const store = storeFor(runName)
   const options: PrefetchOptions = store.cache ? { cache: store.cache } : {}
   // Every mode but prefetch uses the extension as a cache only; their prediction is their own.
   if (mode !== 'prefetch') options.learn = false
   else Object.assign(options, PREFETCH_OPTIONS)
-  let db: any = base
+  let client: any = base
   let markov: ExactMarkov | undefined
   let valkey: Valkey | undefined
+  let redisHits = 0
   if (mode === 'extensionRedis') {
     // Its own documented setup for automatic caching with write invalidation, on Redis 7
     // without the RedisJSON module; a key prefix per run keeps runs apart.
     valkey = new Valkey(PUBLISHED_EXTENSION_REDIS)
-    db = base.$extends(
+    client = base.$extends(
       PrismaExtensionRedis({
-        config: { ttl: 60, stale: 0, type: 'STRING', cacheKey: { prefix: runName }, auto: { invalidateOnWrite: true, ttl: 60 } },
+        config: { ttl: 60, stale: 0, type: 'STRING', cacheKey: { prefix: runName }, auto: { invalidateOnWrite: true, ttl: 60 }, onHit: () => void redisHits++ },
         client: valkey,
       }),
     )
   } else if (mode === 'markovExact') {
-    let client: any
     markov = new ExactMarkov((query) => client.$prefetch.warm(query))
     client = base.$extends(markov.extension()).$extends(prefetch(options))
-    db = client
   } else if (mode !== 'none') {
-    db = base.$extends(prefetch(options))
+    client = base.$extends(prefetch(options))
   }
+  const asked: Asked = { reads: 0, writes: 0 }
+  const db = counting(client, asked)
   const latencies: number[] = []
-  const thinkRng = Rng.derive(SEED, name, 'think')
+  const warms = mode === 'oracle' ? 'reads' : mode === 'pageOracle' ? 'knowable' : undefined
 
   async function runSession(plan: SessionPlan) {
     const rng = paramRng(plan)
+    const thinkRng = Rng.derive(SEED, name, 'think', plan.index)
     const session = workload.newSession(rng)
+    const recording = recordings.get(plan.index)
     const id = `${plan.workload}-${plan.index}`
     const play = async () => {
       for (let i = 0; i < plan.pages.length; i++) {
@@ -260,72 +281,108 @@ async function playMode(name: WorkloadName, workload: Workload, mode: Mode, rttM
         await workload.pages[plan.pages[i]](db as never, session as never, rng)
         latencies.push(performance.now() - start)
         onPage()
-        const next = plan.pages[i + 1]
-        if (next === undefined) break
-        if (mode === 'oracle') {
-          void recordReads(workload, shadowBase, next, session, rng).then((reads) =>
-            Promise.all(reads.map((query) => db.$prefetch.warm(query))),
-          )
+        if (i + 1 === plan.pages.length) break
+        if (warms !== undefined && recording !== undefined) {
+          // Warmed during the think time before the next page, from what was recorded beforehand.
+          for (const query of recording[warms][i + 1] ?? []) void client.$prefetch.warm(query)
         }
         await sleep(-Math.log(1 - thinkRng.float()) * THINK_MS)
       }
     }
-    const inSession = () => (db.$prefetch === undefined ? play() : db.$prefetch.session(id, play))
+    const inSession = () => (client.$prefetch === undefined ? play() : client.$prefetch.session(id, play))
     await (markov ? markov.sessions.run(id, inSession) : inSession())
     markov?.endSession(id)
   }
 
+  const cpu = process.cpuUsage()
+  const loop = performance.eventLoopUtilization()
   let next = 0
   await Promise.all(
     Array.from({ length: Math.min(concurrency, plans.length) }, async () => {
       while (next < plans.length) await runSession(plans[next++])
     }),
   )
-  const ours = mode !== 'none' && mode !== 'extensionRedis'
-  if (ours) await db.$prefetch.idle()
-  const stats = ours ? db.$prefetch.stats() : undefined
+  const ours = ourModes.has(mode)
+  if (ours) await client.$prefetch.idle()
+  const used = process.cpuUsage(cpu)
+  const utilization = performance.eventLoopUtilization(loop).utilization
+  const stats = ours ? client.$prefetch.stats() : undefined
   if (process.env.BENCH_DEBUG && stats) console.log(mode, JSON.stringify({ prefetch: stats.prefetch, byStrategy: stats.byStrategy }))
-  if (process.env.BENCH_DEBUG && mode === 'prefetch') console.log(JSON.stringify(db.$prefetch.model({ limit: 40 }), null, 1))
+  if (process.env.BENCH_DEBUG && mode === 'extensionRedis') console.log(mode, JSON.stringify({ redisHits, asked }))
+  if (process.env.BENCH_DEBUG && mode === 'prefetch') console.log(JSON.stringify(client.$prefetch.model({ limit: 40 }), null, 1))
   await base.$disconnect()
-  await shadowBase.$disconnect()
   await store.close()
   valkey?.disconnect()
+  const operations = asked.reads + asked.writes
+  // A read served from a cache without waiting: an on-time or read-through hit (a late hit waited).
+  const served = stats ? stats.hits - stats.lateHits : redisHits
   return {
     latencies,
-    queries: slow.trips.queries,
-    stats: stats && { reads: stats.reads, prefetchHits: stats.prefetchHits, lateHits: stats.lateHits, completed: stats.prefetch.completed, used: stats.prefetch.used },
+    counts: {
+      dbQueries: slow.trips.queries,
+      waits: operations - served,
+      reads: stats?.reads ?? asked.reads,
+      hits: stats?.hits ?? redisHits,
+      onTimeHits: stats?.prefetchHits ?? 0,
+      lateHits: stats?.lateHits ?? 0,
+      lateSavedMs: stats?.lateSavedMs ?? 0,
+      lateWaitMs: stats?.lateWaitMs ?? 0,
+      issued: stats?.prefetch.issued ?? 0,
+      completed: stats?.prefetch.completed ?? 0,
+      used: stats?.prefetch.used ?? 0,
+      cpuMs: (used.user + used.system) / 1000,
+      eventLoopUtilization: utilization,
+    },
   }
 }
 
+/** The oracles' recordings of a workload's sessions (bench/recording.ts), made once before its first round. */
+const recorded = new Map<WorkloadName, Map<number, SessionRecording>>()
+async function recordingsOf(name: WorkloadName, workload: Workload, plans: SessionPlan[]): Promise<Map<number, SessionRecording>> {
+  const known = recorded.get(name)
+  if (known) return known
+  const runName = `bench_${name.replace('-', '_')}_record_${runId}`
+  const database = await copyOf(workload, runName)
+  const client = new workload.Client({ adapter: database.adapter() }) as { $disconnect(): Promise<void> }
+  const recordings = await recordSessions(workload, client, plans, CONCURRENCY)
+  await client.$disconnect()
+  recorded.set(name, recordings)
+  return recordings
+}
+
+const codec = createCodec()
+
 /**
- * One mode on a fresh copy of the database: in this process, or with `--processes N` in N
- * processes sharing the database (and Redis, with REDIS_URL), each running a share of the
- * sessions; their figures are merged.
+ * One mode in one round on a fresh copy of the database: in this process, or with
+ * `--processes N` in N processes sharing the database (and Redis, with REDIS_URL), each running
+ * a share of the sessions; their figures are merged.
  */
-async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, plans: SessionPlan[], bar: cliProgress.SingleBar) {
-  const runName = `bench_${name.replace('-', '_')}_${mode.toLowerCase()}_${rttMs}_${runId}`
+async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs: number, round: number, plans: SessionPlan[], recordings: Map<number, SessionRecording>, bar: cliProgress.SingleBar): Promise<RoundResult> {
+  const runName = `bench_${name.replace('-', '_')}_${mode.toLowerCase()}_${rttMs}_${round}_${runId}`
   await copyOf(workload, runName)
   let played: Played[]
   if (PROCESSES === 1) {
-    played = [await playMode(name, workload, mode, rttMs, plans, runName, CONCURRENCY, () => bar.increment())]
+    played = [await playMode(name, workload, mode, rttMs, plans, runName, CONCURRENCY, recordings, () => bar.increment())]
   } else {
+    const recordingFile = join(dir, `${runName}.recording`)
+    writeFileSync(recordingFile, codec.encode([...recordings]))
     const share = (k: number) => plans.filter((_, i) => i % PROCESSES === k).map((plan) => plan.index)
     played = await Promise.all(
       Array.from({ length: PROCESSES }, (_, k) =>
-        runChild({ name, mode, rttMs, runName, indices: share(k), concurrency: Math.ceil(CONCURRENCY / PROCESSES) }).then((result) => {
+        runChild({ name, mode, rttMs, runName, indices: share(k), concurrency: Math.ceil(CONCURRENCY / PROCESSES), recordingFile }).then((result) => {
           bar.increment(result.latencies.length)
           return result
         }),
       ),
     )
   }
-  const sum = (f: (s: NonNullable<Played['stats']>) => number) => played.reduce((n, p) => n + (p.stats ? f(p.stats) : 0), 0)
-  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
+  const sum = (f: (c: RoundCounts) => number) => played.reduce((n, p) => n + f(p.counts), 0)
+  const counts = Object.fromEntries(Object.keys(played[0].counts).map((key) => [key, sum((c) => c[key as keyof RoundCounts])])) as unknown as RoundCounts
+  // Utilisation is a share of each process's time: their mean, not their sum.
+  counts.eventLoopUtilization /= played.length
   return summarize(
     played.flatMap((p) => p.latencies),
-    played.reduce((n, p) => n + p.queries, 0),
-    ratio(sum((s) => s.used), sum((s) => s.completed)),
-    ratio(sum((s) => s.prefetchHits + s.lateHits), sum((s) => s.reads)),
+    counts,
   )
 }
 
@@ -336,6 +393,7 @@ interface ChildTask {
   runName: string
   indices: number[]
   concurrency: number
+  recordingFile: string
 }
 
 function runChild(task: ChildTask): Promise<Played> {
@@ -354,33 +412,55 @@ function runChild(task: ChildTask): Promise<Played> {
   })
 }
 
-if (flags.child) {
-  const task = JSON.parse(flags.child) as ChildTask
+if (settings.child) {
+  const task = JSON.parse(settings.child) as ChildTask
   const plans = task.indices.map((i) => planSession(task.name, i, { seed: SEED }))
-  const result = await playMode(task.name, workloadNamed(task.name), task.mode, task.rttMs, plans, task.runName, task.concurrency, () => {})
+  const recordings = new Map(codec.decode(readFileSync(task.recordingFile, 'utf8')) as [number, SessionRecording][])
+  const result = await playMode(task.name, workloadNamed(task.name), task.mode, task.rttMs, plans, task.runName, task.concurrency, recordings, () => {})
   console.log(JSON.stringify(result))
   rmSync(dir, { recursive: true, force: true })
   process.exit(0)
 }
-if (PROCESSES > 1 && !POSTGRES_URL) throw new Error('--processes needs a shared database: set DATABASE_URL to a PostgreSQL database')
+if (PROCESSES > 1 && !POSTGRES_URL) {
+  console.error('prisma-prefetch: bench --processes needs a shared database: set DATABASE_URL to a PostgreSQL database')
+  process.exit(2)
+}
 
 const modes = (await redisAnswers()) ? MODES : MODES.filter((mode) => mode !== 'extensionRedis')
 const runs: Run[] = []
 const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
-const totalPages = RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
+const totalPages = ROUNDS * RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
 const started = performance.now()
-console.log(`prisma-prefetch benchmark on ${provider}${REDIS_URL ? ' + Redis' : ''}: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; seed ${SEED}`)
-for (const name of WORKLOADS) await template(workloadNamed(name)) // seed before the clock of the first run starts
+console.log(
+  `prisma-prefetch benchmark on ${provider}${REDIS_URL ? ' + Redis' : ''}, ${settings.preset} preset: ${WORKLOADS.join(', ')}; rtt ${RTTS.join(', ')} ms; ` +
+    `${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}; seed ${SEED}; ` +
+    `markovExact: first order, exact queries, p >= ${EXACT_MARKOV_THRESHOLDS.minProbability}, support >= ${EXACT_MARKOV_THRESHOLDS.minSupport}`,
+)
+// Seeding and the oracles' recordings happen before the clock of the first run starts.
+for (const name of WORKLOADS) {
+  const workload = workloadNamed(name)
+  await template(workload)
+  await recordingsOf(name, workload, planned.get(name)!)
+}
 const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} pages | {run}', hideCursor: true }, cliProgress.Presets.shades_classic)
 bar.start(totalPages, 0, { run: '' })
 for (const rttMs of RTTS) {
   for (const name of WORKLOADS) {
     const workload = workloadNamed(name)
-    const run: Run = { workload: name, rttMs, sessions: SESSIONS, modes: {} }
-    for (const mode of modes) {
-      bar.update({ run: `${name} ${mode} rtt ${rttMs}` })
-      run.modes[mode] = await runMode(name, workload, mode, rttMs, planned.get(name)!, bar)
+    const plans = planned.get(name)!
+    const recordings = await recordingsOf(name, workload, plans)
+    const rounds = new Map<Mode, RoundResult[]>(modes.map((mode) => [mode, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      // Interleaved: every round runs every mode once, starting one mode further on each time,
+      // so a slow spell of the machine falls on different modes in different rounds.
+      const order = modes.map((_, i) => modes[(i + round) % modes.length])
+      for (const mode of order) {
+        bar.update({ run: `${name} ${mode} rtt ${rttMs} round ${round + 1}/${ROUNDS}` })
+        rounds.get(mode)!.push(await runMode(name, workload, mode, rttMs, round, plans, recordings, bar))
+      }
     }
+    const run: Run = { workload: name, preset: settings.preset, rttMs, thinkMs: THINK_MS, sessions: SESSIONS, rounds: ROUNDS, modes: {} }
+    for (const mode of modes) run.modes[mode] = combineRounds(rounds.get(mode)!)
     runs.push(run)
   }
 }
@@ -389,26 +469,38 @@ rmSync(dir, { recursive: true, force: true })
 for (const name of created.reverse()) await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
 
 console.log(formatTable(runs))
-console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s. Share of the oracle's gain: (none - mode) / (none - oracle), on mean page latency.`)
-writeFileSync(flags.svg, renderSvg(runs))
-console.log(`wrote ${flags.svg}`)
-if (flags.json) {
+console.log(
+  `\n${((performance.now() - started) / 1000).toFixed(0)} s. waits/page: application reads and writes per page that waited on the database ` +
+    `(misses, late hits, writes). Coverage: on-time = served from a speculative result stored before the read, late = joined one in flight. ` +
+    `ELU: event-loop utilisation (near 1: the latencies measure CPU). Oracle gain: (none - mode) / (none - oracle) on mean page latency.`,
+)
+writeFileSync(settings.svg, renderSvg(runs))
+console.log(`wrote ${settings.svg}`)
+if (settings.json) {
   const out = {
     runs: runs.map((run) => ({
       ...run,
-      modes: Object.fromEntries(Object.entries(run.modes).map(([mode, r]) => [mode, { ...r, oracleGainShare: oracleShare(run, mode as Mode) ?? null }])),
+      modes: Object.fromEntries(
+        Object.entries(run.modes).map(([mode, r]) => [
+          mode,
+          { ...r, oracleGainShare: oracleShare(run, mode as Mode) ?? null, oracleWaitsShare: oracleShare(run, mode as Mode, 'waitsPerPage') ?? null },
+        ]),
+      ),
     })),
     options: {
+      preset: settings.preset,
       sessions: SESSIONS,
       concurrency: CONCURRENCY,
       thinkMs: THINK_MS,
+      rounds: ROUNDS,
       seed: SEED,
-      scale: flags.scale,
+      scale: settings.scale,
       database: provider,
       store: REDIS_URL ? 'redis' : 'memory',
+      markovExact: EXACT_MARKOV_THRESHOLDS,
       node: process.version,
     },
   }
-  writeFileSync(flags.json, JSON.stringify(out, null, 2) + '\n')
-  console.log(`wrote ${flags.json}`)
+  writeFileSync(settings.json, JSON.stringify(out, null, 2) + '\n')
+  console.log(`wrote ${settings.json}`)
 }

@@ -16,9 +16,9 @@ import { createCodec } from './cache/codec.ts'
 import { learnedKeys, parseIndex, type PublishedStats } from './middleware/learning-share.ts'
 import { DEFAULTS } from './options.ts'
 import { renderReport } from './report/html.ts'
-import { emptyCounters, emptyPrefetch, ratio } from './stats.ts'
+import { emptyCounters, emptyPrefetch, emptyStrategy, modelStats, strategyStats, totalRatios } from './stats.ts'
 import { LearnedPredictor, type SharedModel } from './strategies/learner.ts'
-import type { Counters, KeyvLike, PrefetchStats, TimelinePoint } from './types.ts'
+import type { Counters, KeyvLike, PrefetchStats, StrategyCounters, TimelinePoint } from './types.ts'
 
 const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--out <file>] [--title <text>]
 
@@ -100,39 +100,36 @@ export async function reportFromStore(store: KeyvLike, namespace: string, title?
 function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: TimelinePoint[] } {
   const totals = emptyCounters()
   const byModel: Record<string, Counters> = {}
+  const byStrategy: Record<string, StrategyCounters> = {}
   const prefetch = emptyPrefetch()
-  let savedMs = 0
-  const add = (into: Counters, from: Partial<Counters>) => {
-    for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += Number(from[key]) || 0
+  const add = <C extends object>(into: C, from: Partial<C> | undefined) => {
+    for (const key of Object.keys(into) as (keyof C)[]) (into[key] as number) += Number(from?.[key]) || 0
   }
   for (const { stats } of all) {
     add(totals, stats)
     for (const [model, counters] of Object.entries(stats.byModel ?? {})) add((byModel[model] ??= emptyCounters()), counters)
+    for (const [strategy, counters] of Object.entries(stats.byStrategy ?? {})) add((byStrategy[strategy] ??= emptyStrategy()), counters)
     for (const key of ['issued', 'completed', 'failed', 'used', 'wasted', 'expired'] as const) prefetch[key] += Number(stats.prefetch?.[key]) || 0
-    savedMs += Number(stats.savedMs) || 0
   }
   const stats: PrefetchStats = {
     ...totals,
-    hitRate: ratio(totals.hits, totals.reads),
-    precision: ratio(prefetch.used, prefetch.completed),
-    coverage: ratio(totals.prefetchHits + totals.lateHits, totals.reads),
-    savedMs,
+    ...totalRatios(totals, prefetch),
     prefetch,
     errors: { store: 0, timeouts: 0, decode: 0, predict: 0 },
     l1: { entries: 0, bytes: 0 },
     scheduler: { queued: 0, inFlight: 0, limit: 0, threshold: 0 },
-    byModel,
-    byStrategy: {},
+    byModel: Object.fromEntries(Object.entries(byModel).map(([model, counters]) => [model, modelStats(counters)])),
+    byStrategy: Object.fromEntries(Object.entries(byStrategy).map(([strategy, counters]) => [strategy, strategyStats(counters, totals.reads)])),
   }
   const lines = all.map((p) => (Array.isArray(p.timeline) ? p.timeline : []))
   const times = [...new Set(lines.flat().map((p) => p.at))].sort((a, b) => a - b)
   const timeline = times.map((at) => {
-    const sum: TimelinePoint = { at, reads: 0, hits: 0, misses: 0, prefetched: 0, completed: 0, used: 0 }
+    const sum: TimelinePoint = { at, reads: 0, hits: 0, misses: 0, prefetched: 0, late: 0, completed: 0, used: 0 }
     for (const line of lines) {
       // Each process's counters as they stood at `at` (its last point before it).
       const last = line.filter((p) => p.at <= at).at(-1)
       if (last === undefined) continue
-      for (const key of ['reads', 'hits', 'misses', 'prefetched', 'completed', 'used'] as const) sum[key] += Number(last[key]) || 0
+      for (const key of ['reads', 'hits', 'misses', 'prefetched', 'late', 'completed', 'used'] as const) sum[key] += Number(last[key]) || 0
     }
     return sum
   })

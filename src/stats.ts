@@ -1,9 +1,44 @@
-import type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters, TimelinePoint } from './types.ts'
+import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './types.ts'
 
 type CounterName = keyof Counters
 
 export function emptyCounters(): Counters {
-  return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0 }
+  return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0, savedMs: 0, lateSavedMs: 0, lateWaitMs: 0 }
+}
+
+export function emptyStrategy(): StrategyCounters {
+  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, prefetchHits: 0, lateHits: 0, savedMs: 0 }
+}
+
+/** A model's counters with their ratios. */
+export function modelStats(counters: Counters): ModelStats {
+  return {
+    ...counters,
+    hitRate: ratio(counters.hits, counters.reads),
+    coverage: ratio(counters.prefetchHits, counters.reads),
+    lateCoverage: ratio(counters.lateHits, counters.reads),
+  }
+}
+
+/** A strategy's counters with their ratios; coverage is over every read (`reads`). */
+export function strategyStats(counters: StrategyCounters, reads: number): StrategyStats {
+  return {
+    ...counters,
+    precision: ratio(counters.used, counters.completed),
+    coverage: ratio(counters.prefetchHits, reads),
+    lateCoverage: ratio(counters.lateHits, reads),
+  }
+}
+
+/** The ratios of the totals that PrefetchStats adds to them. */
+export function totalRatios(totals: Counters, prefetch: Pick<PrefetchCounters, 'used' | 'completed'>) {
+  return {
+    hitRate: ratio(totals.hits, totals.reads),
+    precision: ratio(prefetch.used, prefetch.completed),
+    coverage: ratio(totals.prefetchHits, totals.reads),
+    lateCoverage: ratio(totals.lateHits, totals.reads),
+    lateSavedShare: ratio(totals.lateSavedMs, totals.lateSavedMs + totals.lateWaitMs),
+  }
 }
 
 export function emptyPrefetch(): PrefetchCounters {
@@ -28,7 +63,6 @@ export class Stats {
   private prefetch = emptyPrefetch()
   private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0, predict: 0 }
   private strategies = new Map<string, StrategyCounters>()
-  private savedMs = 0
   private points: TimelinePoint[] = []
   private interval = TIMELINE_FIRST_INTERVAL_MS
 
@@ -47,19 +81,46 @@ export class Stats {
   }
 
   /** Counts speculative work, overall and for its strategy. */
-  speculation(name: keyof StrategyCounters, strategy: string, by = 1): void {
+  speculation(name: keyof PrefetchCounters & keyof StrategyCounters, strategy: string, by = 1): void {
     this.prefetch[name] += by
-    let counters = this.strategies.get(strategy)
-    if (counters === undefined) {
-      counters = { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0 }
-      this.strategies.set(strategy, counters)
-    }
-    counters[name] += by
+    this.strategy(strategy)[name] += by
   }
 
-  /** Milliseconds of database time a read did not wait for, thanks to a speculative result. */
-  save(ms: number): void {
-    if (ms > 0) this.savedMs += ms
+  /**
+   * A read served from a speculative result of `strategy` that was stored before it was asked,
+   * saving `savedMs` (see `PrefetchStats.savedMs` for how it is bounded).
+   */
+  onTime(model: string, strategy: string, savedMs: number): void {
+    this.count('prefetchHits', model)
+    this.strategy(strategy).prefetchHits++
+    this.credit(model, strategy, savedMs)
+  }
+
+  /**
+   * A read that joined a speculative query of `strategy` in flight: `savedMs` is how long that
+   * query had run when it joined, `waitMs` how long it still waited.
+   */
+  late(model: string, strategy: string, savedMs: number, waitMs: number): void {
+    this.count('lateHits', model)
+    this.strategy(strategy).lateHits++
+    this.credit(model, strategy, savedMs)
+    if (savedMs > 0) this.count('lateSavedMs', model, savedMs)
+    if (waitMs > 0) this.count('lateWaitMs', model, waitMs)
+  }
+
+  private credit(model: string, strategy: string, ms: number): void {
+    if (!(ms > 0)) return
+    this.count('savedMs', model, ms)
+    this.strategy(strategy).savedMs += ms
+  }
+
+  private strategy(name: string): StrategyCounters {
+    let counters = this.strategies.get(name)
+    if (counters === undefined) {
+      counters = emptyStrategy()
+      this.strategies.set(name, counters)
+    }
+    return counters
   }
 
   /** The speculative counters as they stand (no copy of the rest). */
@@ -93,16 +154,13 @@ export class Stats {
     const t = this.totals
     return {
       ...t,
-      hitRate: ratio(t.hits, t.reads),
-      precision: ratio(this.prefetch.used, this.prefetch.completed),
-      coverage: ratio(t.prefetchHits + t.lateHits, t.reads),
-      savedMs: this.savedMs,
+      ...totalRatios(t, this.prefetch),
       prefetch: { ...this.prefetch, skipped: { ...this.prefetch.skipped } },
       errors: { ...this.errors },
       l1,
       scheduler,
-      byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, { ...counters }])),
-      byStrategy: Object.fromEntries([...this.strategies].map(([strategy, counters]) => [strategy, { ...counters }])),
+      byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, modelStats(counters)])),
+      byStrategy: Object.fromEntries([...this.strategies].map(([strategy, counters]) => [strategy, strategyStats(counters, t.reads)])),
     }
   }
 
@@ -125,7 +183,7 @@ export class Stats {
 
   private point(at: number): TimelinePoint {
     const t = this.totals
-    return { at, reads: t.reads, hits: t.hits, misses: t.misses, prefetched: t.prefetchHits + t.lateHits, completed: this.prefetch.completed, used: this.prefetch.used }
+    return { at, reads: t.reads, hits: t.hits, misses: t.misses, prefetched: t.prefetchHits, late: t.lateHits, completed: this.prefetch.completed, used: this.prefetch.used }
   }
 
   reset(): void {
@@ -136,6 +194,5 @@ export class Stats {
     this.prefetch = emptyPrefetch()
     this.errors = { store: 0, timeouts: 0, decode: 0, predict: 0 }
     this.strategies.clear()
-    this.savedMs = 0
   }
 }

@@ -32,6 +32,12 @@ export interface Entry {
    * strategy made it, and whether it has served a read yet (precision counts it once).
    */
   speculation?: Speculation
+  /**
+   * In process memory only: a speculative entry has served a read here (the first such read is
+   * an on-time prefetch hit, the later ones plain hits), or, for a list, which of its rows have.
+   */
+  served?: boolean
+  servedRows?: Set<number>
 }
 
 /** What the caller gives to store: an entry less the time it is stored, which the store takes. */
@@ -44,6 +50,8 @@ export interface Speculation {
   live: number
   /** Counted as wasted: its last entry went before it served a read (a late joiner may still use it). */
   wasted?: boolean
+  /** Milliseconds its query took, once it completed (none for rows kept from a result at hand). */
+  ms?: number
 }
 
 export interface ResultStoreOptions {

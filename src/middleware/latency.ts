@@ -1,10 +1,13 @@
+/** Warm samples kept per kind of read for `typical()`. */
+const WARM_SAMPLES = 15
+
 /**
  * Database latency of demand reads, per model and operation: a slow average (the baseline) and
- * a fast one (now). Used to estimate what a prefetch saves and to see database pressure.
- * Bounded by the client's models times the read operations.
+ * a fast one (now), to see database pressure, and the latest warm samples, to estimate what a
+ * prefetch saves. Bounded by the client's models times the read operations.
  */
 export class Latencies {
-  private readonly byQuery = new Map<string, { baseline: number; recent: number; samples: number }>()
+  private readonly byQuery = new Map<string, { baseline: number; recent: number; samples: number; warm: number[]; next: number }>()
 
   /** Samples before the baseline is trusted to judge pressure. */
   static readonly WARM_UP = 20
@@ -15,10 +18,14 @@ export class Latencies {
     const key = `${model}.${operation}`
     const seen = this.byQuery.get(key)
     if (seen === undefined) {
-      this.byQuery.set(key, { baseline: ms, recent: ms, samples: 1 })
+      // The first read of a kind is cold (connecting, planning the query): no warm sample.
+      this.byQuery.set(key, { baseline: ms, recent: ms, samples: 1, warm: [], next: 0 })
       return
     }
     seen.samples++
+    if (seen.warm.length < WARM_SAMPLES) seen.warm.push(ms)
+    else seen.warm[seen.next] = ms
+    seen.next = (seen.next + 1) % WARM_SAMPLES
     // The baseline follows slowly (and falls faster than it rises), the recent average quickly.
     seen.baseline += (ms < seen.baseline ? 0.05 : 0.01) * (ms - seen.baseline)
     seen.recent += 0.2 * (ms - seen.recent)
@@ -27,6 +34,18 @@ export class Latencies {
   /** Expected milliseconds a read of this kind takes at the database (1 when never measured). */
   expected(model: string, operation: string): number {
     return this.byQuery.get(`${model}.${operation}`)?.baseline ?? 1
+  }
+
+  /**
+   * The median of the latest warm demand reads of this kind (the first one measured is left
+   * out), or undefined while there is none.
+   */
+  typical(model: string, operation: string): number | undefined {
+    const warm = this.byQuery.get(`${model}.${operation}`)?.warm
+    if (warm === undefined || warm.length === 0) return undefined
+    const sorted = [...warm].sort((a, b) => a - b)
+    const middle = sorted.length >> 1
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
   }
 
   /** Whether reads of this kind have recently become much slower than usual. */

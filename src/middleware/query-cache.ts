@@ -221,13 +221,17 @@ export class QueryCache {
       this.shadowed!.delete(key)
       const age = this.options.monotonic() - shadowed.storedAt
       if (age >= 0 && age < shadowed.ttl) {
-        this.prefetchHit(model, operation)
+        // Shadow mode saves nothing: the read still goes to the database.
+        this.stats.onTime(model, shadowed.speculation.strategy, 0)
         this.markUsed(shadowed.speculation)
       }
     }
     if (entry !== undefined) {
       this.stats.count('hits', model)
-      if (entry.source === 'prefetch') this.prefetchHit(model, operation)
+      if (entry.source === 'prefetch' && !entry.served) {
+        entry.served = true
+        this.onTimeHit(model, operation, entry)
+      }
       this.markUsed(entry.speculation)
       this.onRead({ model, operation, args, result: value, deps: entry.deps, gens: entry.gens })
       return value
@@ -238,8 +242,12 @@ export class QueryCache {
       const found = await this.rowFromList(lookup.scope, model, args)
       if (found !== undefined) {
         this.stats.count('hits', model)
-        if (found.list.source === 'prefetch') this.prefetchHit(model, operation)
-        this.markUsed(found.list.speculation)
+        const list = found.list
+        if (list.source === 'prefetch' && !list.servedRows?.has(found.position)) {
+          ;(list.servedRows ??= new Set()).add(found.position)
+          this.onTimeHit(model, operation, list)
+        }
+        this.markUsed(list.speculation)
         this.onRead({ model, operation, args, result: found.row, deps: found.list.deps, gens: found.list.gens })
         return found.row
       }
@@ -257,9 +265,9 @@ export class QueryCache {
       }
       this.stats.count('hits', model)
       if (flight.speculation !== undefined) {
-        this.stats.count('lateHits', model)
-        // What the read saved is the part of the query that had run before it joined.
-        this.stats.save(joinedAt - flight.startedAt)
+        // What the read saved is the part of the query that had run before it joined; it
+        // waited for the rest.
+        this.stats.late(model, flight.speculation.strategy, joinedAt - flight.startedAt, performance.now() - joinedAt)
       }
       this.markUsed(flight.speculation)
       this.onRead({ model, operation, args, result: shared, deps, gens })
@@ -339,6 +347,7 @@ export class QueryCache {
     this.flights.set(key, own)
     try {
       const result = await promise
+      speculation.ms = performance.now() - own.startedAt
       this.stats.speculation('completed', strategy)
       if (!this.store(key, model, result, deps, gens, speculation)) this.wasteIfUnused(speculation)
       else if (operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
@@ -399,6 +408,7 @@ export class QueryCache {
     this.stats.speculation('issued', strategy)
     this.stats.count('dbQueries', model)
     let batch: Promise<unknown>
+    const startedAt = performance.now()
     try {
       batch = Promise.resolve(execute(wanted.map((w) => w.value)))
     } catch (error) {
@@ -412,12 +422,13 @@ export class QueryCache {
         return warming.strip ? withoutField(row, field) : row
       })
       promise.catch(() => {})
-      const flight: Flight = { promise, gens, speculation, startedAt: performance.now() }
+      const flight: Flight = { promise, gens, speculation, startedAt }
       this.flights.set(key, flight)
       own.set(key, flight)
     }
     try {
       const rows = await batch
+      speculation.ms = performance.now() - startedAt
       this.stats.speculation('completed', strategy)
       if (Array.isArray(rows)) this.keepRows(warming, wanted, rows, deps, gens, speculation)
       this.wasteIfUnused(speculation)
@@ -471,9 +482,14 @@ export class QueryCache {
     this.stats.waste(speculation.strategy, 1)
   }
 
-  private prefetchHit(model: string, operation: string): void {
-    this.stats.count('prefetchHits', model)
-    this.stats.save(this.latency.expected(model, operation))
+  /**
+   * The first read a speculative entry serves: it saves what a warm read of its kind typically
+   * waits, never more than the speculative query itself took (see `PrefetchStats.savedMs`).
+   */
+  private onTimeHit(model: string, operation: string, entry: Entry): void {
+    const typical = this.latency.typical(model, operation) ?? 0
+    const ran = entry.speculation?.ms
+    this.stats.onTime(model, entry.speculation?.strategy ?? entry.strategy ?? 'unknown', ran === undefined ? typical : Math.min(typical, ran))
   }
 
   /** The first read a speculative result serves makes it "used" (precision = used / completed). */
@@ -515,7 +531,7 @@ export class QueryCache {
    * same shape, if that list is still valid: every model it read is at the generation it was read
    * under (a list reads at least what the row read does, so this is never less strict).
    */
-  private async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry } | undefined> {
+  private async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry; position: number } | undefined> {
     const place = this.rows?.find(scope, model, args)
     if (place === undefined) return undefined
     const list = await this.results.get(place.listKey)
@@ -524,7 +540,7 @@ export class QueryCache {
     if (row === null || typeof row !== 'object' || !sameValue(row[place.field], place.value)) return undefined
     const current = await this.generations.current(list.deps)
     if (current === undefined || !sameTokens(current, list.gens)) return undefined
-    return { row: cloneResult(row), list }
+    return { row: cloneResult(row), list, position: place.position }
   }
 
   /** Stores a result fetched under `gens`, unless it can already be seen to be outdated; says whether it did. */

@@ -45,7 +45,8 @@ export function renderReport(data: ReportData): string {
   const cards: Array<[string, string]> = [
     ['reads', String(s.reads)],
     ['hit rate', percent(s.hitRate)],
-    ['served by a prefetch', percent(s.coverage)],
+    ['served by a prefetch on time', percent(s.coverage)],
+    ['joined a prefetch in flight', `${percent(s.lateCoverage)} (${percent(s.lateSavedShare)} of their wait saved)`],
     ['precision', percent(s.precision)],
     ['speculative reads', `${s.prefetch.issued} issued, ${s.prefetch.used} used, ${s.prefetch.wasted} wasted`],
     ['database time saved', `${(s.savedMs / 1000).toFixed(1)} s`],
@@ -240,7 +241,7 @@ function modelTable(s: PrefetchStats): string {
     .sort(([, a], [, b]) => b.reads - a.reads)
     .map(
       ([model, c]) =>
-        `<tr><td>${escape(model)}</td><td class="n">${c.reads}</td><td class="n">${c.hits}</td><td class="n">${c.prefetchHits + c.lateHits}</td><td class="n">${c.misses}</td><td class="n">${c.reads ? percent(c.hits / c.reads) : '-'}</td><td class="n">${c.writes}</td><td class="n">${c.dbQueries}</td></tr>`,
+        `<tr><td>${escape(model)}</td><td class="n">${c.reads}</td><td class="n">${c.hits}</td><td class="n">${c.prefetchHits}</td><td class="n">${c.lateHits}</td><td class="n">${c.misses}</td><td class="n">${c.reads ? percent(c.hits / c.reads) : '-'}</td><td class="n">${c.writes}</td><td class="n">${c.dbQueries}</td></tr>`,
     )
-  return `<table id="models"><tr><th>model</th><th>reads</th><th>hits</th><th>of which prefetched</th><th>misses</th><th>hit rate</th><th>writes</th><th>database queries</th></tr>${rows.join('')}</table>`
+  return `<table id="models"><tr><th>model</th><th>reads</th><th>hits</th><th>prefetched on time</th><th>joined in flight</th><th>misses</th><th>hit rate</th><th>writes</th><th>database queries</th></tr>${rows.join('')}</table>`
 }

@@ -148,7 +148,7 @@ describe('rules', () => {
     const posts = await prisma.post.findMany({ where: { authorId: user!.id } })
     expect(reached(spy.calls, calls)).toBe(0)
     expect(posts).toStrictEqual(await env.bare.post.findMany({ where: { authorId: user!.id } }))
-    expect(prisma.$prefetch.stats().byStrategy.rule).toEqual({ issued: 1, completed: 1, failed: 0, used: 1, wasted: 0 })
+    expect(prisma.$prefetch.stats().byStrategy.rule).toMatchObject({ issued: 1, completed: 1, failed: 0, used: 1, wasted: 0, prefetchHits: 1, lateHits: 0 })
     expect(prisma.$prefetch.model().rules).toEqual([{ from: 'User.findUnique', to: 'Post.findMany', probability: 1 }])
   })
 

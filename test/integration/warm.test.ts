@@ -33,7 +33,7 @@ describe('$prefetch.warm()', () => {
     const stats = prisma.$prefetch.stats()
     expect(stats).toMatchObject({ reads: 1, hits: 1, prefetchHits: 1, lateHits: 0, dbQueries: 1, precision: 1, coverage: 1 })
     expect(stats.prefetch).toMatchObject({ issued: 1, completed: 1, used: 1, failed: 0 })
-    expect(stats.byStrategy).toEqual({ manual: { issued: 1, completed: 1, failed: 0, used: 1, wasted: 0 } })
+    expect(stats.byStrategy).toEqual({ manual: { issued: 1, completed: 1, failed: 0, used: 1, wasted: 0, prefetchHits: 1, lateHits: 0, savedMs: 0, precision: 1, coverage: 1, lateCoverage: 0 } })
     // a second hit does not count the same speculative result as used twice
     await prisma.post.findMany(args)
     expect(prisma.$prefetch.stats().prefetch.used).toBe(1)
