@@ -94,6 +94,8 @@ export class Composition {
   private nextId = 1
   /** The client built last (not a session client): speculation triggered by reads goes through it. */
   private latest: AnyClient | undefined
+  /** Whether the client built last has model- or operation-bound query hooks beneath this extension's. */
+  private beneath: boolean | undefined
 
   constructor(
     /** The client prefetch() was applied to. */
@@ -123,8 +125,10 @@ export class Composition {
       return composition.adopt(built, binding)
     }
     c.$prefetch = this.helpersFor(c)
-    if (binding === undefined) this.latest = c
-    else this.bind(c, binding)
+    if (binding === undefined) {
+      this.latest = c
+      this.beneath = undefined
+    } else this.bind(c, binding)
     return client
   }
 
@@ -204,6 +208,21 @@ export class Composition {
     return pass.reached
   }
 
+  /**
+   * Whether the client built last runs query hooks beneath this extension's that are bound to a
+   * model or an operation (`query: { user: { findMany } }`): those treat a findMany apart from a
+   * findUnique, so a row of one may not answer the other. Hooks for every operation
+   * (`$allOperations`) are taken to treat them alike.
+   */
+  hooksBeneath(): boolean {
+    if (this.beneath === undefined) {
+      const all = extensionsOf(this.latest ?? this.inner)
+      const at = all.lastIndexOf(this.definition)
+      this.beneath = all.slice(at + 1).some((e) => e.query !== undefined && !operationBlind(e.query))
+    }
+    return this.beneath
+  }
+
   /** The speculation client of `client` (cached by the extensions it is made of). */
   private speculator(client: AnyClient): AnyClient {
     const all = extensionsOf(client)
@@ -240,4 +259,13 @@ export class Composition {
  */
 function start(promise: PromiseLike<unknown>): Promise<unknown> {
   return new Promise((resolve, reject) => promise.then(resolve, reject))
+}
+
+/** Whether a `query` component only has hooks for every operation (of every model, or of all). */
+function operationBlind(query: object): boolean {
+  return Object.entries(query).every(([key, value]) => {
+    if (key === '$allOperations') return true
+    if (key !== '$allModels') return false
+    return value !== null && typeof value === 'object' && Object.keys(value).every((k) => k === '$allOperations')
+  })
 }

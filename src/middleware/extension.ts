@@ -229,6 +229,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       },
     }
     composition = new Composition(client as never, definition, sessions, (c) => helpersOn(c, helpers))
+    cache.rowsShared = () => !composition.hooksBeneath()
     return composition.adopt(client.$extends(definition))
   })
 }

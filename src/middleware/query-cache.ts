@@ -96,6 +96,11 @@ export class QueryCache {
   /** Which cached list holds the row of each unique key (in process memory, with L1 only). */
   private readonly rows: RowLocator | undefined
   private closed = false
+  /**
+   * Whether a row of one read's result may answer a read of another operation (rows from lists,
+   * fan-out). Not when query hooks run beneath this extension: they may treat operations apart.
+   */
+  rowsShared: () => boolean = () => true
   /** Told of every read completed outside transactions (hits included); must not throw. */
   onRead: (read: CompletedRead) => void = () => {}
   /** Told of every read about to go to the database (before its result is known); must not throw. */
@@ -288,7 +293,7 @@ export class QueryCache {
       const dbMs = performance.now() - startedAt
       this.latency.record(model, operation, dbMs)
       if (this.options.readThrough && this.store(key, model, result, deps, gens, undefined) && operation === 'findMany') {
-        this.rows?.addList(lookup.scope, model, args, key, result)
+        if (this.rowsShared()) this.rows?.addList(lookup.scope, model, args, key, result)
       }
       this.onRead({ model, operation, args, result, deps, gens, dbMs })
       return result
@@ -372,7 +377,7 @@ export class QueryCache {
       const result = await promise
       this.stats.speculation('completed', strategy)
       if (!this.store(key, model, result, deps, gens, speculation)) this.wasteIfUnused(speculation)
-      else if (operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
+      else if (operation === 'findMany' && this.rowsShared()) this.rows?.addList(lookup.scope, model, args, key, result)
       return { value: result }
     } catch (error) {
       this.stats.speculation('failed', strategy)
@@ -549,6 +554,7 @@ export class QueryCache {
    * under (a list reads at least what the row read does, so this is never less strict).
    */
   private async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry } | undefined> {
+    if (!this.rowsShared()) return undefined
     const place = this.rows?.find(scope, model, args)
     if (place === undefined) return undefined
     const list = await this.results.get(place.listKey)
