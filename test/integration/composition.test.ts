@@ -40,7 +40,7 @@ const others = {
   /** Rewrites the arguments of one model's findMany (and is bound to that model and operation). */
   published: Prisma.defineExtension({
     name: 'published',
-    query: { post: { findMany: ({ args, query }) => query({ ...args, where: { ...args.where, published: true } }) } },
+    query: { post: { findMany: ({ args, query }) => query({ ...args, where: { ...(args.where as object), published: true } }) } },
   }),
   /** Changes the results of findUnique of one model only. */
   unique: Prisma.defineExtension({
@@ -164,7 +164,7 @@ describe('forSession()', () => {
       .$extends(spy.extension)
     const db = prisma.$prefetch.forSession<typeof prisma>('s-1', { userId: 3 })
     const user = await db.user.byEmail(rows.alice.email)
-    expect(user?.shout).toBe(rows.alice.email.toUpperCase())
+    expect((user as { shout?: string } | null)?.shout).toBe(rows.alice.email.toUpperCase())
     expect(plain(await db.user.findUnique({ where: { id: rows.bob.id }, select: { shout: true } }))).toStrictEqual({ shout: rows.bob.email.toUpperCase() })
     const [count, tags] = await db.$transaction([db.user.count(), db.tag.findMany()])
     expect([count, tags.length]).toStrictEqual([await env.bare.user.count(), 3])
