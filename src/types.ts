@@ -251,9 +251,11 @@ export interface LearnOptions {
 export interface ErrorContext {
   /**
    * Where it happened: the store, decoding an entry, a generation bump, a speculative query;
-   * 'store' is an error the store reported only as an 'error' event (Keyv does for its adapters').
+   * 'store' is an error the store reported only as an 'error' event (Keyv does for its adapters');
+   * 'session' is a bad session or user id given to `session()`/`forSession()` (the request then
+   * ran outside any session).
    */
-  phase: 'get' | 'set' | 'store' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict' | 'learning'
+  phase: 'get' | 'set' | 'store' | 'decode' | 'generation' | 'key' | 'prefetch' | 'predict' | 'learning' | 'session'
   model?: string
   operation?: string
 }

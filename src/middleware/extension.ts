@@ -10,7 +10,8 @@ import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryCache, type OperationParams } from './query-cache.ts'
 import { resultFingerprint } from './fingerprint.ts'
 import { describeSchema } from './schema.ts'
-import { sessionContext, Sessions } from './session.ts'
+import { Composition } from './composition.ts'
+import { sessionContext, Sessions, type SessionId } from './session.ts'
 
 /** Transitions a report draws from at most. */
 const MAX_REPORT_TRANSITIONS = 200
@@ -18,16 +19,28 @@ const MAX_REPORT_TRANSITIONS = 200
 /** Prisma's own default timeout of interactive transactions. */
 const PRISMA_ITX_TIMEOUT_MS = 5000
 
+/** The user of a session; `null` or `undefined` (a request without a user) is none. */
+export interface SessionOptions {
+  userId?: SessionId | null
+}
+
 /** The helpers added to the extended client as `$prefetch`. */
 export interface PrefetchHelpers {
-  /** Runs `fn` as session `sessionId`: every query it makes (awaited inside it) belongs to the session. */
-  session<T>(sessionId: string, fn: () => T, options?: { userId?: string }): T
   /**
-   * A client whose every query belongs to session `sessionId`. Name its type, which an extension
-   * cannot know: `prisma.$prefetch.forSession<typeof prisma>(id)`.
+   * Runs `fn` as session `sessionId`: every query it makes (awaited inside it) belongs to the
+   * session. Ids may be strings, numbers or bigints (7 and '7' are the same); a bad one is
+   * reported to `onError` (phase 'session') and `fn` runs outside any session.
+   */
+  session<T>(sessionId: SessionId, fn: () => T, options?: SessionOptions): T
+  /**
+   * The client it is called on, every query of which (lazy, batched in `$transaction([...])` or in
+   * an interactive transaction) belongs to session `sessionId`; extensions applied after
+   * prefetch() are kept. Name its type, which an extension cannot know:
+   * `prisma.$prefetch.forSession<typeof prisma>(id)`. Ids as for `session()`; with a bad one
+   * (reported to `onError`) the client itself is returned, outside any session.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  forSession<Client = any>(sessionId: string, options?: { userId?: string }): Client
+  forSession<Client = any>(sessionId: SessionId, options?: SessionOptions): Client
   /** A snapshot of the counters (a plain, JSON-serialisable object). */
   stats(): PrefetchStats
   resetStats(): void
@@ -85,9 +98,10 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
       resultFingerprint(client),
     )
-    const delegates = client as unknown as Record<string, Record<string, (args: unknown) => Promise<unknown>>>
-    // Sent on the client beneath this extension, so it does not come back through this hook.
-    const execute = (model: string, operation: string, args: unknown) => delegates[model[0].toLowerCase() + model.slice(1)][operation](args)
+    // Set below, once the extension object exists (the composition needs it to find itself).
+    let composition!: Composition
+    // Speculative reads go through the query hooks beneath this extension's (see Composition).
+    const execute = (model: string, operation: string, args: unknown) => composition.execute(model, operation, args)
     const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context), schema)
     // With a shared store, what was learned is shared too (periodic snapshots, read at start).
     const share =
@@ -107,34 +121,22 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       cache.onPressure = () => prefetcher.pressure()
     }
 
-    // Binds queries to a session by running them inside it. Prisma runs the hooks of the
-    // extension applied first outermost, so the binder goes beneath this extension's own hook:
-    // a session client is the base client, the binder, then this extension again (sharing
-    // the same cache and statistics).
-    const bindSession = (sessionId: string, userId: string | undefined) =>
-      Prisma.defineExtension({
-        name: 'prisma-prefetch:session',
-        query: {
-          $allOperations({ args, query }) {
-            // Prisma's promises are lazy: awaiting inside run() makes the rest of the chain,
-            // this extension's hook included, execute within the session.
-            return sessions.run({ sessionId, userId }, async () => await query(args))
-          },
-        },
-      })
+    const reportSession = (error: unknown) => cache.reportError(error, { phase: 'session' })
 
     const helpers: PrefetchHelpers = {
       session(sessionId, fn, sessionOptions) {
-        return sessions.run(sessionContext('session', sessionId, sessionOptions), () => {
+        const context = sessionContext('session', sessionId, sessionOptions, reportSession)
+        // A Prisma promise runs only when awaited: start it here, inside the session, in case
+        // fn returned it without awaiting it itself.
+        const start = () => {
           const result = fn()
-          // A Prisma promise runs only when awaited: start it here, inside the session, in case
-          // fn returned it without awaiting it itself.
           return isThenable(result) ? (new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as typeof result) : result
-        })
+        }
+        // A bad session id costs the session, never the request: fn then runs outside any.
+        return context === undefined ? sessions.within(undefined, start) : sessions.run(context, start)
       },
       forSession(sessionId, sessionOptions) {
-        const context = sessionContext('forSession', sessionId, sessionOptions)
-        return client.$extends(bindSession(context.sessionId, context.userId)).$extends(definition) as never
+        return helpersOn(composition.current(), helpers).forSession(sessionId, sessionOptions)
       },
       stats: () =>
         stats.snapshot(cache.results.localSize(), {
@@ -163,18 +165,8 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         if (file !== undefined) writeFileSync(file, html)
         return html
       },
-      async warm(query) {
-        const { model, operation, args } = (query ?? {}) as { model?: unknown; operation?: unknown; args?: unknown }
-        if (typeof model !== 'string' || !schema.models.includes(model)) {
-          throw new TypeError(`prisma-prefetch: warm() needs a model of this client (${schema.models.join(', ')}): ${JSON.stringify(model)}`)
-        }
-        if (!READ_OPERATIONS.includes(operation as ReadOperation)) {
-          throw new TypeError(`prisma-prefetch: warm() needs a read operation (${READ_OPERATIONS.join(', ')}): ${JSON.stringify(operation)}`)
-        }
-        if (args !== undefined && (args === null || typeof args !== 'object')) {
-          throw new TypeError(`prisma-prefetch: warm() args must be an object: ${String(args)}`)
-        }
-        await cache.warm(model, operation as string, args ?? {}, () => execute(model, operation as string, args ?? {}), 'manual')
+      warm(query) {
+        return helpersOn(composition.current(), helpers).warm(query)
       },
       async idle() {
         await share?.loaded
@@ -189,17 +181,55 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       },
     }
 
+    /** The helpers of one client: forSession() and warm() go through that very client. */
+    const helpersOn = (target: unknown, base: PrefetchHelpers): PrefetchHelpers => ({
+      ...base,
+      forSession(sessionId, sessionOptions) {
+        const context = sessionContext('forSession', sessionId, sessionOptions, reportSession)
+        // A bad session id costs the session, never the request: the client itself then.
+        return (context === undefined ? target : composition.forSession(target, context)) as never
+      },
+      async warm(query) {
+        const { model, operation, args } = (query ?? {}) as { model?: unknown; operation?: unknown; args?: unknown }
+        if (typeof model !== 'string' || !schema.models.includes(model)) {
+          throw new TypeError(`prisma-prefetch: warm() needs a model of this client (${schema.models.join(', ')}): ${JSON.stringify(model)}`)
+        }
+        if (!READ_OPERATIONS.includes(operation as ReadOperation)) {
+          throw new TypeError(`prisma-prefetch: warm() needs a read operation (${READ_OPERATIONS.join(', ')}): ${JSON.stringify(operation)}`)
+        }
+        if (args !== undefined && (args === null || typeof args !== 'object')) {
+          throw new TypeError(`prisma-prefetch: warm() args must be an object: ${String(args)}`)
+        }
+        // Through the whole client: the extensions applied before this one see (and may rewrite)
+        // the read as they would the application's, and it is kept at this extension's level.
+        let reached: boolean
+        try {
+          reached = await composition.warm(target, model, operation as string, args ?? {})
+        } catch (error) {
+          cache.reportError(error, { phase: 'prefetch', model, operation: operation as string })
+          return
+        }
+        if (!reached) stats.skip('notReached')
+      },
+    })
+
     const definition = {
       name: 'prisma-prefetch',
       query: {
         $allOperations(params: unknown) {
-          return cache.handle(params as OperationParams)
+          const operation = params as OperationParams
+          return (
+            composition.intercept(operation, (args, query) => cache.warmAt(operation.model!, operation.operation, args, query, 'manual')) ??
+            cache.handle(operation)
+          )
         },
       },
       client: {
         $prefetch: helpers,
       },
     }
-    return client.$extends(definition)
+    composition = new Composition(client as never, definition, sessions, (c) => helpersOn(c, helpers))
+    cache.rowsShared = () => !composition.hooksBeneath()
+    return composition.adopt(client.$extends(definition))
   })
 }

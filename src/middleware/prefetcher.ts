@@ -162,6 +162,12 @@ export class Prefetcher {
       else this.cache.shadow(model, fanOut.operation, fanOut.values.map(fanOut.argsFor), candidate.strategy)
       return
     }
+    if (fanOut !== undefined && !this.cache.rowsShared()) {
+      // Query hooks beneath this extension may treat a batched findMany apart from the single-row
+      // reads it stands for: each of those goes as itself (Prisma batches same-tick findUniques).
+      for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session)
+      return
+    }
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
     const saving = this.cache.latency.expected(model, fanOut?.operation ?? operation)

@@ -64,6 +64,9 @@ export interface RowsWarming {
   source?: CompletedRead
 }
 
+/** What a speculative read got: a value it found or fetched, the error it failed with, or nothing (skipped). */
+type Speculated = { value: unknown } | { error: unknown } | undefined
+
 /** Thrown to readers that joined a batch which did not return their row: they query themselves. */
 class RowMissing extends Error {}
 
@@ -93,6 +96,11 @@ export class QueryCache {
   /** Which cached list holds the row of each unique key (in process memory, with L1 only). */
   private readonly rows: RowLocator | undefined
   private closed = false
+  /**
+   * Whether a row of one read's result may answer a read of another operation (rows from lists,
+   * fan-out). Not when query hooks run beneath this extension: they may treat operations apart.
+   */
+  rowsShared: () => boolean = () => true
   /** Told of every read completed outside transactions (hits included); must not throw. */
   onRead: (read: CompletedRead) => void = () => {}
   /** Told of every read about to go to the database (before its result is known); must not throw. */
@@ -293,7 +301,7 @@ export class QueryCache {
       const dbMs = performance.now() - startedAt
       this.latency.record(model, operation, dbMs)
       if (this.options.readThrough && this.store(key, model, result, deps, gens, undefined) && operation === 'findMany') {
-        this.rows?.addList(lookup.scope, model, args, key, result)
+        if (this.rowsShared()) this.rows?.addList(lookup.scope, model, args, key, result)
       }
       this.onRead({ model, operation, args, result, deps, gens, dbMs })
       return result
@@ -308,7 +316,25 @@ export class QueryCache {
    * Skipped when the result is already cached or in flight.
    */
   warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
-    return this.track(this.speculate(model, operation, args, execute, strategy))
+    return this.track(this.speculate(model, operation, args, execute, strategy).then(() => {}))
+  }
+
+  /**
+   * `warm()` at this extension's hook, where `args` are as the hook sees them and `query` runs the
+   * hooks beneath it. Resolves with the read's result for the extensions applied before this one
+   * (cached, joined or fetched; fetched without storing when it cannot be cached), or rejects
+   * with the speculative read's error: they never see a value the database did not give.
+   */
+  async warmAt(model: string, operation: string, args: unknown, query: () => PromiseLike<unknown>, strategy: string): Promise<unknown> {
+    const speculated = this.speculate(model, operation, args, () => new Promise((resolve, reject) => query().then(resolve, reject)), strategy)
+    void this.track(speculated.then(() => {}))
+    const outcome = await speculated
+    if (outcome === undefined) {
+      this.stats.count('dbQueries', model)
+      return query()
+    }
+    if ('error' in outcome) throw outcome.error
+    return outcome.value
   }
 
   /** Keeps `running` among the speculative work idle() and close() wait for. */
@@ -318,21 +344,31 @@ export class QueryCache {
     return running
   }
 
-  private async speculate(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
-    if (this.closed) return this.stats.skip('closed')
-    if (!this.cacheable(model, operation)) return this.stats.skip('notCached')
+  /** Runs a speculative read; says what it got (a value when it found or fetched one), never throws. */
+  private async speculate(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<Speculated> {
+    if (this.closed) return void this.stats.skip('closed')
+    if (!this.cacheable(model, operation)) return void this.stats.skip('notCached')
     let lookup: Lookup
     try {
       lookup = await this.lookup(model, operation, args)
     } catch (error) {
       if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
-      return this.stats.skip('uncacheable')
+      return void this.stats.skip('uncacheable')
     }
     const { key, deps, gens, entry } = lookup
-    if (entry !== undefined) return this.stats.skip('cached')
-    if (gens === undefined) return this.stats.skip('storeUnavailable')
+    if (entry !== undefined) {
+      this.stats.skip('cached')
+      return { value: cloneResult(entry.value) }
+    }
+    if (gens === undefined) return void this.stats.skip('storeUnavailable')
     const flight = this.flights.get(key)
-    if (flight !== undefined && sameTokens(flight.gens, gens)) return this.stats.skip('inFlight')
+    if (flight !== undefined && sameTokens(flight.gens, gens)) {
+      this.stats.skip('inFlight')
+      return flight.promise.then(
+        (value) => ({ value: cloneResult(value) }),
+        () => undefined,
+      )
+    }
 
     this.stats.speculation('issued', strategy)
     this.stats.count('dbQueries', model)
@@ -350,11 +386,13 @@ export class QueryCache {
       speculation.ms = performance.now() - own.startedAt
       this.stats.speculation('completed', strategy)
       if (!this.store(key, model, result, deps, gens, speculation)) this.wasteIfUnused(speculation)
-      else if (operation === 'findMany') this.rows?.addList(lookup.scope, model, args, key, result)
+      else if (operation === 'findMany' && this.rowsShared()) this.rows?.addList(lookup.scope, model, args, key, result)
+      return { value: result }
     } catch (error) {
       this.stats.speculation('failed', strategy)
       this.onPressure()
       this.reportError(error, { phase: 'prefetch', model, operation })
+      return { error }
     } finally {
       if (this.flights.get(key) === own) this.flights.delete(key)
     }
@@ -532,6 +570,7 @@ export class QueryCache {
    * under (a list reads at least what the row read does, so this is never less strict).
    */
   private async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry; position: number } | undefined> {
+    if (!this.rowsShared()) return undefined
     const place = this.rows?.find(scope, model, args)
     if (place === undefined) return undefined
     const list = await this.results.get(place.listKey)
@@ -639,7 +678,7 @@ export class QueryCache {
     if (context.phase === 'decode') this.stats.error('decode')
     else if (context.phase === 'predict') this.stats.error('predict')
     else if (error instanceof StoreTimeoutError) this.stats.error('timeouts')
-    else if (context.phase !== 'prefetch') this.stats.error('store')
+    else if (context.phase !== 'prefetch' && context.phase !== 'session') this.stats.error('store')
     try {
       this.options.onError(error, context)
     } catch {

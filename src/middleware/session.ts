@@ -27,15 +27,49 @@ export class Sessions {
   }
 }
 
-/** Validates the arguments of `session()` and `forSession()`. */
-export function sessionContext(method: string, sessionId: unknown, options: unknown): SessionContext {
-  if (typeof sessionId !== 'string' || sessionId.length === 0) {
-    throw new TypeError(`prisma-prefetch: ${method}() needs a non-empty session id string: ${String(sessionId)}`)
+/** A session or user id as applications have them: a string, or a number or bigint (an autoincrement id). */
+export type SessionId = string | number | bigint
+
+/**
+ * The session of `session()` and `forSession()`, with ids in one string form: 7, 7n and '7' are
+ * the same session (and the same user), as they are the same row to the database. A bad id (none,
+ * an empty string, NaN, an object...) or bad options are reported to `report` and give no session:
+ * the request then runs outside any, and never fails because of it.
+ */
+export function sessionContext(method: string, sessionId: unknown, options: unknown, report: (error: TypeError) => void): SessionContext | undefined {
+  const id = idString(sessionId)
+  if (id === undefined) {
+    report(new TypeError(`prisma-prefetch: ${method}() needs a session id (a non-empty string, a finite number or a bigint): ${describe(sessionId)}; the request runs outside any session`))
+    return undefined
   }
-  if (options === undefined) return { sessionId }
-  const userId = (options as { userId?: unknown } | null)?.userId
-  if (options === null || typeof options !== 'object' || (userId !== undefined && typeof userId !== 'string')) {
-    throw new TypeError(`prisma-prefetch: ${method}() options must be { userId?: string }: ${JSON.stringify(options)}`)
+  if (options === undefined || options === null) return { sessionId: id }
+  const userId = (options as { userId?: unknown }).userId
+  if (typeof options !== 'object') {
+    report(new TypeError(`prisma-prefetch: ${method}() options must be { userId? }: ${describe(options)}; the request runs outside any session`))
+    return undefined
   }
-  return userId === undefined ? { sessionId } : { sessionId, userId }
+  if (userId === undefined || userId === null) return { sessionId: id }
+  const user = idString(userId)
+  if (user === undefined) {
+    report(new TypeError(`prisma-prefetch: ${method}() userId must be a non-empty string, a finite number or a bigint: ${describe(userId)}; the request runs outside any session`))
+    return undefined
+  }
+  return { sessionId: id, userId: user }
+}
+
+function idString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
+  if (typeof value === 'bigint') return String(value)
+  return undefined
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
 }

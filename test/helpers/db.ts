@@ -25,6 +25,7 @@ import { Prisma } from '@prisma/client/extension'
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { withLatency } from '../../bench/latency.ts'
 import pg from 'pg'
+import { isSpeculative } from '../../src/middleware/composition.ts'
 import { pushSchema } from '../../scripts/schema-engine.ts'
 import type { Prisma as SqlitePrisma, PrismaClient } from '../../src/generated/prisma/client.ts'
 
@@ -259,24 +260,25 @@ export interface SpyCall {
  * were applied, the FIRST applied outermost and the LAST applied next to the database
  * (checked in test/integration/db-setup.test.ts). To see what the extension under test lets
  * through to the database, apply the spy after it:
- * `base.$extends(prefetch()).$extends(spy.extension)`. Queries that extension issues itself,
- * through the client it was built on (`base`), do not pass through the spy at all; count
- * those with countingAdapter().
+ * `base.$extends(prefetch()).$extends(spy.extension)`. Speculative reads of that extension
+ * go through the query hooks beneath its own, the spy's included: they are recorded apart, in
+ * `speculative`, so that `calls` are the application's queries that reached the database.
  *
  * One top-level `$allOperations` hook sees model operations and raw operations alike; adding
  * a `$allModels.$allOperations` hook as well would record every model operation twice.
  */
-export function spyExtension(): { extension: ReturnType<typeof makeSpy>; calls: SpyCall[] } {
+export function spyExtension(): { extension: ReturnType<typeof makeSpy>; calls: SpyCall[]; speculative: SpyCall[] } {
   const calls: SpyCall[] = []
-  return { extension: makeSpy(calls), calls }
+  const speculative: SpyCall[] = []
+  return { extension: makeSpy(calls, speculative), calls, speculative }
 }
 
-function makeSpy(calls: SpyCall[]) {
+function makeSpy(calls: SpyCall[], speculative: SpyCall[]) {
   return Prisma.defineExtension({
     name: 'test-spy',
     query: {
       $allOperations({ model, operation, args, query }) {
-        calls.push({ model, operation, args })
+        ;(isSpeculative() ? speculative : calls).push({ model, operation, args })
         // Returned as is, not awaited here: the call stays in the same tick, so Prisma still
         // batches same-tick findUnique calls.
         return query(args)

@@ -1065,8 +1065,9 @@ describe('scopes never see each other’s cache', () => {
 
   it('with a scope function over sessions: a result cached for one user is never served to another, whatever the user ids look like', async () => {
     const c = await env.client({ scope: (context) => (context.userId === undefined ? undefined : `user:${context.userId}`), learn: false })
-    // Ids chosen to collide under a naive concatenation of scope and key.
-    const users = ['ann', 'Ann', 'ann ', '', ' ', '|', '0:', 'a|1:b', 'ann|findMany', '\u0000', 'user:ann', '💥'.repeat(100)]
+    // Ids chosen to collide under a naive concatenation of scope and key. (An empty id is no user:
+    // the request runs outside any session, test/integration/sessions.test.ts.)
+    const users = ['ann', 'Ann', 'ann ', ' ', '|', '0:', 'a|1:b', 'ann|findMany', '\u0000', 'user:ann', '💥'.repeat(100)]
     let n = 0
     const as = (user: string | undefined, read: (x: any) => Promise<unknown>) =>
       user === undefined ? read(c.prisma) : c.prisma.$prefetch.session(`scoped-${n++}`, () => read(c.prisma), { userId: user })

@@ -64,3 +64,25 @@ describe('the extended client', () => {
     expectTypeOf(await session.user.count()).toEqualTypeOf<number>()
   })
 })
+
+describe('sessions', () => {
+  it('take string, number and bigint ids, and a user id that may be missing', () => {
+    const user = undefined as { id: number } | undefined
+    prisma.$prefetch.session('sid', () => 1, { userId: user?.id })
+    prisma.$prefetch.session(7, () => 1, { userId: 7n })
+    prisma.$prefetch.forSession<typeof prisma>(7n, { userId: null })
+    // @ts-expect-error: an object is no id
+    prisma.$prefetch.session({ id: 1 }, () => 1)
+  })
+
+  it('forSession() keeps what extensions applied after prefetch() add', async () => {
+    const extended = prisma.$extends({
+      result: { user: { shout: { needs: { email: true }, compute: (user) => user.email.toUpperCase() } } },
+      model: { user: { hello: () => 'hello' as const } },
+    })
+    const db = extended.$prefetch.forSession<typeof extended>('s1')
+    expectTypeOf(db.user.hello()).toEqualTypeOf<'hello'>()
+    const user = await db.user.findFirstOrThrow()
+    expectTypeOf(user.shout).toEqualTypeOf<string>()
+  })
+})
