@@ -10,13 +10,16 @@ const sorted = (set: Iterable<string>) => [...set].sort()
 
 describe('describeSchema', () => {
   it('reads models, relation fields and foreign-key sides', () => {
-    expect(sorted(schema.models)).toEqual(['Comment', 'Post', 'Profile', 'Tag', 'User'])
-    expect(Object.fromEntries(schema.relations.get('Post')!)).toEqual({ author: 'User', comments: 'Comment', tags: 'Tag' })
+    expect(sorted(schema.models)).toEqual(['AuditLog', 'Comment', 'Follow', 'Post', 'Profile', 'Subscription', 'Tag', 'User', 'Vote'])
+    expect(Object.fromEntries(schema.relations.get('Post')!)).toEqual({ author: 'User', comments: 'Comment', tags: 'Tag', votes: 'Vote' })
     expect(schema.referencedBy.get('User')).toEqual(
       expect.arrayContaining([
         { model: 'Profile', fields: ['id'] },
         { model: 'Post', fields: ['id'] },
         { model: 'Comment', fields: ['id'] },
+        // the self-relation, and a relation on a unique field that is not the id
+        { model: 'User', fields: ['id'] },
+        { model: 'Subscription', fields: ['email'] },
       ]),
     )
     expect(schema.referencedBy.get('Comment')).toEqual([])
@@ -161,15 +164,21 @@ describe('writeTargets', () => {
       sorted(writeTargets(schema, 'User', 'create', { data: { email: 'a', posts: { create: [{ title: 't', tags: { connect: [{ id: 1 }] } }] } } })),
     ).toEqual(['Post', 'Tag', 'User'])
     expect(sorted(writeTargets(schema, 'Post', 'update', { where: { id: 1 }, data: { tags: { set: [] } } }))).toEqual(['Post', 'Tag'])
-    expect(sorted(writeTargets(schema, 'User', 'upsert', { where: { id: 1 }, create: { email: 'a' }, update: { profile: { upsert: { create: {}, update: {} } } } }))).toEqual(['Profile', 'User'])
+    expect(sorted(writeTargets(schema, 'User', 'upsert', { where: { id: 1 }, create: { email: 'a' }, update: { profile: { upsert: { create: {}, update: {} } } } }))).toEqual([
+      'Profile',
+      // the create names email, which Subscription references
+      'Subscription',
+      'User',
+    ])
   })
   it('includes what a cascading delete reaches, transitively', () => {
-    expect(sorted(writeTargets(schema, 'User', 'delete', { where: { id: 1 } }))).toEqual(['Comment', 'Post', 'Profile', 'User'])
-    expect(sorted(writeTargets(schema, 'Post', 'deleteMany', {}))).toEqual(['Comment', 'Post'])
+    expect(sorted(writeTargets(schema, 'User', 'delete', { where: { id: 1 } }))).toEqual(['Comment', 'Follow', 'Post', 'Profile', 'Subscription', 'User', 'Vote'])
+    expect(sorted(writeTargets(schema, 'Post', 'deleteMany', {}))).toEqual(['Comment', 'Post', 'Vote'])
     expect(sorted(writeTargets(schema, 'Comment', 'delete', { where: { id: 1 } }))).toEqual(['Comment'])
   })
   it('includes dependents when an update changes a referenced key', () => {
-    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { id: 2 } }))).toEqual(['Comment', 'Post', 'Profile', 'User'])
+    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { id: 2 } }))).toEqual(['Comment', 'Follow', 'Post', 'Profile', 'User', 'Vote'])
+    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { email: 'e' } }))).toEqual(['Subscription', 'User'])
     expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { name: 'n' } }))).toEqual(['User'])
   })
   it('includes cascades of nested deletes', () => {
@@ -177,6 +186,7 @@ describe('writeTargets', () => {
       'Comment',
       'Post',
       'User',
+      'Vote',
     ])
   })
 })
