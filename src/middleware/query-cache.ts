@@ -15,6 +15,7 @@ import type { Sessions } from './session.ts'
 import { Latencies } from './latency.ts'
 import { sameValue } from '../strategies/values.ts'
 import { RowLocator } from './row-locator.ts'
+import { isFluentRead } from './fluent.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
 
 /** What Prisma hands a `$allOperations` query extension. */
@@ -193,8 +194,9 @@ export class QueryCache {
     const transaction = transactionOf(params.__internalParams)
     if (transaction?.kind === 'itx') this.unsettled.touch(transaction.id)
     if (kind === 'read') {
-      if (transaction !== undefined || this.closed) {
-        // Inside a transaction the cache is neither read nor written.
+      if (transaction !== undefined || this.closed || isFluentRead(params.__internalParams)) {
+        // Inside a transaction the cache is neither read nor written; nor for a fluent read,
+        // whose result has another shape than the plain read with the same arguments.
         this.stats.count('dbQueries', model)
         return query(args)
       }
