@@ -18,7 +18,7 @@ const RUNS = Number(process.env.DIFFERENTIAL_RUNS ?? 150)
 const SEED = Number(process.env.DIFFERENTIAL_SEED ?? 20_261_313)
 const MAX_STEPS = 14
 // Set while the client-configuration defects (extension order, forSession, global omit) are open.
-const LANES = process.env.DIFFERENTIAL_PLAIN ? plainLaneConfig : laneConfig
+const LANES = process.env.DIFFERENTIAL_OPEN_DEFECTS ? plainLaneConfig : laneConfig
 
 const env = await createEnvironment(2)
 afterAll(() => env.close())

@@ -449,7 +449,7 @@ export class Generators {
   }
 
   raw(model: ModelInfo): fc.Arbitrary<Omit<Extract<Step, { kind: 'raw' }>, 'bind'>> | undefined {
-    const strings = model.scalars.filter((field) => field.type === 'String' && !model.uniques.some((key) => key.includes(field.name)))
+    const strings = model.scalars.filter((field) => field.type === 'String' && !model.foreignKeys.has(field.name) && !model.uniques.some((key) => key.includes(field.name)))
     if (strings.length === 0 || model.primaryKey.length !== 1) return undefined
     return fc.record({
       kind: fc.constant('raw' as const),

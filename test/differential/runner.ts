@@ -87,8 +87,12 @@ export function describeValue(value: unknown): unknown {
   if (Decimal.isDecimal(value)) return { $decimal: (value as Decimal).toString(), prismaDecimal: value instanceof Decimal }
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return { $class: proto?.constructor?.name, value: String(value) }
-  return { $object: Object.entries(value).map(([key, v]) => [key, describeValue(v)]) }
+  const entries = Object.entries(value).map(([key, v]) => [key, describeValue(v)])
+  return { $object: IGNORE_KEY_ORDER ? entries.sort(([a], [b]) => (a < b ? -1 : 1)) : entries }
 }
+
+/** Temporary, while key order is a known open defect: DIFFERENTIAL_OPEN_DEFECTS=1 compares keys unordered. */
+const IGNORE_KEY_ORDER = Boolean(process.env.DIFFERENTIAL_OPEN_DEFECTS)
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: { class: string; code?: unknown; message: string } }
 
@@ -118,7 +122,16 @@ export interface Environment {
   /** Bases of the extended clients, one pair per lane (separate connections, as separate processes would have). */
   bases: Array<{ plain: AnyClient; omit: AnyClient }>
   omit: Record<string, Record<string, true>>
+  /** Resets and seeds (on SQLite without foreign-key checks, so that tables restore in any order). */
+  admin: AnyClient
+  /** The seeded rows, restored before every sequence. */
+  snapshot?: Snapshot
   close(): Promise<void>
+}
+
+interface Snapshot {
+  rows: Map<string, Record<string, unknown>[]>
+  joins: Array<{ table: string; rows: Array<{ A: unknown; B: unknown }> }>
 }
 
 /** The global `omit` a lane with `omit: true` is configured with: the first optional scalar of every model. */
@@ -140,6 +153,14 @@ export async function createEnvironment(lanes: number): Promise<Environment> {
   const references = { plain, omit: await make(true) }
   const bases: Environment['bases'] = []
   for (let i = 0; i < lanes; i++) bases.push({ plain: await make(false), omit: await make(true) })
+  const admin = await make(false)
+  if (db.provider === 'sqlite') await admin.$queryRawUnsafe('PRAGMA foreign_keys = OFF')
+  // Every sequence starts from freshly seeded tables: commits without a flush to disk keep that
+  // cheap (the tester needs no durability, and it changes no result).
+  for (const client of [admin, references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit])]) {
+    if (db.provider === 'sqlite') await client.$queryRawUnsafe('PRAGMA synchronous = OFF')
+    else await client.$executeRawUnsafe('SET synchronous_commit = off')
+  }
   return {
     db,
     data,
@@ -147,8 +168,9 @@ export async function createEnvironment(lanes: number): Promise<Environment> {
     references,
     bases,
     omit,
+    admin,
     async close() {
-      for (const client of [references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit])]) await client.$disconnect()
+      for (const client of [admin, references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit])]) await client.$disconnect()
       await db.drop()
     },
   }
@@ -156,27 +178,52 @@ export async function createEnvironment(lanes: number): Promise<Environment> {
 
 const quote = (name: string) => `"${name}"`
 
+/** Tables of implicit many-to-many relations (Prisma's `_RelationName` with columns A and B). */
+function joinTables(data: DataModel): string[] {
+  const names = new Set<string>()
+  for (const model of data.models) {
+    for (const field of model.relations) if (field.isList && data.back(model, field).isList) names.add(`_${field.relationName}`)
+  }
+  return [...names]
+}
+
 /** Empties every table and restarts ids, so a printed sequence replays with the same ids on a fresh database. */
 async function reset(env: Environment): Promise<void> {
-  const client = env.references.plain
+  const tables = [...env.data.models.map((model) => model.table), ...joinTables(env.data)].map(quote)
   if (env.data.provider === 'postgresql') {
-    const tables = env.data.models.map((model) => quote(model.table)).join(', ')
-    await client.$executeRawUnsafe(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`)
+    await env.admin.$executeRawUnsafe(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`)
     return
   }
-  // Referential actions delete the join rows and children; repeat until every model is empty.
-  for (let round = 0; round < env.data.models.length; round++) {
-    let left = 0
-    for (const model of env.data.models) {
-      try {
-        await client[model.delegate].deleteMany({})
-      } catch {
-        left++
-      }
-    }
-    if (left === 0) break
+  for (const table of tables) await env.admin.$executeRawUnsafe(`DELETE FROM ${table}`)
+  await env.admin.$executeRawUnsafe(`DELETE FROM sqlite_sequence`).catch(() => {})
+}
+
+/** Puts the seeded rows back (seeding them the first time), ids included. */
+async function restore(env: Environment): Promise<void> {
+  await reset(env)
+  if (env.snapshot === undefined) {
+    await seed(env)
+    const joins = []
+    for (const table of joinTables(env.data)) joins.push({ table, rows: await env.admin.$queryRawUnsafe(`SELECT "A", "B" FROM ${quote(table)} ORDER BY "A", "B"`) })
+    env.snapshot = { rows: await readPool(env, Infinity), joins }
+    return
   }
-  await client.$executeRawUnsafe(`DELETE FROM sqlite_sequence`).catch(() => {})
+  for (const model of seedOrder(env.data)) {
+    const rows = env.snapshot.rows.get(model.name)!
+    // Nulls are left out: an optional field is null by default, and a Json null must not be written as a JSON null.
+    const data = rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => value !== null)))
+    if (data.length > 0) await env.admin[model.delegate].createMany({ data })
+    const [id] = model.primaryKey
+    const field = model.fields.find((f) => f.name === id)!
+    if (env.data.provider === 'postgresql' && model.primaryKey.length === 1 && field.type === 'Int' && field.hasDefault) {
+      await env.admin.$queryRawUnsafe(`SELECT setval(pg_get_serial_sequence('${quote(model.table)}', '${id}'), COALESCE(MAX(${quote(id)}), 0) + 1, false) FROM ${quote(model.table)}`)
+    }
+  }
+  for (const { table, rows } of env.snapshot.joins) {
+    if (rows.length === 0) continue
+    const placeholders = rows.map((_, i) => (env.data.provider === 'postgresql' ? `($${2 * i + 1}, $${2 * i + 2})` : '(?, ?)')).join(', ')
+    await env.admin.$executeRawUnsafe(`INSERT INTO ${quote(table)} ("A", "B") VALUES ${placeholders}`, ...rows.flatMap((row) => [row.A, row.B]))
+  }
 }
 
 /** Models in an order where every required foreign key points to a model seeded before. */
@@ -208,15 +255,13 @@ async function seed(env: Environment): Promise<void> {
   let n = 0
   for (const model of seedOrder(env.data)) {
     const rows = fc.sample(env.generators.createData(model, 0), { seed: 4242 + n++, numRuns: SEED_ROWS })
-    for (const data of rows) {
-      const pool = await readPool(env)
-      await client[model.delegate].create({ data: resolve(data, pool, env.data) }).catch(() => {})
-    }
+    const pool = await readPool(env)
+    for (const data of rows) await client[model.delegate].create({ data: resolve(data, pool, env.data) }).catch(() => {})
   }
   // Join rows of many-to-many relations.
+  const pool = await readPool(env)
   for (const model of env.data.models) {
     for (const field of model.relations.filter((f) => f.isList && env.data.back(model, f).isList)) {
-      const pool = await readPool(env)
       for (const [i, row] of (pool.get(model.name) ?? []).entries()) {
         const targets = (pool.get(field.type) ?? []).filter((_, j) => (i + j) % 2 === 0)
         const target = env.data.byName.get(field.type)!
@@ -230,11 +275,14 @@ async function seed(env: Environment): Promise<void> {
 
 type Pool = Map<string, Record<string, unknown>[]>
 
-async function readPool(env: Environment): Promise<Pool> {
+async function readPool(env: Environment, take = 40): Promise<Pool> {
   const pool: Pool = new Map()
-  for (const model of env.data.models) {
-    pool.set(model.name, await env.references.plain[model.delegate].findMany({ orderBy: model.primaryKey.map((name) => ({ [name]: 'asc' })), take: 40 }))
-  }
+  const reads = env.data.models.map((model) =>
+    env.admin[model.delegate].findMany({ orderBy: model.primaryKey.map((name) => ({ [name]: 'asc' })), ...(take === Infinity ? {} : { take }) }),
+  )
+  // One batch: one round trip where the driver allows it.
+  const results = await env.admin.$transaction(reads)
+  env.data.models.forEach((model, i) => pool.set(model.name, results[i]))
   return pool
 }
 
@@ -313,8 +361,9 @@ const fluentCall = (client: AnyClient, step: Extract<Step, { kind: 'fluent' }>) 
 const template = (strings: string[]) => Object.assign([...strings], { raw: [...strings] }) as unknown as TemplateStringsArray
 
 export async function runSequence(env: Environment, config: RunConfig, steps: Step[], stats: RunStats, transcript: Step[]): Promise<void> {
-  await reset(env)
-  await seed(env)
+  let t = performance.now()
+  await restore(env)
+  if (process.env.DIFFERENTIAL_PROFILE) console.log(`restore ${(performance.now() - t).toFixed(0)} ms`)
   const errors: unknown[] = []
   const redis = config.store === 'redis' ? redisStores() : undefined
   const stores = config.lanes.map(() => redis?.make())
@@ -445,7 +494,12 @@ async function runStep(env: Environment, lanes: Lane[], step: Step, reads: Array
       const [table, column, id] = [quote(model.table), quote(step.field), quote(model.primaryKey[0])]
       if (step.statement === 'update') {
         const strings = template([`UPDATE ${table} SET ${column} = `, ` WHERE ${id} = `, ''])
-        await bound(lane, step.bind)((client) => client.$executeRaw(strings, step.value, step.row))
+        const extended = await outcome(() => bound(lane, step.bind)((client) => client.$executeRaw(strings, step.value, step.row)))
+        if (!extended.ok) {
+          const reference = await outcome(() => lane.reference.$executeRaw(strings, step.value, step.row))
+          stats.comparisons++
+          if (!same(extended, reference)) throw mismatch(where, step, extended, reference)
+        }
         return true
       }
       const sql = `SELECT ${id}, ${column} FROM ${table} ORDER BY ${id}`
