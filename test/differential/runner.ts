@@ -87,7 +87,7 @@ export function describeValue(value: unknown): unknown {
   if (Decimal.isDecimal(value)) return { $decimal: (value as Decimal).toString(), prismaDecimal: value instanceof Decimal }
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return { $class: proto?.constructor?.name, value: String(value) }
-  const entries = Object.entries(value).map(([key, v]) => [key, describeValue(v)])
+  const entries = Object.entries(value).map(([key, v]): [string, unknown] => [key, describeValue(v)])
   return { $object: IGNORE_KEY_ORDER ? entries.sort(([a], [b]) => (a < b ? -1 : 1)) : entries }
 }
 
