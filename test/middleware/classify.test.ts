@@ -33,7 +33,7 @@ describe('describeSchema', () => {
       { name: 'id', fields: ['id'] },
       { name: 'email', fields: ['email'] },
     ])
-    expect(sorted(schema.counted.get('User')!)).toEqual(['Comment', 'Post'])
+    expect(sorted(schema.counted.get('User')!)).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
     expect(schema.counted.get('Profile')).toEqual([])
   })
 
@@ -106,15 +106,23 @@ describe('readDependencies', () => {
     expect(readDependencies(schema, 'User', { select: { _count: { select: { comments: true } } } })).toEqual(['Comment', 'User'])
   })
   it('counts every list relation for _count: true, in select and include, nested', () => {
-    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Post', 'User'])
-    expect(readDependencies(schema, 'User', { select: { id: true, _count: true } })).toEqual(['Comment', 'Post', 'User'])
-    expect(readDependencies(schema, 'Post', { include: { _count: true } })).toEqual(['Comment', 'Post', 'Tag'])
+    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
+    expect(readDependencies(schema, 'User', { select: { id: true, _count: true } })).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
+    expect(readDependencies(schema, 'Post', { include: { _count: true } })).toEqual(['Comment', 'Post', 'Tag', 'Vote'])
     expect(readDependencies(schema, 'Tag', { select: { _count: true } })).toEqual(['Post', 'Tag'])
     // a to-one relation (Profile.user, User.profile) is never counted
     expect(readDependencies(schema, 'Profile', { include: { _count: true } })).toEqual(['Profile'])
-    expect(readDependencies(schema, 'Profile', { include: { user: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Profile', 'User'])
-    expect(readDependencies(schema, 'Comment', { select: { post: { select: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag'])
-    expect(readDependencies(schema, 'User', { include: { posts: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'User'])
+    expect(readDependencies(schema, 'Profile', { include: { user: { include: { _count: true } } } })).toEqual([
+      'Comment',
+      'Follow',
+      'Post',
+      'Profile',
+      'Subscription',
+      'User',
+      'Vote',
+    ])
+    expect(readDependencies(schema, 'Comment', { select: { post: { select: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'Vote'])
+    expect(readDependencies(schema, 'User', { include: { posts: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'User', 'Vote'])
   })
   it('counts what a _count select names, with relation filters in its where', () => {
     expect(readDependencies(schema, 'Tag', { include: { _count: { select: { posts: true } } } })).toEqual(['Post', 'Tag'])
