@@ -589,8 +589,13 @@ export class QueryCache {
       this.reportError(error, { phase: 'generation', model, operation })
       targets = new Set(this.schema.models)
     }
+    // Started now, not when `await` gets to it a microtask later: in a batch `$transaction([...])`
+    // Prisma queues the requests in the order they start, and names the first of them in the
+    // batch's error, so a write must start in its place, before the reads that follow it.
+    const sent = this.send(query, args)
+    const started = new Promise<unknown>((resolve, reject) => sent.then(resolve, reject))
     try {
-      return await this.send(query, args)
+      return await started
     } finally {
       // Bump even when the write failed: a statement that errored may still have changed rows.
       if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)
