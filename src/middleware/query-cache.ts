@@ -15,6 +15,7 @@ import type { Sessions } from './session.ts'
 import { Latencies } from './latency.ts'
 import { sameValue } from '../strategies/values.ts'
 import { RowLocator } from './row-locator.ts'
+import { isFluentRead } from './fluent.ts'
 import { transactionOf, UnsettledWrites } from './transaction.ts'
 
 /** What Prisma hands a `$allOperations` query extension. */
@@ -201,8 +202,9 @@ export class QueryCache {
     const transaction = transactionOf(params.__internalParams)
     if (transaction?.kind === 'itx') this.unsettled.touch(transaction.id)
     if (kind === 'read') {
-      if (transaction !== undefined || this.closed) {
-        // Inside a transaction the cache is neither read nor written.
+      if (transaction !== undefined || this.closed || isFluentRead(params.__internalParams)) {
+        // Inside a transaction the cache is neither read nor written; nor for a fluent read,
+        // whose result has another shape than the plain read with the same arguments.
         this.stats.count('dbQueries', model)
         return query(args)
       }
@@ -626,8 +628,13 @@ export class QueryCache {
       this.reportError(error, { phase: 'generation', model, operation })
       targets = new Set(this.schema.models)
     }
+    // Started now, not when `await` gets to it a microtask later: in a batch `$transaction([...])`
+    // Prisma queues the requests in the order they start, and names the first of them in the
+    // batch's error, so a write must start in its place, before the reads that follow it.
+    const sent = this.send(query, args)
+    const started = new Promise<unknown>((resolve, reject) => sent.then(resolve, reject))
     try {
-      return await this.send(query, args)
+      return await started
     } finally {
       // Bump even when the write failed: a statement that errored may still have changed rows.
       if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)

@@ -10,13 +10,16 @@ const sorted = (set: Iterable<string>) => [...set].sort()
 
 describe('describeSchema', () => {
   it('reads models, relation fields and foreign-key sides', () => {
-    expect(sorted(schema.models)).toEqual(['Comment', 'Post', 'Profile', 'Tag', 'User'])
-    expect(Object.fromEntries(schema.relations.get('Post')!)).toEqual({ author: 'User', comments: 'Comment', tags: 'Tag' })
+    expect(sorted(schema.models)).toEqual(['AuditLog', 'Comment', 'Follow', 'Post', 'Profile', 'Subscription', 'Tag', 'User', 'Vote'])
+    expect(Object.fromEntries(schema.relations.get('Post')!)).toEqual({ author: 'User', comments: 'Comment', tags: 'Tag', votes: 'Vote' })
     expect(schema.referencedBy.get('User')).toEqual(
       expect.arrayContaining([
         { model: 'Profile', fields: ['id'] },
         { model: 'Post', fields: ['id'] },
         { model: 'Comment', fields: ['id'] },
+        // the self-relation, and a relation on a unique field that is not the id
+        { model: 'User', fields: ['id'] },
+        { model: 'Subscription', fields: ['email'] },
       ]),
     )
     expect(schema.referencedBy.get('Comment')).toEqual([])
@@ -30,7 +33,7 @@ describe('describeSchema', () => {
       { name: 'id', fields: ['id'] },
       { name: 'email', fields: ['email'] },
     ])
-    expect(sorted(schema.counted.get('User')!)).toEqual(['Comment', 'Post'])
+    expect(sorted(schema.counted.get('User')!)).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
     expect(schema.counted.get('Profile')).toEqual([])
   })
 
@@ -103,15 +106,23 @@ describe('readDependencies', () => {
     expect(readDependencies(schema, 'User', { select: { _count: { select: { comments: true } } } })).toEqual(['Comment', 'User'])
   })
   it('counts every list relation for _count: true, in select and include, nested', () => {
-    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Post', 'User'])
-    expect(readDependencies(schema, 'User', { select: { id: true, _count: true } })).toEqual(['Comment', 'Post', 'User'])
-    expect(readDependencies(schema, 'Post', { include: { _count: true } })).toEqual(['Comment', 'Post', 'Tag'])
+    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
+    expect(readDependencies(schema, 'User', { select: { id: true, _count: true } })).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
+    expect(readDependencies(schema, 'Post', { include: { _count: true } })).toEqual(['Comment', 'Post', 'Tag', 'Vote'])
     expect(readDependencies(schema, 'Tag', { select: { _count: true } })).toEqual(['Post', 'Tag'])
     // a to-one relation (Profile.user, User.profile) is never counted
     expect(readDependencies(schema, 'Profile', { include: { _count: true } })).toEqual(['Profile'])
-    expect(readDependencies(schema, 'Profile', { include: { user: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Profile', 'User'])
-    expect(readDependencies(schema, 'Comment', { select: { post: { select: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag'])
-    expect(readDependencies(schema, 'User', { include: { posts: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'User'])
+    expect(readDependencies(schema, 'Profile', { include: { user: { include: { _count: true } } } })).toEqual([
+      'Comment',
+      'Follow',
+      'Post',
+      'Profile',
+      'Subscription',
+      'User',
+      'Vote',
+    ])
+    expect(readDependencies(schema, 'Comment', { select: { post: { select: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'Vote'])
+    expect(readDependencies(schema, 'User', { include: { posts: { include: { _count: true } } } })).toEqual(['Comment', 'Post', 'Tag', 'User', 'Vote'])
   })
   it('counts what a _count select names, with relation filters in its where', () => {
     expect(readDependencies(schema, 'Tag', { include: { _count: { select: { posts: true } } } })).toEqual(['Post', 'Tag'])
@@ -161,15 +172,21 @@ describe('writeTargets', () => {
       sorted(writeTargets(schema, 'User', 'create', { data: { email: 'a', posts: { create: [{ title: 't', tags: { connect: [{ id: 1 }] } }] } } })),
     ).toEqual(['Post', 'Tag', 'User'])
     expect(sorted(writeTargets(schema, 'Post', 'update', { where: { id: 1 }, data: { tags: { set: [] } } }))).toEqual(['Post', 'Tag'])
-    expect(sorted(writeTargets(schema, 'User', 'upsert', { where: { id: 1 }, create: { email: 'a' }, update: { profile: { upsert: { create: {}, update: {} } } } }))).toEqual(['Profile', 'User'])
+    expect(sorted(writeTargets(schema, 'User', 'upsert', { where: { id: 1 }, create: { email: 'a' }, update: { profile: { upsert: { create: {}, update: {} } } } }))).toEqual([
+      'Profile',
+      // the create names email, which Subscription references
+      'Subscription',
+      'User',
+    ])
   })
   it('includes what a cascading delete reaches, transitively', () => {
-    expect(sorted(writeTargets(schema, 'User', 'delete', { where: { id: 1 } }))).toEqual(['Comment', 'Post', 'Profile', 'User'])
-    expect(sorted(writeTargets(schema, 'Post', 'deleteMany', {}))).toEqual(['Comment', 'Post'])
+    expect(sorted(writeTargets(schema, 'User', 'delete', { where: { id: 1 } }))).toEqual(['Comment', 'Follow', 'Post', 'Profile', 'Subscription', 'User', 'Vote'])
+    expect(sorted(writeTargets(schema, 'Post', 'deleteMany', {}))).toEqual(['Comment', 'Post', 'Vote'])
     expect(sorted(writeTargets(schema, 'Comment', 'delete', { where: { id: 1 } }))).toEqual(['Comment'])
   })
   it('includes dependents when an update changes a referenced key', () => {
-    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { id: 2 } }))).toEqual(['Comment', 'Post', 'Profile', 'User'])
+    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { id: 2 } }))).toEqual(['Comment', 'Follow', 'Post', 'Profile', 'User', 'Vote'])
+    expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { email: 'e' } }))).toEqual(['Subscription', 'User'])
     expect(sorted(writeTargets(schema, 'User', 'update', { where: { id: 1 }, data: { name: 'n' } }))).toEqual(['User'])
   })
   it('includes cascades of nested deletes', () => {
@@ -177,6 +194,7 @@ describe('writeTargets', () => {
       'Comment',
       'Post',
       'User',
+      'Vote',
     ])
   })
 })

@@ -12,7 +12,9 @@ const prisma = base.$extends(prefetch<PrismaClient>())
 
 describe('model and read names come from the client', () => {
   it('lists its models', () => {
-    expectTypeOf<ModelName<PrismaClient>>().toEqualTypeOf<'User' | 'Profile' | 'Post' | 'Comment' | 'Tag'>()
+    expectTypeOf<ModelName<PrismaClient>>().toEqualTypeOf<
+      'User' | 'Profile' | 'Post' | 'Comment' | 'Tag' | 'Follow' | 'Vote' | 'Subscription' | 'AuditLog'
+    >()
     expectTypeOf<'Post.findMany'>().toExtend<ReadName<PrismaClient>>()
     expectTypeOf<'Post.create'>().not.toExtend<ReadName<PrismaClient>>()
     // Without a client type, any name goes (checked at run time instead).
