@@ -201,6 +201,7 @@ export class QueryCache {
     const kind = classify(model, operation)
     const transaction = transactionOf(params.__internalParams)
     if (transaction?.kind === 'itx') this.unsettled.touch(transaction.id)
+    if (transaction?.kind === 'batch') return this.inBatch(model, operation, kind, args, query)
     if (kind === 'read') {
       if (transaction !== undefined || this.closed || isFluentRead(params.__internalParams)) {
         // Inside a transaction the cache is neither read nor written; nor for a fluent read,
@@ -611,6 +612,32 @@ export class QueryCache {
     }
   }
 
+  /**
+   * One query of a batch `$transaction([...])`. Nothing is served from or stored to the cache.
+   * Every query of the batch, read or write, takes the same path to the database and back: Prisma
+   * rejects them all when the batch fails and `$transaction` reports the first rejection it sees,
+   * so a write that took longer on the way back than the reads beside it (its generation bump)
+   * would change which query the caller's error names. A failed batch rolled back whole, so a
+   * rejected write has nothing to bump; a committed one bumps before it resolves.
+   */
+  private async inBatch(model: string | undefined, operation: string, kind: OperationKind, args: unknown, query: OperationParams['query']): Promise<unknown> {
+    if (kind !== 'read') this.stats.count('writes', model)
+    this.stats.count('dbQueries', model)
+    const targets = kind === 'read' ? undefined : this.targetsOf(model, operation, kind, args)
+    const result = await query(args)
+    if (targets !== undefined) await this.bump(targets)
+    return result
+  }
+
+  private targetsOf(model: string | undefined, operation: string, kind: OperationKind, args: unknown): Set<string> {
+    try {
+      return kind === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
+    } catch (error) {
+      this.reportError(error, { phase: 'generation', model, operation })
+      return new Set(this.schema.models)
+    }
+  }
+
   private async write(
     model: string | undefined,
     operation: string,
@@ -621,20 +648,9 @@ export class QueryCache {
   ): Promise<unknown> {
     this.stats.count('writes', model)
     this.stats.count('dbQueries', model)
-    let targets: Set<string>
+    const targets = this.targetsOf(model, operation, kind, args)
     try {
-      targets = kind === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
-    } catch (error) {
-      this.reportError(error, { phase: 'generation', model, operation })
-      targets = new Set(this.schema.models)
-    }
-    // Started now, not when `await` gets to it a microtask later: in a batch `$transaction([...])`
-    // Prisma queues the requests in the order they start, and names the first of them in the
-    // batch's error, so a write must start in its place, before the reads that follow it.
-    const sent = this.send(query, args)
-    const started = new Promise<unknown>((resolve, reject) => sent.then(resolve, reject))
-    try {
-      return await started
+      return await this.send(query, args)
     } finally {
       // Bump even when the write failed: a statement that errored may still have changed rows.
       if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)
