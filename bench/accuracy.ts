@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/accuracy.ts [--sessions 800] [--seed 1] [--workloads tpcw-browsing,rubis-bidding]
  *                             [--scale small|standard] [--json bench/results/accuracy.json]
+ *                             [--traces dir]
  *
  * 1. Record: the benchmark's sessions (the same plans, page functions and parameter streams as
  *    bench/run.ts) run one after another, in plan order, on a freshly seeded SQLite database of
@@ -22,16 +23,21 @@
  *      frequent first (no support or probability floor either).
  *    Top-1: the next read is the first prediction; top-3: one of the first three.
  *
+ * --traces keeps the recorded reads in `dir` (one file per workload, sessions, seed and scale) and
+ * replays them from there next time, so the predictors can be compared without recording again.
+ *
  * The learner's clock: reads of one page 5 ms apart, pages 1 s apart (well within its 30 s
  * window, as in the benchmark, whose think time averages 10 ms). Sessions carry no user id, as
  * in bench/run.ts, so the per-user models stay empty.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { Prisma } from '@prisma/client/extension'
+import { Decimal } from '@prisma/client/runtime/client'
+import { createCodec } from '../src/cache/codec.ts'
 import { pushSchema } from '../scripts/schema-engine.ts'
 import { cloneResult } from '../src/cache/clone.ts'
 import { canonicalArgs } from '../src/cache/key.ts'
@@ -52,6 +58,7 @@ const { values: flags } = parseArgs({
     workloads: { type: 'string', default: 'tpcw-browsing,rubis-bidding' },
     scale: { type: 'string', default: 'small' },
     json: { type: 'string' },
+    traces: { type: 'string' },
   },
 })
 const SESSIONS = Number(flags.sessions)
@@ -376,6 +383,7 @@ function detailTable(r: WorkloadResult): string {
 
 // ---------------------------------------------------------------------------------------------
 
+const traceCodec = createCodec({ isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]', fromString: (text) => new Decimal(text) })
 const started = performance.now()
 console.log(`next-read accuracy on SQLite: ${WORKLOADS.join(', ')}; ${SESSIONS} sessions each; seed ${SEED}; scale ${flags.scale}`)
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-accuracy-'))
@@ -383,7 +391,18 @@ const results: WorkloadResult[] = []
 try {
   for (const name of WORKLOADS) {
     const plans = Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))
-    const traces = await record(name, plans, dir)
+    const saved = flags.traces === undefined ? undefined : join(flags.traces, `${name}-${SESSIONS}-${SEED}-${flags.scale}.traces`)
+    let traces: Trace[]
+    if (saved !== undefined && existsSync(saved)) {
+      traces = traceCodec.decode(readFileSync(saved, 'utf8')) as Trace[]
+      console.log(`${name}: ${traces.length} sessions read from ${saved}`)
+    } else {
+      traces = await record(name, plans, dir)
+      if (saved !== undefined) {
+        mkdirSync(flags.traces!, { recursive: true })
+        writeFileSync(saved, traceCodec.encode(traces))
+      }
+    }
     const evaluated = performance.now()
     results.push(evaluate(name, traces))
     console.log(`${name}: replayed in ${((performance.now() - evaluated) / 1000).toFixed(1)} s`)

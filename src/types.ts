@@ -225,8 +225,10 @@ export interface LearnOptions {
    */
   maxSources?: number
   /**
-   * Share of observations an argument source must have held to produce arguments.
-   * @default 0.5
+   * Share of observations an argument source (or a remembered value) must have explained to
+   * propose arguments. Each proposal carries that share in its probability, so sources that
+   * explain different reads are all proposed, and `minProbability` decides what runs.
+   * @default 0.1
    */
   minConfidence?: number
   /**
@@ -234,6 +236,24 @@ export interface LearnOptions {
    * @default 20
    */
   maxFanOut?: number
+  /**
+   * Transitions (a template after another) whose argument sources and values are learned apart
+   * from the template's: one template reached from two pages may take its argument from a
+   * different place after each. A transition seen fewer than `minSupport` times uses the template's.
+   * @default 4000
+   */
+  maxArgumentContexts?: number
+  /**
+   * Concrete values remembered per argument slot (of a template, and of each transition to it),
+   * the most frequent kept: proposed when no source explains the slot, or alongside a weak one.
+   * @default 8
+   */
+  maxValues?: number
+  /**
+   * Argument combinations proposed at most per next template, the most probable first.
+   * @default 3
+   */
+  maxAlternatives?: number
   /**
    * With a shared `cache`: milliseconds between two writes of what this process learned to the
    * store (a new process reads what the others wrote when it starts).

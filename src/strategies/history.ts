@@ -27,6 +27,8 @@ export interface Step {
   at: number
   /** Where each matchable value of this step occurs; built when first needed. */
   index?: Map<string, Location[]>
+  /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
+  cursor?: number
 }
 
 export type Location = { kind: 'argument'; slot: number } | { kind: 'row'; row: number; field: number }
@@ -103,10 +105,44 @@ export function indexOf(step: Step): Map<string, Location[]> {
   return index
 }
 
+/** A loop over the rows of a list: `head` looked up one of its rows, by the value of a field. */
+interface Loop {
+  list: Step
+  /** The template of the lookups. */
+  head: string
+  /** The latest lookup: where the current iteration starts. */
+  at: Step
+}
+
 interface SessionState {
   userId: string | undefined
   steps: Step[]
   lastAt: number
+  loop: Loop | undefined
+}
+
+/**
+ * The list of `steps` (before the last, within `lookback`, most recent first) of which `step` looks
+ * up a row by its unique field, and that row; undefined if it is no such lookup.
+ */
+function lookupOf(step: Step, steps: readonly Step[], lookback: number): { list: Step; row: number } | undefined {
+  const field = step.template.fanOutField
+  if (field === undefined) return undefined
+  const key = matchKey(step.values[step.template.paths.indexOf(`where.${field}`)])
+  if (key === undefined) return undefined
+  for (let lag = 1; lag <= lookback && lag <= steps.length; lag++) {
+    const list = steps[steps.length - lag]
+    if (list.result === undefined || list.result.single) continue
+    const next = (list.cursor ?? -1) + 1
+    let row: number | undefined
+    for (const location of indexOf(list).get(key) ?? []) {
+      if (location.kind !== 'row') continue
+      // Of two rows with the value, the next one is the one a loop takes.
+      if (row === undefined || location.row === next) row = location.row
+    }
+    if (row !== undefined) return { list, row }
+  }
+  return undefined
 }
 
 export interface HistoryBounds {
@@ -114,6 +150,7 @@ export interface HistoryBounds {
   maxHistory: number
   sessionIdleMs: number
   windowMs: number
+  lookback: number
 }
 
 /**
@@ -121,6 +158,12 @@ export interface HistoryBounds {
  * least recently active is dropped first), at most `maxHistory` steps each, and a session idle
  * for `sessionIdleMs` is forgotten. A gap longer than `windowMs` between two reads starts the
  * history afresh: reads that far apart are not taken to follow one another.
+ *
+ * A loop over a list (an N+1: a lookup of each row of the list by a field of the row, as each
+ * row's author, each lookup maybe followed by reads of its own) counts as one step: when the
+ * lookup of another row of the same list comes, the previous iteration leaves the history, so
+ * the list stays in reach of what follows the loop whatever its length, and every iteration is
+ * seen after the same history. The list's `cursor` is the row the latest lookup took.
  */
 export class SessionHistories {
   private readonly sessions = new Map<string, SessionState>()
@@ -146,14 +189,34 @@ export class SessionHistories {
       this.sessions.delete(session.sessionId)
       if (step.at - state.lastAt > Math.min(this.bounds.windowMs, this.bounds.sessionIdleMs)) state.steps = []
     } else {
-      state = { userId: session.userId, steps: [], lastAt: step.at }
+      state = { userId: session.userId, steps: [], lastAt: step.at, loop: undefined }
       if (this.sessions.size >= this.bounds.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string)
     }
     if (session.userId !== undefined) state.userId = session.userId
+    this.follow(state, step)
     state.steps.push(step)
     if (state.steps.length > this.bounds.maxHistory) state.steps.shift()
     state.lastAt = step.at
     this.sessions.set(session.sessionId, state)
+  }
+
+  /** Keeps track of a loop over a list's rows, and drops its previous iteration when `step` starts the next. */
+  private follow(state: SessionState, step: Step): void {
+    const { steps, loop } = state
+    if (loop !== undefined && !steps.includes(loop.list)) state.loop = undefined
+    const lookup = lookupOf(step, steps, this.bounds.lookback)
+    if (lookup === undefined) return
+    const current = state.loop
+    if (current !== undefined && current.list === lookup.list) {
+      // A read of the loop's body that happens to hold a value of the list: not an iteration.
+      if (current.head !== step.template.id) return
+      const start = steps.lastIndexOf(current.at)
+      if (start > steps.indexOf(current.list)) steps.length = start
+      current.at = step
+    } else {
+      state.loop = { list: lookup.list, head: step.template.id, at: step }
+    }
+    lookup.list.cursor = lookup.row
   }
 
   /** Forgets sessions idle for longer than `sessionIdleMs` (the map is in order of activity). */

@@ -28,6 +28,9 @@ export interface LearnSettings {
   maxSources: number
   minConfidence: number
   maxFanOut: number
+  maxArgumentContexts: number
+  maxValues: number
+  maxAlternatives: number
   shareIntervalMs: number
   maxSharedContexts: number
 }
@@ -222,13 +225,19 @@ export class LearnedPredictor implements Predictor {
   }
 
   private describeArguments(template: Template): LearnedArgument[] {
-    const slots = this.mappings.evidence(template.id) ?? []
+    const slots = this.mappings.slots(template.id) ?? []
     const out: LearnedArgument[] = []
-    slots.forEach((evidence, slot) => {
+    slots.forEach(({ sources, values }, slot) => {
       // The source that explained the slot most often; a handful of lucky matches rank below it.
-      const best = [...evidence].sort((a, b) => b.held - a.held || b.held / b.seen - a.held / a.seen)[0]
-      if (best === undefined) return
-      out.push({ slot: template.paths[slot], from: this.describeSource(best.source), confidence: best.held / best.seen, support: best.seen })
+      const best = [...sources].sort((a, b) => b.held - a.held || b.held / b.seen - a.held / a.seen)[0]
+      // Or the value it had most often, if that explains more.
+      let often: { value: unknown; count: number } | undefined
+      for (const entry of values.counts.values()) if (often === undefined || entry.count > often.count) often = entry
+      if (often !== undefined && (best === undefined || often.count > best.held)) {
+        out.push({ slot: template.paths[slot], from: this.describeSource({ kind: 'constant', value: often.value }), confidence: often.count / values.total, support: values.total })
+      } else if (best !== undefined) {
+        out.push({ slot: template.paths[slot], from: this.describeSource(best.source), confidence: best.held / best.seen, support: best.seen })
+      }
     })
     return out
   }
@@ -246,6 +255,8 @@ export class LearnedPredictor implements Predictor {
         return `field ${source.field} of ${source.row === 'last' ? 'the last row' : `row ${source.row}`} of ${read}`
       case 'anyRow':
         return `field ${source.field} of any row of ${read}`
+      case 'nextRow':
+        return `field ${source.field} of the row after the one last looked up, of ${read}`
       case 'fields':
         return `fields ${source.fields.join(', ')} of ${read}`
       case 'column':
@@ -269,11 +280,15 @@ export class LearnedPredictor implements Predictor {
     }
     const mappings: SharedModel['mappings'] = []
     for (const id of [...used]) {
-      const slots = this.mappings.evidence(id)
-      slots?.forEach((evidence, slot) => {
-        for (const { source, held, seen } of evidence) {
+      const slots = this.mappings.slots(id)
+      slots?.forEach(({ sources, values }, slot) => {
+        for (const { source, held, seen } of sources) {
           mappings.push({ template: id, slots: slots.length, slot, source, held, seen })
           if ('template' in source) used.add(source.template)
+        }
+        // Remembered values travel as constant sources, each with the slot's observations.
+        for (const { value, count } of values.counts.values()) {
+          mappings.push({ template: id, slots: slots.length, slot, source: { kind: 'constant', value }, held: count, seen: values.total })
         }
       })
     }
@@ -316,6 +331,7 @@ export class LearnedPredictor implements Predictor {
       contexts: this.global.size,
       users: this.users.size,
       mappedTemplates: this.mappings.size,
+      argumentContexts: this.mappings.contextCount,
     }
   }
 }

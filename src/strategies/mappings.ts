@@ -12,6 +12,7 @@ export type Source =
   | { kind: 'step'; lag: number; template: string; slot: number; delta: number }
   | { kind: 'row'; lag: number; template: string; row: number | 'last'; field: string }
   | { kind: 'anyRow'; lag: number; template: string; field: string }
+  | { kind: 'nextRow'; lag: number; template: string; field: string }
   | { kind: 'fields'; lag: number; template: string; fields: string[] }
   | { kind: 'column'; lag: number; template: string; field: string }
 
@@ -38,6 +39,12 @@ export interface MappingBounds {
   agingLimit: number
   /** Rows fetched at most by one fan-out. */
   maxFanOut: number
+  /** Transitions (previous template, next template) whose sources and values are learned apart. */
+  maxArgumentContexts: number
+  /** Concrete values remembered per slot. */
+  maxValues: number
+  /** Argument combinations proposed per next template. */
+  maxAlternatives: number
 }
 
 /** Rows matched by position (`row 0`, `row 1`, ...) beyond which only "any row" is learned. */
@@ -45,7 +52,7 @@ const POSITIONAL_ROWS = 3
 /** Constants longer than this as text are not learned (a slot that long is not a constant). */
 const MAX_CONSTANT_TEXT = 256
 /** Order of preference between sources that held equally often: the most specific first. */
-const RANK: Record<Source['kind'], number> = { argument: 0, row: 1, fields: 2, column: 3, step: 4, constant: 5, anyRow: 6 }
+const RANK: Record<Source['kind'], number> = { argument: 0, row: 1, nextRow: 2, fields: 3, column: 4, step: 5, constant: 6, anyRow: 7 }
 
 const MISSING = Symbol('missing')
 /** The values of a field over every kept row: an `anyRow` source matches any of them. */
@@ -65,6 +72,8 @@ function keyOf(source: Source): string {
       return `r:${source.lag}:${source.template}:${source.row}:${source.field}`
     case 'anyRow':
       return `y:${source.lag}:${source.template}:${source.field}`
+    case 'nextRow':
+      return `x:${source.lag}:${source.template}:${source.field}`
     case 'fields':
       return `f:${source.lag}:${source.template}:${source.fields.join(',')}`
     case 'column':
@@ -113,6 +122,11 @@ function evaluate(source: Source, history: readonly Step[]): unknown {
     }
     case 'column':
       return result.rows.length === result.length ? result.rows.map((row) => row[i]) : MISSING
+    case 'nextRow': {
+      if (result.single) return MISSING
+      const row = result.rows[(step.cursor ?? -1) + 1]
+      return row === undefined ? MISSING : row[i]
+    }
     case 'anyRow': {
       const values = result.rows.map((row) => row[i])
       if (result.last !== undefined) values.push(result.last[i])
@@ -128,9 +142,8 @@ function holds(value: unknown, actual: unknown): boolean {
 
 /** Every source in `history` that gives `actual` for slot `slot` of `next`. */
 function discover(next: TemplatedQuery, slot: number, actual: unknown, history: readonly Step[], lookback: number): Source[] {
+  // Constants are not sources: the value memory counts the values themselves.
   const found: Source[] = []
-  const constantText = stableText(actual)
-  if (constantText.length <= MAX_CONSTANT_TEXT) found.push({ kind: 'constant', value: actual })
   const key = matchKey(actual)
   for (let lag = 1; lag <= lookback && lag <= history.length; lag++) {
     const step = history[history.length - lag]
@@ -149,7 +162,10 @@ function discover(next: TemplatedQuery, slot: number, actual: unknown, history: 
         }
         const field = result!.fields[location.field]
         if (result!.single || location.row < POSITIONAL_ROWS) found.push({ kind: 'row', lag, template, row: location.row, field })
-        if (!result!.single) anyRowFields.add(field)
+        if (!result!.single) {
+          anyRowFields.add(field)
+          if (location.row === (step.cursor ?? -1) + 1) found.push({ kind: 'nextRow', lag, template, field })
+        }
       }
       if (result !== undefined && !result.single) {
         const last = rowValues(result, 'last')
@@ -193,13 +209,49 @@ function matchFields(result: ResultSummary, actual: unknown[]): string[] | undef
   return fields
 }
 
+/**
+ * The values a slot had, counted: the most frequent kept (at most `maxValues`, the rarest replaced
+ * by a new one), halved with the other counts when their total passes `agingLimit`.
+ */
+export interface ValueCounts {
+  total: number
+  counts: Map<string, { value: unknown; count: number }>
+}
+
+/** What is learned of one slot: where its value came from, and which values it had. */
+export interface SlotModel {
+  sources: Evidence[]
+  values: ValueCounts
+}
+
+/** What is learned of the arguments of a template, overall or after one previous template. */
+interface ArgumentModel {
+  /** Reads learned from (halved with aging, as the counts are). */
+  observations: number
+  slots: SlotModel[]
+}
+
+/** A value a slot may take, with its probability. */
+interface Alternative {
+  value: unknown
+  probability: number
+}
+
 /** How the slot values of a next read are derived from a history. */
 export interface Derivation {
   values: unknown[]
-  /** The product of the chosen sources' confidences. */
+  /** The probability of these values for the template: the product of each slot's. */
   confidence: number
   /** Set when one slot is "any row" of a list and the template can be fetched as a batch. */
   fanOut?: { slot: number; lag: number; values: unknown[] }
+}
+
+/** The text a value is counted under in a value memory, or undefined for one too long to keep. */
+function valueKey(value: unknown): string | undefined {
+  const key = matchKey(value)
+  if (key !== undefined) return key
+  const text = stableText(value)
+  return text.length <= MAX_CONSTANT_TEXT ? `=${text}` : undefined
 }
 
 function isUsable(evidence: Evidence, bounds: MappingBounds): boolean {
@@ -214,14 +266,24 @@ function better(a: Evidence, b: Evidence): boolean {
   return ('lag' in a.source ? a.source.lag : 0) < ('lag' in b.source ? b.source.lag : 0)
 }
 
+const CONTEXT_SEP = '>'
+
 /**
- * For every slot of every template, the sources its value came from and how often each held.
- * Only sources that held at least `minConfidence` of at least `minSupport` observations produce
- * arguments. Bounded by `maxTemplates` templates (least recently learned forgotten first) and
- * `maxSources` sources per slot (the one that held least often replaced).
+ * For every slot of every template, the sources its value came from and how often each held, and
+ * the values it had: overall, and apart for each transition that led to the template (the
+ * previous read's template), since one template reached from two pages may take its argument
+ * from a different place after each. A transition seen fewer than `minSupport` times backs off to
+ * the template's overall model.
+ *
+ * Sources are a mixture: each that held at least `minConfidence` of at least `minSupport`
+ * observations proposes its value with that share as its probability, as does each remembered
+ * value with its share of the observations; the same value proposed twice keeps the larger.
+ * Bounded by `maxTemplates` templates and `maxArgumentContexts` transitions (least recently
+ * learned forgotten first), `maxSources` sources and `maxValues` values per slot.
  */
 export class ArgumentMappings {
-  private readonly templates = new Map<string, Evidence[][]>()
+  private readonly templates = new Map<string, ArgumentModel>()
+  private readonly contexts = new Map<string, ArgumentModel>()
 
   constructor(private readonly bounds: MappingBounds) {}
 
@@ -229,19 +291,42 @@ export class ArgumentMappings {
     return this.templates.size
   }
 
+  /** Transitions whose arguments are learned apart. */
+  get contextCount(): number {
+    return this.contexts.size
+  }
+
   /** Learns where each slot value of `next` came from, given the history before it. */
   learn(next: TemplatedQuery, history: readonly Step[]): void {
     const id = next.template.id
-    let slots = this.templates.get(id)
-    if (slots === undefined) {
-      if (this.templates.size >= this.bounds.maxTemplates) this.templates.delete(this.templates.keys().next().value as string)
-      slots = next.values.map(() => [])
-    } else {
-      this.templates.delete(id)
+    const slots = next.values.length
+    const overall = this.touch(this.templates, id, slots, this.bounds.maxTemplates)
+    const previous = history[history.length - 1]
+    const context = previous === undefined ? undefined : this.touch(this.contexts, previous.template.id + CONTEXT_SEP + id, slots, this.bounds.maxArgumentContexts)
+    const discovered: (Source[] | undefined)[] = []
+    const found = (slot: number) => (discovered[slot] ??= discover(next, slot, next.values[slot], history, this.bounds.lookback))
+    this.learnInto(overall, next, history, found)
+    if (context !== undefined) this.learnInto(context, next, history, found)
+  }
+
+  /** The model under `key`, made the most recently used (a new one if none or of another arity). */
+  private touch(map: Map<string, ArgumentModel>, key: string, slots: number, max: number): ArgumentModel {
+    let model = map.get(key)
+    if (model !== undefined) map.delete(key)
+    if (model === undefined || model.slots.length !== slots) {
+      if (model === undefined && map.size >= max) map.delete(map.keys().next().value as string)
+      model = { observations: 0, slots: Array.from({ length: slots }, () => ({ sources: [], values: { total: 0, counts: new Map() } })) }
     }
-    this.templates.set(id, slots)
+    map.set(key, model)
+    return model
+  }
+
+  private learnInto(model: ArgumentModel, next: TemplatedQuery, history: readonly Step[], found: (slot: number) => Source[]): void {
+    model.observations++
+    if (model.observations > this.bounds.agingLimit) model.observations /= 2
     next.values.forEach((actual, slot) => {
-      const evidence = slots[slot]
+      const { sources: evidence, values } = model.slots[slot]
+      this.count(values, actual)
       let anyHeld = false
       for (const item of evidence) {
         const value = evaluate(item.source, history)
@@ -258,56 +343,125 @@ export class ArgumentMappings {
       }
       // Look for new sources only when none of the known ones explained the value.
       if (anyHeld) return
-      for (const source of discover(next, slot, actual, history, this.bounds.lookback)) {
-        const key = keyOf(source)
-        if (evidence.some((item) => item.key === key)) continue
-        if (evidence.length >= this.bounds.maxSources) evidence.splice(weakest(evidence), 1)
-        evidence.push({ source, key, held: 1, seen: 1 })
-      }
+      for (const source of found(slot)) this.addSource(evidence, source, 1, 1)
     })
   }
 
+  private addSource(evidence: Evidence[], source: Source, held: number, seen: number): Evidence | undefined {
+    const key = keyOf(source)
+    const known = evidence.find((item) => item.key === key)
+    if (known !== undefined) return known
+    if (evidence.length >= this.bounds.maxSources) evidence.splice(weakest(evidence), 1)
+    const item = { source, key, held, seen }
+    evidence.push(item)
+    return undefined
+  }
+
+  private count(values: ValueCounts, actual: unknown, weight = 1): void {
+    const key = valueKey(actual)
+    values.total += weight
+    if (key !== undefined) {
+      const known = values.counts.get(key)
+      if (known !== undefined) known.count += weight
+      else {
+        if (values.counts.size >= this.bounds.maxValues) {
+          let rarest: string | undefined
+          let least = Infinity
+          for (const [k, { count }] of values.counts) {
+            if (count < least) {
+              least = count
+              rarest = k
+            }
+          }
+          values.counts.delete(rarest!)
+        }
+        values.counts.set(key, { value: actual, count: weight })
+      }
+    }
+    if (values.total > this.bounds.agingLimit) {
+      values.total /= 2
+      for (const [k, entry] of values.counts) {
+        entry.count /= 2
+        if (entry.count < 0.5) values.counts.delete(k)
+      }
+    }
+  }
+
+  /** The model to derive from after a read of `previous`: its transition's once mature, else the template's. */
+  private modelFor(template: Template, previous: string | undefined): ArgumentModel | undefined {
+    const context = previous === undefined ? undefined : this.contexts.get(previous + CONTEXT_SEP + template.id)
+    if (context !== undefined && context.observations >= this.bounds.minSupport) return context
+    return this.templates.get(template.id)
+  }
+
   /**
-   * The ways the slot values of `template` can be derived after `history`: with every slot from
-   * its best usable source, and, for a single-row read by a unique field whose value came from
-   * "any row" of a list, as a fan-out over that list's leading rows. Empty if neither is possible.
+   * The likeliest ways the slot values of `template` can be derived after `history` (at most
+   * `maxAlternatives`, most probable first), and, for a single-row read by a unique field whose
+   * value came from "any row" of a list, a fan-out over that list's leading rows. `strict` (the
+   * read before has no result yet): only sources, and only where each slot's best is at hand.
    */
   derive(template: Template, history: readonly Step[], strict = false): Derivation[] {
-    const slots = this.templates.get(template.id)
-    if (slots === undefined) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
+    const model = this.modelFor(template, history[history.length - 1]?.template.id)
+    if (model === undefined || model.slots.length !== template.paths.length) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
     const fanOutPath = template.fanOutField === undefined ? undefined : `where.${template.fanOutField}`
-    const values: unknown[] = []
-    const confidences: number[] = []
+    const { minSupport, minConfidence, maxAlternatives } = this.bounds
+    const perSlot: Alternative[][] = []
     let fanOut: { slot: number; evidence: Evidence; values: unknown[] } | undefined
-    for (let slot = 0; slot < slots.length; slot++) {
-      let best: Evidence | undefined
-      let bestValue: unknown
+    for (let slot = 0; slot < model.slots.length; slot++) {
+      const { sources, values } = model.slots[slot]
+      const alternatives: Alternative[] = []
+      const offer = (value: unknown, probability: number) => {
+        for (const known of alternatives) {
+          if (sameValue(known.value, value)) {
+            if (probability > known.probability) known.probability = probability
+            return
+          }
+        }
+        alternatives.push({ value, probability })
+      }
       let bestUsable: Evidence | undefined
-      for (const item of slots[slot]) {
+      let bestAtHand = false
+      for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
-        if (item.source.kind !== 'anyRow' && (bestUsable === undefined || better(item, bestUsable))) bestUsable = item
+        const value = evaluate(item.source, history)
         if (item.source.kind === 'anyRow') {
           if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
-          const value = evaluate(item.source, history)
           if (value instanceof AnyOf) fanOut = { slot, evidence: item, values: value.values }
           continue
         }
-        if (best !== undefined && !better(item, best)) continue
-        const value = evaluate(item.source, history)
-        if (value === MISSING) continue
-        best = item
-        bestValue = value
+        if (bestUsable === undefined || better(item, bestUsable)) {
+          bestUsable = item
+          bestAtHand = value !== MISSING
+        }
+        if (value !== MISSING) offer(value, item.held / item.seen)
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
-      if (strict && best !== bestUsable) best = undefined
-      // A slot without an exact source leaves only the fan-out, and only if it is that slot.
-      if (best === undefined && fanOut?.slot !== slot) return []
-      values.push(bestValue)
-      confidences.push(best === undefined ? NaN : best.held / best.seen)
+      if (strict) {
+        if (!bestAtHand) alternatives.length = 0
+      } else if (values.total >= minSupport) {
+        for (const { value, count } of values.counts.values()) {
+          if (count / values.total >= minConfidence) offer(value, count / values.total)
+        }
+      }
+      alternatives.sort((a, b) => b.probability - a.probability)
+      if (alternatives.length > maxAlternatives) alternatives.length = maxAlternatives
+      // A slot without a value leaves only the fan-out, and only if it is that slot.
+      if (alternatives.length === 0 && fanOut?.slot !== slot) return []
+      perSlot.push(alternatives)
     }
-    const product = (skip: number) => confidences.reduce((p, c, slot) => (slot === skip ? p : p * c), 1)
     const derivations: Derivation[] = []
-    if (!confidences.some(Number.isNaN)) derivations.push({ values, confidence: product(-1) })
+    if (perSlot.every((alternatives) => alternatives.length > 0)) {
+      // The most probable combinations, slot by slot (slots taken as independent).
+      let combinations: Derivation[] = [{ values: [], confidence: 1 }]
+      for (const alternatives of perSlot) {
+        const grown: Derivation[] = []
+        for (const combination of combinations) {
+          for (const { value, probability } of alternatives) grown.push({ values: [...combination.values, value], confidence: combination.confidence * probability })
+        }
+        combinations = grown.length <= maxAlternatives ? grown : grown.sort((a, b) => b.confidence - a.confidence).slice(0, maxAlternatives)
+      }
+      derivations.push(...combinations)
+    }
     if (fanOut !== undefined) {
       const distinct: unknown[] = []
       for (const value of fanOut.values) {
@@ -316,9 +470,15 @@ export class ArgumentMappings {
       if (distinct.length > 0) {
         const kept = distinct.slice(0, this.bounds.maxFanOut)
         const { slot, evidence } = fanOut
+        let others = 1
+        const values = perSlot.map((alternatives, i) => {
+          if (i === slot) return undefined
+          others *= alternatives[0].probability
+          return alternatives[0].value
+        })
         derivations.push({
-          values: values.map((value, i) => (i === slot ? undefined : value)),
-          confidence: product(slot) * (evidence.held / evidence.seen) * (kept.length / distinct.length),
+          values,
+          confidence: others * (evidence.held / evidence.seen) * (kept.length / distinct.length),
           fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept },
         })
       }
@@ -328,30 +488,46 @@ export class ArgumentMappings {
 
   /**
    * Adds evidence learned elsewhere for slot `slot` of a template with `slots` slots: counts of
-   * a source already known here are added, a new source is kept if there is room.
+   * a source already known here are added, a new source is kept if there is room. A constant
+   * counts in the slot's value memory.
    */
   merge(templateId: string, slots: number, slot: number, source: Source, held: number, seen: number): void {
     if (!(seen > 0) || !(held >= 0) || held > seen || slot < 0 || slot >= slots) return
-    let evidence = this.templates.get(templateId)
-    if (evidence === undefined) {
+    let model = this.templates.get(templateId)
+    if (model === undefined) {
       if (this.templates.size >= this.bounds.maxTemplates) this.templates.delete(this.templates.keys().next().value as string)
-      evidence = Array.from({ length: slots }, () => [])
-      this.templates.set(templateId, evidence)
+      model = { observations: 0, slots: Array.from({ length: slots }, () => ({ sources: [], values: { total: 0, counts: new Map() } })) }
+      this.templates.set(templateId, model)
     }
-    if (evidence.length !== slots) return
-    const key = keyOf(source)
-    const known = evidence[slot].find((item) => item.key === key)
+    if (model.slots.length !== slots) return
+    const target = model.slots[slot]
+    if (source.kind === 'constant') {
+      // Each value of a slot comes with the slot's observations as `seen`: counted once, not per value.
+      if (held > 0) this.count(target.values, source.value, held)
+      target.values.total = Math.max(target.values.total - held, seen)
+      return
+    }
+    const known = this.addSource(target.sources, source, held, seen)
     if (known !== undefined) {
       known.held += held
       known.seen += seen
-    } else if (evidence[slot].length < this.bounds.maxSources) {
-      evidence[slot].push({ source, key, held, seen })
     }
   }
 
   /** The sources learned for each slot of a template, best first (for reports). */
   evidence(templateId: string): readonly (readonly Evidence[])[] | undefined {
-    return this.templates.get(templateId)
+    return this.templates.get(templateId)?.slots.map((slot) => slot.sources)
+  }
+
+  /** What is learned of each slot of a template overall (for reports and sharing). */
+  slots(templateId: string): readonly SlotModel[] | undefined {
+    return this.templates.get(templateId)?.slots
+  }
+
+  /** Every model, overall and per transition (for tests of the bounds). */
+  *models(): IterableIterator<readonly SlotModel[]> {
+    for (const model of this.templates.values()) yield model.slots
+    for (const model of this.contexts.values()) yield model.slots
   }
 }
 
