@@ -370,14 +370,22 @@ function detailTable(r: WorkloadResult): string {
     pct(t.learned.top3, t.learned.reads),
     pct(t.learned.top3FanOut, t.learned.reads),
     pct(t.learned.shapeTop3, t.learned.reads),
+    pct(t.exact.top1, t.exact.reads),
     pct(t.exact.top3, t.exact.reads),
   ])
+  // The targets: at least the exact model's top-1 and top-3, overall and on every template with 1% of the reads.
+  const short = [{ shape: 'overall', learned: r.learned, exact: r.exact }, ...r.templates.filter((t) => t.learned.reads >= r.learned.reads / 100)]
+    .flatMap((t) => [
+      ...(t.learned.top1 < t.exact.top1 ? [`  below exact, top-1: ${t.shape.slice(0, 90)} ${pct(t.learned.top1, t.learned.reads)} < ${pct(t.exact.top1, t.exact.reads)}`] : []),
+      ...(t.learned.top3 < t.exact.top3 ? [`  below exact, top-3: ${t.shape.slice(0, 90)} ${pct(t.learned.top3, t.learned.reads)} < ${pct(t.exact.top3, t.exact.reads)}`] : []),
+    ])
   return [
     `${r.workload}: ${r.sessions} sessions, ${r.pages} pages, ${r.recordedReads} reads; learned ${r.learnedModel.templates} templates, ${r.learnedModel.contexts} contexts`,
     `  ${fanOut}`,
     `  ${silent}`,
     `  ${shape}`,
-    table(['template', 'pages', 'reads', 'learned top-1', 'top-3', 'by fan-out', 'template top-3', 'exact top-3'], rows),
+    table(['template', 'pages', 'reads', 'learned top-1', 'top-3', 'by fan-out', 'template top-3', 'exact top-1', 'top-3'], rows),
+    short.length === 0 ? '  at least the exact model everywhere (top-1 and top-3, overall and on every template with 1% of the reads)' : short.join('\n'),
   ].join('\n')
 }
 

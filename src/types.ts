@@ -250,7 +250,8 @@ export interface LearnOptions {
    */
   maxValues?: number
   /**
-   * Argument combinations proposed at most per next template, the most probable first.
+   * Reads proposed at most after one read, the most probable first (and argument combinations
+   * at most per next template). More than `maxPerTrigger` never run.
    * @default 3
    */
   maxAlternatives?: number

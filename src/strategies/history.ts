@@ -1,6 +1,6 @@
 import type { Template } from './template.ts'
 import type { SessionRef } from './types.ts'
-import { isPlainObject, matchKey, MAX_KEY_STRING } from './values.ts'
+import { isPlainObject, matchKey, MAX_KEY_STRING, sameValue } from './values.ts'
 
 /**
  * What is kept of a read's result: the scalar fields of its leading rows (top-level fields and
@@ -128,19 +128,19 @@ interface SessionState {
 function lookupOf(step: Step, steps: readonly Step[], lookback: number): { list: Step; row: number } | undefined {
   const field = step.template.fanOutField
   if (field === undefined) return undefined
-  const key = matchKey(step.values[step.template.paths.indexOf(`where.${field}`)])
-  if (key === undefined) return undefined
+  const value = step.values[step.template.paths.indexOf(`where.${field}`)]
+  if (matchKey(value) === undefined) return undefined
   for (let lag = 1; lag <= lookback && lag <= steps.length; lag++) {
     const list = steps[steps.length - lag]
     if (list.result === undefined || list.result.single) continue
+    // A scan rather than the step's index: building that costs more than one look.
+    const { rows } = list.result
     const next = (list.cursor ?? -1) + 1
-    let row: number | undefined
-    for (const location of indexOf(list).get(key) ?? []) {
-      if (location.kind !== 'row') continue
-      // Of two rows with the value, the next one is the one a loop takes.
-      if (row === undefined || location.row === next) row = location.row
+    // Of two rows with the value, the next one is the one a loop takes.
+    if (rows[next]?.some((cell) => sameValue(cell, value))) return { list, row: next }
+    for (let row = 0; row < rows.length; row++) {
+      if (rows[row].some((cell) => sameValue(cell, value))) return { list, row }
     }
-    if (row !== undefined) return { list, row }
   }
   return undefined
 }

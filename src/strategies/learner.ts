@@ -1,5 +1,5 @@
 import { READ_OPERATIONS } from '../options.ts'
-import { ArgumentMappings, type Source } from './mappings.ts'
+import { ArgumentMappings, type Derivation, type Source } from './mappings.ts'
 import { SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
@@ -141,24 +141,32 @@ export class LearnedPredictor implements Predictor {
 
   private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
-    const out: Candidate[] = []
+    // The `maxAlternatives` most probable derivations over every next template; only those become
+    // queries. A template less likely than the last of them cannot place one (no derivation is
+    // more probable than its template), nor can any after it.
+    const limit = this.settings.maxAlternatives
+    const best: { template: Template; derived: Derivation; probability: number }[] = []
     for (const [id, probability] of ranked) {
+      if (best.length >= limit && probability <= best[best.length - 1].probability) break
       const template = this.templates.get(id)
       if (template === undefined) continue
-      for (const derived of this.mappings.derive(template, history, strict)) {
-        if (derived.fanOut === undefined) {
-          out.push({
-            query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
-            probability: probability * derived.confidence,
-            strategy: 'transitions',
-          })
-          continue
-        }
-        const fanOut = this.fanOut(template, derived.values, derived.fanOut, history, result)
-        out.push({ query: fanOut.query, probability: probability * derived.confidence, strategy: 'fanOut', fanOut: fanOut.fanOut })
+      const floor = best.length >= limit ? best[best.length - 1].probability / probability : 0
+      for (const derived of this.mappings.derive(template, history, strict, floor)) {
+        const p = probability * derived.confidence
+        if (best.length >= limit && p <= best[best.length - 1].probability) continue
+        let at = best.length
+        while (at > 0 && best[at - 1].probability < p) at--
+        best.splice(at, 0, { template, derived, probability: p })
+        if (best.length > limit) best.pop()
       }
     }
-    return out
+    return best.map(({ template, derived, probability }) => {
+      if (derived.fanOut === undefined) {
+        return { query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) }, probability, strategy: 'transitions' }
+      }
+      const fanOut = this.fanOut(template, derived.values, derived.fanOut, history, result)
+      return { query: fanOut.query, probability, strategy: 'fanOut', fanOut: fanOut.fanOut }
+    })
   }
 
   /** One batched findMany for the leading rows of a list, each row kept as its own findUnique. */

@@ -231,10 +231,11 @@ interface ArgumentModel {
   slots: SlotModel[]
 }
 
-/** A value a slot may take, with its probability. */
+/** A value a slot may take, with its probability; `rank` orders equals (the most specific source first). */
 interface Alternative {
   value: unknown
   probability: number
+  rank: number
 }
 
 /** How the slot values of a next read are derived from a history. */
@@ -267,6 +268,27 @@ function better(a: Evidence, b: Evidence): boolean {
 }
 
 const CONTEXT_SEP = '>'
+/** Times a value must have been seen to be proposed. */
+const MIN_VALUE_COUNT = 2
+
+/** Adds `value` to `alternatives`, or raises its probability if it is there already. */
+function offer(alternatives: Alternative[], value: unknown, probability: number, rank: number): void {
+  for (const known of alternatives) {
+    if (sameValue(known.value, value)) {
+      if (probability > known.probability || (probability === known.probability && rank < known.rank)) {
+        known.probability = probability
+        known.rank = rank
+      }
+      return
+    }
+  }
+  alternatives.push({ value, probability, rank })
+}
+
+/** Whether a loop over the rows of `list` has just taken its last row: nothing is left to fan out. */
+function exhausted(list: Step): boolean {
+  return list.cursor !== undefined && list.result !== undefined && list.cursor + 1 >= list.result.length
+}
 
 /**
  * For every slot of every template, the sources its value came from and how often each held, and
@@ -399,52 +421,48 @@ export class ArgumentMappings {
    * `maxAlternatives`, most probable first), and, for a single-row read by a unique field whose
    * value came from "any row" of a list, a fan-out over that list's leading rows. `strict` (the
    * read before has no result yet): only sources, and only where each slot's best is at hand.
+   * Derivations no more probable than `floor` may be left out.
    */
-  derive(template: Template, history: readonly Step[], strict = false): Derivation[] {
+  derive(template: Template, history: readonly Step[], strict = false, floor = 0): Derivation[] {
     const model = this.modelFor(template, history[history.length - 1]?.template.id)
     if (model === undefined || model.slots.length !== template.paths.length) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
     const fanOutPath = template.fanOutField === undefined ? undefined : `where.${template.fanOutField}`
-    const { minSupport, minConfidence, maxAlternatives } = this.bounds
+    const { minSupport, maxAlternatives } = this.bounds
     const perSlot: Alternative[][] = []
     let fanOut: { slot: number; evidence: Evidence; values: unknown[] } | undefined
     for (let slot = 0; slot < model.slots.length; slot++) {
       const { sources, values } = model.slots[slot]
       const alternatives: Alternative[] = []
-      const offer = (value: unknown, probability: number) => {
-        for (const known of alternatives) {
-          if (sameValue(known.value, value)) {
-            if (probability > known.probability) known.probability = probability
-            return
-          }
-        }
-        alternatives.push({ value, probability })
-      }
       let bestUsable: Evidence | undefined
       let bestAtHand = false
       for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
-        const value = evaluate(item.source, history)
         if (item.source.kind === 'anyRow') {
           if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
-          if (value instanceof AnyOf) fanOut = { slot, evidence: item, values: value.values }
+          const value = evaluate(item.source, history)
+          if (value instanceof AnyOf && !exhausted(history[history.length - item.source.lag])) fanOut = { slot, evidence: item, values: value.values }
           continue
         }
+        const value = evaluate(item.source, history)
         if (bestUsable === undefined || better(item, bestUsable)) {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
-        if (value !== MISSING) offer(value, item.held / item.seen)
+        if (value !== MISSING) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
       if (strict) {
         if (!bestAtHand) alternatives.length = 0
       } else if (values.total >= minSupport) {
+        // No share is asked of a value: one of twenty, seen twice, still ranks among the likeliest.
         for (const { value, count } of values.counts.values()) {
-          if (count / values.total >= minConfidence) offer(value, count / values.total)
+          if (count >= MIN_VALUE_COUNT) offer(alternatives, value, count / values.total, RANK.constant)
         }
       }
-      alternatives.sort((a, b) => b.probability - a.probability)
+      alternatives.sort((a, b) => b.probability - a.probability || a.rank - b.rank)
       if (alternatives.length > maxAlternatives) alternatives.length = maxAlternatives
+      // A value less likely than `floor` makes every combination with it less likely still.
+      while (alternatives.length > 0 && alternatives[alternatives.length - 1].probability <= floor) alternatives.pop()
       // A slot without a value leaves only the fan-out, and only if it is that slot.
       if (alternatives.length === 0 && fanOut?.slot !== slot) return []
       perSlot.push(alternatives)

@@ -29,6 +29,9 @@ const SMALL: LearnSettings = {
   maxSources: 3,
   minConfidence: 0.2,
   maxFanOut: 2,
+  maxArgumentContexts: 6,
+  maxValues: 3,
+  maxAlternatives: 2,
 }
 
 /** Peaks equal to every bound of SMALL: the run reached each of them. */
@@ -42,6 +45,9 @@ const ALL_BOUNDS_REACHED = {
   branches: SMALL.maxBranches,
   userContexts: SMALL.maxUserContexts,
   sources: SMALL.maxSources,
+  argumentContexts: SMALL.maxArgumentContexts,
+  values: SMALL.maxValues,
+  perRead: SMALL.maxAlternatives,
 }
 
 /**
@@ -79,10 +85,29 @@ interface Peaks {
   branches: number
   userContexts: number
   sources: number
+  argumentContexts: number
+  values: number
+  /** Candidates proposed after one read. */
+  perRead: number
   fanOuts: number
   candidates: number
 }
-const noPeaks = (): Peaks => ({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, branches: 0, userContexts: 0, sources: 0, fanOuts: 0, candidates: 0 })
+const noPeaks = (): Peaks => ({
+  sessions: 0,
+  longestHistory: 0,
+  templates: 0,
+  contexts: 0,
+  users: 0,
+  mappedTemplates: 0,
+  branches: 0,
+  userContexts: 0,
+  sources: 0,
+  argumentContexts: 0,
+  values: 0,
+  perRead: 0,
+  fanOuts: 0,
+  candidates: 0,
+})
 
 /**
  * A learner under test: observes reads on a clock the test drives and checks every bound after
@@ -124,6 +149,7 @@ class Harness {
     atMost(sizes.contexts, settings.maxContexts, 'contexts')
     atMost(sizes.users, settings.maxUsers, 'users')
     atMost(sizes.mappedTemplates, settings.maxTemplates, 'mapped templates')
+    atMost(sizes.argumentContexts, settings.maxArgumentContexts, 'transitions with arguments of their own')
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) peaks[key] = Math.max(peaks[key], sizes[key])
 
     const inner = this.inner
@@ -147,6 +173,19 @@ class Harness {
       checkModel(model, settings.maxUserContexts)
       peaks.userContexts = Math.max(peaks.userContexts, model.size)
     }
+    for (const slots of inner.mappings.models()) {
+      for (const { sources, values } of slots) {
+        atMost(sources.length, settings.maxSources, 'sources of a slot')
+        atMost(values.counts.size, settings.maxValues, 'values of a slot')
+        peaks.values = Math.max(peaks.values, values.counts.size)
+        let sum = 0
+        for (const { count } of values.counts.values()) {
+          check(count > 0, `a value counted ${count} times`)
+          sum += count
+        }
+        check(sum <= values.total + 1e-9, `values counted ${sum} times of ${values.total}`)
+      }
+    }
     for (const id of this.ids) {
       for (const sources of inner.mappings.evidence(id) ?? []) {
         atMost(sources.length, settings.maxSources, 'sources of a slot')
@@ -157,6 +196,8 @@ class Harness {
   }
 
   checkCandidates(candidates: readonly Candidate[], result: unknown): void {
+    atMost(candidates.length, this.settings.maxAlternatives, 'candidates of a read')
+    this.peaks.perRead = Math.max(this.peaks.perRead, candidates.length)
     for (const candidate of candidates) {
       this.peaks.candidates++
       const { model, operation, args } = candidate.query
@@ -365,6 +406,7 @@ describe('bounds under random reads', () => {
       contexts: SMALL.maxContexts,
       users: SMALL.maxUsers,
       mappedTemplates: SMALL.maxTemplates,
+      argumentContexts: SMALL.maxArgumentContexts,
     })
     expect(harness.peaks.candidates).toBeGreaterThan(0)
   })
@@ -443,7 +485,7 @@ describe('sessions and windows', () => {
   it('learns nothing from reads outside a session', () => {
     const harness = new Harness(SMALL)
     for (let i = 0; i < 10; i++) expect(harness.read(undefined, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: { id: i } })).toEqual([])
-    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0 })
+    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0 })
   })
 })
 
