@@ -3,7 +3,7 @@
  * session's very next read (model, operation and arguments, compared by canonical key), against
  * the classic first-order model over exact queries (bench/baselines.ts, ExactMarkov).
  *
- *   npx tsx bench/accuracy.ts [--sessions 800] [--seed 1] [--workloads tpcw-browsing,rubis-bidding]
+ *   npx tsx bench/accuracy.ts [--sessions 800] [--seed 1] [--workloads tpcw-browsing,rubis-bidding,news,blog]
  *                             [--scale small|standard] [--json bench/results/accuracy.json]
  *                             [--traces dir]
  *
@@ -22,6 +22,9 @@
  *    - exact: counts of the exact query that followed each exact query in a session, the most
  *      frequent first (no support or probability floor either).
  *    Top-1: the next read is the first prediction; top-3: one of the first three.
+ *
+ * `news` and `blog` are generated in memory (bench/workloads/synthetic.ts: a news site, an N+1
+ * blog), with no database: their reads are replayed as those recorded are.
  *
  * --traces keeps the recorded reads in `dir` (one file per workload, sessions, seed and scale) and
  * replays them from there next time, so the predictors can be compared without recording again.
@@ -50,12 +53,13 @@ import type { Candidate } from '../src/strategies/types.ts'
 import type { Rng } from './workloads/random.ts'
 import { workloadOf, type Workload, type WorkloadName } from './workloads/catalog.ts'
 import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
+import { SYNTHETIC_WORKLOADS, syntheticSession, type SyntheticName } from './workloads/synthetic.ts'
 
 const { values: flags } = parseArgs({
   options: {
     sessions: { type: 'string', default: '800' },
     seed: { type: 'string', default: '1' },
-    workloads: { type: 'string', default: 'tpcw-browsing,rubis-bidding' },
+    workloads: { type: 'string', default: 'tpcw-browsing,rubis-bidding,news,blog' },
     scale: { type: 'string', default: 'small' },
     json: { type: 'string' },
     traces: { type: 'string' },
@@ -63,10 +67,11 @@ const { values: flags } = parseArgs({
 })
 const SESSIONS = Number(flags.sessions)
 const SEED = Number(flags.seed)
-const WORKLOADS = flags.workloads.split(',') as WorkloadName[]
+const WORKLOADS = flags.workloads.split(',') as (WorkloadName | SyntheticName)[]
 for (const name of WORKLOADS) {
-  if (!['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding'].includes(name)) throw new Error(`unknown workload: ${name}`)
+  if (!['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding', ...SYNTHETIC_WORKLOADS].includes(name)) throw new Error(`unknown workload: ${name}`)
 }
+const isSynthetic = (name: string): name is SyntheticName => (SYNTHETIC_WORKLOADS as readonly string[]).includes(name)
 if (!(Number.isSafeInteger(SESSIONS) && SESSIONS > 0)) throw new Error(`--sessions must be a positive integer: ${flags.sessions}`)
 
 const TOP = 3
@@ -262,7 +267,7 @@ interface TemplateRow {
 }
 
 interface WorkloadResult {
-  workload: WorkloadName
+  workload: WorkloadName | SyntheticName
   sessions: number
   pages: number
   /** Reads recorded, and those predicted (every read after a session's first). */
@@ -275,7 +280,7 @@ interface WorkloadResult {
   templates: TemplateRow[]
 }
 
-function evaluate(name: WorkloadName, traces: readonly Trace[]): WorkloadResult {
+function evaluate(name: WorkloadName | SyntheticName, traces: readonly Trace[]): WorkloadResult {
   const learner = new LearnedPredictor({ ...DEFAULTS.learn })
   const exact = new ExactFirstOrder()
   const total = { learned: emptyScore(), exact: emptyScore() }
@@ -398,6 +403,19 @@ const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-accuracy-'))
 const results: WorkloadResult[] = []
 try {
   for (const name of WORKLOADS) {
+    if (isSynthetic(name)) {
+      const traces: Trace[] = Array.from({ length: SESSIONS }, (_, i) => {
+        const session = syntheticSession(name, i, SEED)
+        const plan = { index: i, pages: session.pages } as SessionPlan
+        const reads = session.reads.map((read) => ({ ...read, key: keyOf(read.model, read.operation, read.args), shape: shapeOf(read.model, read.operation, read.args) }))
+        return { plan, reads }
+      })
+      console.log(`${name}: ${SESSIONS} sessions, ${traces.reduce((n, t) => n + t.reads.length, 0)} reads generated`)
+      const evaluated = performance.now()
+      results.push(evaluate(name, traces))
+      console.log(`${name}: replayed in ${((performance.now() - evaluated) / 1000).toFixed(1)} s`)
+      continue
+    }
     const plans = Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))
     const saved = flags.traces === undefined ? undefined : join(flags.traces, `${name}-${SESSIONS}-${SEED}-${flags.scale}.traces`)
     let traces: Trace[]

@@ -29,6 +29,28 @@ export interface Step {
   index?: Map<string, Location[]>
   /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
   cursor?: number
+  /** Of a lookup of a list's row: set when it took the list's last row (a loop over it is done). */
+  lastRow?: boolean
+}
+
+/** Marks the last template id of a context when a loop over a list has just taken its last row. */
+export const LOOP_DONE = '!'
+
+/**
+ * The ids of the last `order` templates of `steps`: the context of the transition model. While a
+ * loop's last iteration is in it, the last id is marked: the loop is over, so what follows is
+ * the read after it, not another lookup (a context of its own learns that).
+ */
+export function contextOf(steps: readonly Step[], order: number): string[] {
+  const from = Math.max(0, steps.length - order)
+  const ids: string[] = []
+  let done = false
+  for (let i = from; i < steps.length; i++) {
+    ids.push(steps[i].template.id)
+    if (steps[i].lastRow === true) done = true
+  }
+  if (done) ids[ids.length - 1] += LOOP_DONE
+  return ids
 }
 
 export type Location = { kind: 'argument'; slot: number } | { kind: 'row'; row: number; field: number }
@@ -217,6 +239,7 @@ export class SessionHistories {
       state.loop = { list: lookup.list, head: step.template.id, at: step }
     }
     lookup.list.cursor = lookup.row
+    if (lookup.list.result !== undefined && lookup.row + 1 >= lookup.list.result.length) step.lastRow = true
   }
 
   /** Forgets sessions idle for longer than `sessionIdleMs` (the map is in order of activity). */

@@ -1,6 +1,6 @@
 import { READ_OPERATIONS } from '../options.ts'
 import { ArgumentMappings, type Derivation, type Source } from './mappings.ts'
-import { SessionHistories, summarize, type Step } from './history.ts'
+import { contextOf, LOOP_DONE, SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
@@ -106,7 +106,7 @@ export class LearnedPredictor implements Predictor {
     const before = this.histories.before(session, at)
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
     if (before.length > 0) {
-      const previous = before.slice(-this.settings.order).map((step) => step.template.id)
+      const previous = contextOf(before, this.settings.order)
       this.global.record(previous, templated.template.id)
       user?.record(previous, templated.template.id)
       this.mappings.learn(templated, before)
@@ -133,7 +133,7 @@ export class LearnedPredictor implements Predictor {
 
   /** Candidates for the read after `history`; `strict`: only where each slot's best source is at hand. */
   private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean): Candidate[] {
-    const context = history.slice(-this.settings.order).map((s) => s.template.id)
+    const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
     return next === undefined ? [] : this.candidates(next, history, result, strict)
@@ -208,7 +208,7 @@ export class LearnedPredictor implements Predictor {
   describe(limit: number): LearnedModel {
     const transitions: LearnedTransition[] = []
     for (const { context, total, next } of this.global.entries()) {
-      const after = context.map((id) => this.templates.get(id)?.shape)
+      const after = context.map((id) => this.templates.get(id.endsWith(LOOP_DONE) ? id.slice(0, -LOOP_DONE.length) : id)?.shape)
       if (after.some((shape) => shape === undefined)) continue
       for (const [id, count] of next) {
         const template = this.templates.get(id)
