@@ -29,7 +29,10 @@ export interface Step {
   index?: Map<string, Location[]>
   /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
   cursor?: number
-  /** Of a lookup of a list's row: set when it took the list's last row (a loop over it is done). */
+  /**
+   * Set on a lookup that took the last row of a list, and on a list with no rows: either way no
+   * (further) loop over the list's rows follows.
+   */
   lastRow?: boolean
 }
 

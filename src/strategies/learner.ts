@@ -112,6 +112,7 @@ export class LearnedPredictor implements Predictor {
       this.mappings.learn(templated, before)
     }
     const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
+    if (Array.isArray(query.result) && query.result.length === 0) step.lastRow = true
     this.histories.append(session, step)
     return this.predictAfter(this.histories.before(session, at), user, query.result, false)
   }

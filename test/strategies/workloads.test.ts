@@ -1,0 +1,228 @@
+/**
+ * The learner against the exact-key first-order model (the next read is the exact query seen most
+ * often after the current one), on generated workloads that each reproduce one class of behaviour
+ * the exact model handled better than a learner with per-template, all-or-nothing sources:
+ *
+ * (a) one template reached from many contexts, each taking the argument from elsewhere;
+ * (b) the next template certain, its argument no function of what was read: a value memory;
+ * (c) two sources that each explain a part of the next reads, never the same ones: a mixture;
+ * (d) an N+1 loop over a list's rows, and the read after it, which depends on the list.
+ *
+ * Both predictors see the same reads; top-k: the next read (exact arguments) is among the first
+ * k predictions; a fan-out stands for each of its rows. Sessions are plain data from a seeded
+ * generator, so each run is the same.
+ */
+import { describe, expect, it } from 'vitest'
+import { Rng } from '../../bench/workloads/random.ts'
+import { syntheticSession } from '../../bench/workloads/synthetic.ts'
+import { DEFAULTS } from '../../src/options.ts'
+import { rank } from '../../src/strategies/combine.ts'
+import { LearnedPredictor } from '../../src/strategies/learner.ts'
+import type { Candidate, ObservedQuery } from '../../src/strategies/types.ts'
+import { stableText } from '../../src/strategies/values.ts'
+
+type Read = ObservedQuery & { page?: number }
+
+const keyOf = (model: string, operation: string, args: unknown) => `${model}.${operation}${stableText(args)}`
+
+function keysOf(candidate: Candidate): Set<string> {
+  const { model, operation, args } = candidate.query
+  if (candidate.fanOut === undefined) return new Set([keyOf(model, operation, args)])
+  return new Set(candidate.fanOut.values.map((value) => keyOf(model, candidate.fanOut!.operation, candidate.fanOut!.argsFor(value))))
+}
+
+interface Score {
+  reads: number
+  top1: number
+  top3: number
+}
+
+/** Top-1 and top-3 of both predictors, overall and per label (`label(read)`, by default model.operation). */
+function replay(sessions: readonly Read[][], label: (read: Read) => string = (read) => `${read.model}.${read.operation}`) {
+  const learner = new LearnedPredictor({ ...DEFAULTS.learn })
+  const exact = new Map<string, Map<string, number>>()
+  const scores = new Map<string, { learned: Score; exact: Score }>()
+  const count = (into: Score, predictions: readonly Set<string>[], key: string) => {
+    into.reads++
+    const at = predictions.findIndex((keys) => keys.has(key))
+    if (at === 0) into.top1++
+    if (at >= 0 && at < 3) into.top3++
+  }
+  let at = 0
+  sessions.forEach((reads, s) => {
+    let previous: string | undefined
+    let learned: Set<string>[] = []
+    for (const read of reads) {
+      const key = keyOf(read.model, read.operation, read.args)
+      if (previous !== undefined) {
+        const followers = exact.get(previous)
+        const exactNext = followers === undefined ? [] : [...followers].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k]) => new Set([k]))
+        for (const name of ['all', label(read)]) {
+          let score = scores.get(name)
+          if (score === undefined) scores.set(name, (score = { learned: { reads: 0, top1: 0, top3: 0 }, exact: { reads: 0, top1: 0, top3: 0 } }))
+          count(score.learned, learned, key)
+          count(score.exact, exactNext, key)
+        }
+        let counts = exact.get(previous)
+        if (counts === undefined) exact.set(previous, (counts = new Map()))
+        counts.set(key, (counts.get(key) ?? 0) + 1)
+      }
+      at += 10
+      const candidates = learner.observe({ session: { sessionId: `s${s}` }, query: read, at })
+      learned = rank(candidates, { minProbability: 0, maxPerTrigger: 3 }).map(keysOf)
+      previous = key
+    }
+  })
+  const rates = (name: string) => {
+    const { learned, exact: baseline } = scores.get(name)!
+    return {
+      learned: { top1: learned.top1 / learned.reads, top3: learned.top3 / learned.reads },
+      exact: { top1: baseline.top1 / baseline.reads, top3: baseline.top3 / baseline.reads },
+      reads: learned.reads,
+    }
+  }
+  return { rates, labels: () => [...scores.keys()] }
+}
+
+/**
+ * The learner at least as good as the exact model, top-1 and top-3, on `label` (within `slack`,
+ * where both learn the same few values and differ only by the reads each needed to learn them).
+ */
+function expectAtLeastExact(result: ReturnType<typeof replay>, label: string, slack = 0) {
+  const { learned, exact } = result.rates(label)
+  expect(learned.top1, `${label}: top-1`).toBeGreaterThanOrEqual(exact.top1 - slack)
+  expect(learned.top3, `${label}: top-3`).toBeGreaterThanOrEqual(exact.top3 - slack)
+}
+
+const row = (rng: Rng, fields: readonly string[]) => Object.fromEntries(fields.map((field) => [field, rng.range(1, 1_000_000)]))
+
+describe('generated workloads: the learner against the exact-key model', () => {
+  it('(a) learns argument sources per transition: a user looked up after twelve kinds of list, from a different field of each', () => {
+    // Twelve list templates, each followed by a lookup of a user by a field of its first row,
+    // the field a different one for each list. More true sources than a template keeps (8),
+    // so learned per template they crowd one another out; per transition each has its own.
+    const rng = new Rng(11)
+    const fields = ['a', 'b', 'c', 'd', 'e', 'f']
+    const sessions: Read[][] = []
+    for (let s = 0; s < 900; s++) {
+      const reads: Read[] = []
+      for (let page = 0; page < 4; page++) {
+        const kind = rng.int(12)
+        const rows = Array.from({ length: 5 }, () => row(rng, fields))
+        reads.push({ model: `List${kind}`, operation: 'findMany', args: { where: { kind }, take: 5 }, result: rows })
+        const id = rows[0][fields[kind % fields.length]] as number
+        reads.push({ model: 'User', operation: 'findUnique', args: { where: { id } }, result: { id, name: `u${id}`, karma: rng.range(1, 1_000_000) } })
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions)
+    expectAtLeastExact(result, 'User.findUnique')
+    // Every value is new: the exact model cannot know it; the learner takes it from the list.
+    expect(result.rates('User.findUnique').learned.top1).toBeGreaterThan(0.9)
+  })
+
+  it('(b) remembers values: after a story, the same section again 60% of the time, the front page 40%', () => {
+    // The front page is section 1: a value no read before shows, seen 40% of the time.
+    const rng = new Rng(12)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      let section = rng.range(2, 40)
+      for (let page = 0; page < 5; page++) {
+        const rows = Array.from({ length: 8 }, () => ({ id: rng.range(1, 1_000_000), sectionId: section }))
+        reads.push({ model: 'Story', operation: 'findMany', args: { where: { sectionId: section }, take: 8 }, result: rows })
+        const story = rows[rng.int(rows.length)]
+        reads.push({ model: 'Story', operation: 'findUnique', args: { where: { id: story.id } }, result: story })
+        if (rng.chance(0.4)) section = 1
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions, (read) => `${read.model}.${read.operation}`)
+    expectAtLeastExact(result, 'Story.findMany')
+    // Both are proposed: the section read before (a source) and the front page (a value).
+    expect(result.rates('Story.findMany').learned.top3).toBeGreaterThan(0.95)
+  })
+
+  it('(b) fills the top 3 with the values the evidence supports: a category 50%, another 30%, a third 20%', () => {
+    const rng = new Rng(13)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      for (let page = 0; page < 4; page++) {
+        reads.push({ model: 'Category', operation: 'findMany', args: { orderBy: { id: 'asc' } }, result: [{ id: 3 }, { id: 7 }, { id: 9 }] })
+        const roll = rng.float()
+        const categoryId = roll < 0.5 ? 3 : roll < 0.8 ? 7 : 9
+        const rows = Array.from({ length: 4 }, () => ({ id: rng.range(1, 1_000_000), categoryId }))
+        reads.push({ model: 'Item', operation: 'findMany', args: { where: { categoryId, open: true }, take: 4 }, result: rows })
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions)
+    expectAtLeastExact(result, 'Item.findMany', 0.01)
+    expect(result.rates('Item.findMany').learned.top3).toBeGreaterThan(0.95)
+  })
+
+  it('(c) ranks sources as a mixture: the same item again a quarter of the time, the first row of the list a third', () => {
+    // Neither source explains half of the next reads alone; together they explain 58%.
+    const rng = new Rng(14)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 700; s++) {
+      const reads: Read[] = []
+      const rows = Array.from({ length: 10 }, () => ({ id: rng.range(1, 1_000_000), title: 'x' }))
+      reads.push({ model: 'Item', operation: 'findMany', args: { where: { subject: rng.range(1, 1000) }, take: 10 }, result: rows })
+      let current = rows[3 + rng.int(7)].id
+      reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id: current } }, result: { id: current } })
+      for (let step = 0; step < 3; step++) {
+        const roll = rng.float()
+        if (roll < 0.33) current = rows[0].id
+        else if (roll >= 0.58) current = rng.range(1, 1_000_000)
+        reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id: current } }, result: { id: current } })
+        // The list stays in view: the page shows it again beside the item.
+        reads.push({ model: 'Item', operation: 'findMany', args: { where: { id: { in: rows.map((r) => r.id) } } }, result: rows })
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions, (read) => `${read.model}.${read.operation}${'in' in ((read.args.where as object) ?? {}) ? ' in' : ''}`)
+    expectAtLeastExact(result, 'Item.findUnique')
+    expect(result.rates('Item.findUnique').learned.top3).toBeGreaterThan(0.5)
+  })
+
+  it('(d) predicts an N+1 loop as one fan-out, and the read after the loop from the list before it', () => {
+    // A user's bids; the item of each bid, and each item's seller; then the user's won auctions,
+    // by the user id the bid list was read with: the list is four to sixteen reads back.
+    const rng = new Rng(15)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      const userId = rng.range(1, 1_000_000)
+      reads.push({ model: 'User', operation: 'findUnique', args: { where: { id: userId } }, result: { id: userId } })
+      const bids = Array.from({ length: 2 + rng.int(7) }, () => ({ itemId: rng.range(1, 1_000_000), maxBid: rng.range(1, 100) }))
+      reads.push({ model: 'Bid', operation: 'findMany', args: { where: { userId }, distinct: ['itemId'] }, result: bids })
+      for (const { itemId } of bids) {
+        const sellerId = rng.range(1, 1_000_000)
+        reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id: itemId } }, result: { id: itemId, sellerId } })
+        reads.push({ model: 'User', operation: 'findUnique', args: { where: { id: sellerId }, select: { nickname: true } }, result: { nickname: `n${sellerId}` } })
+      }
+      reads.push({ model: 'Bid', operation: 'findMany', args: { where: { userId, won: true } }, result: [] })
+      sessions.push(reads)
+    }
+    const result = replay(sessions, (read) => `${read.model}.${read.operation}${read.args.distinct === undefined ? '' : ' distinct'}`)
+    for (const label of ['Item.findUnique', 'User.findUnique', 'Bid.findMany']) expectAtLeastExact(result, label)
+    // Each lookup of the loop is predicted (one batched read covers them), and so is the read after it.
+    expect(result.rates('Item.findUnique').learned.top1).toBeGreaterThan(0.95)
+    expect(result.rates('Bid.findMany').learned.top1).toBeGreaterThan(0.9)
+  })
+
+  it('is at least the exact model on a news site and an N+1 blog, overall and on every template with 1% of the reads', () => {
+    for (const name of ['news', 'blog'] as const) {
+      const sessions = Array.from({ length: 400 }, (_, i) => syntheticSession(name, i, 3).reads)
+      const result = replay(sessions, (read) => `${read.model}.${read.operation}${stableText(Object.keys(read.args).sort())}`)
+      const { reads } = result.rates('all')
+      expect(result.rates('all').learned.top3).toBeGreaterThanOrEqual(result.rates('all').exact.top3)
+      for (const label of result.labels()) {
+        if (label === 'all' || result.rates(label).reads < reads / 100) continue
+        expect(result.rates(label).learned.top3, `${name} ${label}: top-3`).toBeGreaterThanOrEqual(result.rates(label).exact.top3 - 0.005)
+      }
+    }
+  })
+})
