@@ -421,6 +421,8 @@ try {
     let traces: Trace[]
     if (saved !== undefined && existsSync(saved)) {
       traces = traceCodec.decode(readFileSync(saved, 'utf8')) as Trace[]
+      // Keys and shapes as this version makes them, whichever wrote the file.
+      for (const read of traces.flatMap((trace) => trace.reads)) Object.assign(read, { key: keyOf(read.model, read.operation, read.args), shape: shapeOf(read.model, read.operation, read.args) })
       console.log(`${name}: ${traces.length} sessions read from ${saved}`)
     } else {
       traces = await record(name, plans, dir)

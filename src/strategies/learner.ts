@@ -209,7 +209,12 @@ export class LearnedPredictor implements Predictor {
   describe(limit: number): LearnedModel {
     const transitions: LearnedTransition[] = []
     for (const { context, total, next } of this.global.entries()) {
-      const after = context.map((id) => this.templates.get(id.endsWith(LOOP_DONE) ? id.slice(0, -LOOP_DONE.length) : id)?.shape)
+      // A context marked as after a loop's last row (or an empty list) is shown as such.
+      const after = context.map((id) => {
+        if (!id.endsWith(LOOP_DONE)) return this.templates.get(id)?.shape
+        const shape = this.templates.get(id.slice(0, -LOOP_DONE.length))?.shape
+        return shape === undefined ? undefined : `${shape} (loop done)`
+      })
       if (after.some((shape) => shape === undefined)) continue
       for (const [id, count] of next) {
         const template = this.templates.get(id)

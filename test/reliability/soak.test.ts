@@ -28,7 +28,7 @@ import { Scheduler } from '../../src/middleware/scheduler.ts'
 import { READ_OPERATIONS } from '../../src/options.ts'
 import type { Step } from '../../src/strategies/history.ts'
 import { LearnedPredictor } from '../../src/strategies/learner.ts'
-import type { Evidence } from '../../src/strategies/mappings.ts'
+import type { ArgumentMappings } from '../../src/strategies/mappings.ts'
 import type { Template } from '../../src/strategies/template.ts'
 import { TransitionModel } from '../../src/strategies/transitions.ts'
 import type { PrefetchOptions } from '../../src/types.ts'
@@ -69,6 +69,9 @@ const BOUNDS = {
     lookback: 3,
     maxSources: 4,
     maxFanOut: 2,
+    maxArgumentContexts: 30,
+    maxValues: 3,
+    maxAlternatives: 2,
   },
 } as const
 
@@ -135,7 +138,7 @@ interface LearnerInternals {
   histories: { sessions: Map<string, { steps: Step[] }> }
   global: TransitionModel
   users: Map<string, TransitionModel>
-  mappings: { templates: Map<string, Evidence[][]> }
+  mappings: Pick<ArgumentMappings, 'models'> & { templates: Map<string, unknown>; contexts: Map<string, unknown> }
 }
 
 function internals() {
@@ -161,6 +164,7 @@ function internals() {
   expect(learner.global).toBeInstanceOf(TransitionModel)
   expect(learner.users).toBeInstanceOf(Map)
   expect(learner.mappings.templates).toBeInstanceOf(Map)
+  expect(learner.mappings.contexts).toBeInstanceOf(Map)
   return { cache: cache!, c, scheduler, learner, predictor: prefetcher!.learner! }
 }
 
@@ -187,6 +191,8 @@ const LIMITS = {
   userContexts: BOUNDS.learn.maxUserContexts,
   sources: BOUNDS.learn.maxSources,
   fanOut: BOUNDS.learn.maxFanOut,
+  argumentContexts: BOUNDS.learn.maxArgumentContexts,
+  values: BOUNDS.learn.maxValues,
   /** Not options, but bounded: one demand read per worker, speculative ones within `global` (a fan-out keys one flight per row). */
   flights: WORKERS + BOUNDS.concurrency.global * BOUNDS.learn.maxFanOut,
   demandInFlight: WORKERS,
@@ -253,8 +259,13 @@ function checkBounds(): void {
     record('userContexts', model.size)
     for (const { next } of model.entries()) record('branches', next.size)
   }
-  for (const slots of learner.mappings.templates.values()) {
-    for (const evidence of slots) record('sources', evidence.length)
+  record('argumentContexts', sizes.argumentContexts)
+  record('argumentContexts', learner.mappings.contexts.size)
+  for (const slots of learner.mappings.models()) {
+    for (const { sources, values } of slots) {
+      record('sources', sources.length)
+      record('values', values.counts.size)
+    }
   }
 }
 
