@@ -30,10 +30,12 @@ export interface Step {
   /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
   cursor?: number
   /**
-   * Set on a lookup that took the last row of a list, and on a list with no rows: either way no
-   * (further) loop over the list's rows follows.
+   * Set on a lookup that took the last row of a list, and on a list with no rows of a template
+   * looped over before: either way no (further) loop over the list's rows follows.
    */
   lastRow?: boolean
+  /** Of a lookup that is a loop's second iteration or later: the template of the list looped over. */
+  loopOf?: string
 }
 
 /** Marks the last template id of a context when a loop over a list has just taken its last row. */
@@ -238,6 +240,7 @@ export class SessionHistories {
       const start = steps.lastIndexOf(current.at)
       if (start > steps.indexOf(current.list)) steps.length = start
       current.at = step
+      step.loopOf = current.list.template.id
     } else {
       state.loop = { list: lookup.list, head: step.template.id, at: step }
     }

@@ -260,6 +260,7 @@ function checkBounds(): void {
     for (const { next } of model.entries()) record('branches', next.size)
   }
   record('argumentContexts', sizes.argumentContexts)
+  record('templates', sizes.loopedLists)
   record('argumentContexts', learner.mappings.contexts.size)
   for (const slots of learner.mappings.models()) {
     for (const { sources, values } of slots) {

@@ -86,6 +86,7 @@ interface Peaks {
   userContexts: number
   sources: number
   argumentContexts: number
+  loopedLists: number
   values: number
   /** Candidates proposed after one read. */
   perRead: number
@@ -103,6 +104,7 @@ const noPeaks = (): Peaks => ({
   userContexts: 0,
   sources: 0,
   argumentContexts: 0,
+  loopedLists: 0,
   values: 0,
   perRead: 0,
   fanOuts: 0,
@@ -150,6 +152,7 @@ class Harness {
     atMost(sizes.users, settings.maxUsers, 'users')
     atMost(sizes.mappedTemplates, settings.maxTemplates, 'mapped templates')
     atMost(sizes.argumentContexts, settings.maxArgumentContexts, 'transitions with arguments of their own')
+    atMost(sizes.loopedLists, settings.maxTemplates, 'templates of lists looped over')
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) peaks[key] = Math.max(peaks[key], sizes[key])
 
     const inner = this.inner
@@ -407,6 +410,7 @@ describe('bounds under random reads', () => {
       users: SMALL.maxUsers,
       mappedTemplates: SMALL.maxTemplates,
       argumentContexts: SMALL.maxArgumentContexts,
+      loopedLists: expect.any(Number),
     })
     expect(harness.peaks.candidates).toBeGreaterThan(0)
   })
@@ -485,7 +489,7 @@ describe('sessions and windows', () => {
   it('learns nothing from reads outside a session', () => {
     const harness = new Harness(SMALL)
     for (let i = 0; i < 10; i++) expect(harness.read(undefined, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: { id: i } })).toEqual([])
-    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0 })
+    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0 })
   })
 })
 
