@@ -430,9 +430,12 @@ export class ArgumentMappings {
     const { minSupport, maxAlternatives } = this.bounds
     const perSlot: Alternative[][] = []
     let fanOut: { slot: number; evidence: Evidence; values: unknown[] } | undefined
+    // A unique read refuses a null or missing key: no such value is proposed for its where.
+    const unique = template.operation === 'findUnique' || template.operation === 'findUniqueOrThrow'
     for (let slot = 0; slot < model.slots.length; slot++) {
       const { sources, values } = model.slots[slot]
       const alternatives: Alternative[] = []
+      const keyed = unique && template.paths[slot].startsWith('where.')
       let bestUsable: Evidence | undefined
       let bestAtHand = false
       for (const item of sources) {
@@ -448,7 +451,7 @@ export class ArgumentMappings {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
-        if (value !== MISSING) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
+        if (value !== MISSING && !(keyed && (value === null || value === undefined))) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
       if (strict) {
@@ -456,7 +459,7 @@ export class ArgumentMappings {
       } else if (values.total >= minSupport) {
         // No share is asked of a value: one of twenty, seen twice, still ranks among the likeliest.
         for (const { value, count } of values.counts.values()) {
-          if (count >= MIN_VALUE_COUNT) offer(alternatives, value, count / values.total, RANK.constant)
+          if (count >= MIN_VALUE_COUNT && !(keyed && (value === null || value === undefined))) offer(alternatives, value, count / values.total, RANK.constant)
         }
       }
       alternatives.sort((a, b) => b.probability - a.probability || a.rank - b.rank)

@@ -71,7 +71,8 @@ const BOUNDS = {
     maxFanOut: 2,
     maxArgumentContexts: 30,
     maxValues: 3,
-    maxAlternatives: 2,
+    // As many as maxPerTrigger: fewer would cut what the extension runs, not what it keeps.
+    maxAlternatives: 3,
   },
 } as const
 
