@@ -433,7 +433,9 @@ describe(`soak: ${SESSIONS.toLocaleString('en')} sessions x ${READS_PER_SESSION}
     // overflowed the queue and the per-session limit.
     expect(reads).toBeGreaterThanOrEqual(SESSIONS * READS_PER_SESSION)
     expect(stats.reads).toBeGreaterThanOrEqual(reads)
-    expect(stats.prefetch.issued).toBeGreaterThan(SESSIONS)
+    // The learner proposes at most `maxAlternatives` reads after each read, so most sessions issue
+    // one or two speculative reads here, not one per read.
+    expect(stats.prefetch.issued).toBeGreaterThan(SESSIONS / 2)
     expect(stats.prefetchHits + stats.lateHits).toBeGreaterThan(SESSIONS / 2)
     expect(stats.prefetch.used).toBeGreaterThan(SESSIONS / 2)
     expect(stats.byStrategy.fanOut?.issued ?? 0).toBeGreaterThan(0)
