@@ -84,6 +84,7 @@ export const DEFAULTS = {
     maxArgumentContexts: 4000,
     maxValues: 8,
     maxAlternatives: 3,
+    chainDepth: 2,
     shareIntervalMs: 15_000,
     maxSharedContexts: 500,
   } satisfies LearnSettings,

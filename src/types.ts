@@ -256,6 +256,14 @@ export interface LearnOptions {
    */
   maxAlternatives?: number
   /**
+   * Levels of prediction from one read: 1 predicts the reads that follow it; 2 also predicts, for
+   * each of those that runs speculatively, the reads that follow it in turn (from its arguments
+   * when it starts and from its result when it completes, with the probabilities multiplied), so
+   * a page's later reads are ready when it is asked for; and so on.
+   * @default 2
+   */
+  chainDepth?: number
+  /**
    * With a shared `cache`: milliseconds between two writes of what this process learned to the
    * store (a new process reads what the others wrote when it starts).
    * @default 15000

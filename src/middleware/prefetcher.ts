@@ -1,11 +1,11 @@
 import { cloneResult } from '../cache/clone.ts'
 import { canonicalArgs } from '../cache/key.ts'
-import type { ResolvedOptions } from '../options.ts'
+import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
-import { predict } from '../strategies/combine.ts'
+import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { RulePredictor } from '../strategies/rules.ts'
-import type { Candidate, Predictor, SessionRef } from '../strategies/types.ts'
+import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { ErrorContext } from '../types.ts'
 import type { CompletedRead, QueryCache } from './query-cache.ts'
 import { whyInvalid } from './query-check.ts'
@@ -44,6 +44,8 @@ export class Prefetcher {
   readonly scheduler: Scheduler
   /** The probability below which candidates are not run now. */
   threshold: number
+  /** Levels of prediction from one read (`learn.chainDepth`). */
+  private readonly chainDepth: number
   private calmReads = 0
   private lastCut = -Infinity
   private window = { completed: 0, used: 0 }
@@ -64,6 +66,7 @@ export class Prefetcher {
       )
     }
     this.threshold = options.minProbability
+    this.chainDepth = (options.learn ?? DEFAULTS.learn).chainDepth
     const { connections, reserve } = options.concurrency
     // With the pool's size known, speculation leaves `reserve` connections to the application.
     const room = connections === undefined ? undefined : (running: number) => running + cache.demandInFlight + reserve < connections
@@ -143,7 +146,44 @@ export class Prefetcher {
     else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
   }
 
-  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined): void {
+  /**
+   * Chaining: the reads predicted to follow speculative reads `chain` (the last one started, or
+   * completed when its result is given), queued in turn with their probability multiplied by
+   * `probability`, the chain's own. Never throws.
+   */
+  private follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], probability: number, depth: number): void {
+    const last = chain[chain.length - 1]
+    try {
+      const candidates = predictFollowers(
+        this.predictors,
+        session,
+        chain,
+        this.options.now(),
+        { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger },
+        (error) => this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation }),
+      )
+      for (const candidate of candidates) this.submit({ ...candidate, probability: candidate.probability * probability }, undefined, session, chain, depth + 1)
+    } catch (error) {
+      this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation })
+    }
+  }
+
+  /**
+   * Sends a speculative read; with room left in the chain, predicts its successors when it starts
+   * (from its arguments) and when its result arrives (rules see a copy: it is about to be cached).
+   */
+  private sendChained(query: ObservedQuery, chain: readonly ObservedQuery[], probability: number, depth: number, session: SessionRef | undefined): Promise<unknown> {
+    const sent = this.execute(query.model, query.operation, query.args)
+    if (depth >= this.chainDepth) return sent
+    this.follow(session, [...chain, query], probability, depth)
+    return sent.then((result) => {
+      const seen = this.options.rules.length > 0 ? cloneResult(result) : result
+      this.follow(session, [...chain, { ...query, result: seen }], probability, depth)
+      return result
+    })
+  }
+
+  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1): void {
     const { model, operation, args } = candidate.query
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
     // Learned and ruled arguments alike: one that came out missing or null would only fail in
@@ -179,7 +219,10 @@ export class Prefetcher {
       // async context): it runs in the session it was predicted for, whose scope keys its result.
       run: () =>
         this.sessions.within(session, () => {
-          if (fanOut === undefined) return this.cache.warm(model, operation, args, () => this.execute(model, operation, args), candidate.strategy)
+          if (fanOut === undefined) {
+            const query = { model, operation, args }
+            return this.cache.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy)
+          }
           return this.cache.warmRows(
             { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
             (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),

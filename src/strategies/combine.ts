@@ -1,4 +1,4 @@
-import type { Candidate, Predictor, ReadEvent } from './types.ts'
+import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
 import { argsText } from './values.ts'
 
 export interface Ranking {
@@ -44,6 +44,29 @@ export function predict(
     try {
       if (phase === 'observe') all.push(...predictor.observe(event))
       else if (predictor.anticipate !== undefined) all.push(...predictor.anticipate(event))
+    } catch (error) {
+      reportError(error, predictor)
+    }
+  }
+  return rank(all, ranking)
+}
+
+/**
+ * Runs every predictor that can on a chain of speculative reads (see `Predictor.follow`); one
+ * that throws proposes nothing and is reported.
+ */
+export function predictFollowers(
+  predictors: readonly Predictor[],
+  session: SessionRef | undefined,
+  chain: readonly ObservedQuery[],
+  at: number,
+  ranking: Ranking,
+  reportError: (error: unknown, predictor: Predictor) => void,
+): Candidate[] {
+  const all: Candidate[] = []
+  for (const predictor of predictors) {
+    try {
+      if (predictor.follow !== undefined) all.push(...predictor.follow(session, chain, at))
     } catch (error) {
       reportError(error, predictor)
     }

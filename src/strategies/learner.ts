@@ -3,7 +3,7 @@ import { ArgumentMappings, type Derivation, type Source } from './mappings.ts'
 import { contextOf, LOOP_DONE, SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
-import type { Candidate, FanOut, Predictor, ReadEvent } from './types.ts'
+import type { Candidate, FanOut, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
 import { argsText, isPlainObject, stableText } from './values.ts'
 
 const READS: ReadonlySet<string> = new Set(READ_OPERATIONS)
@@ -31,6 +31,7 @@ export interface LearnSettings {
   maxArgumentContexts: number
   maxValues: number
   maxAlternatives: number
+  chainDepth: number
   shareIntervalMs: number
   maxSharedContexts: number
 }
@@ -138,6 +139,20 @@ export class LearnedPredictor implements Predictor {
     const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
     return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true)
+  }
+
+  follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[] {
+    if (session === undefined || chain.length === 0) return []
+    const history: Step[] = [...this.histories.before(session, at)]
+    for (const query of chain) {
+      // A chain only ever holds reads predicted from templates already known.
+      const templated = this.templates.find(query)
+      if (templated === undefined) return []
+      history.push({ template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at })
+    }
+    const last = chain[chain.length - 1]
+    const user = session.userId === undefined ? undefined : this.users.get(session.userId)
+    return this.predictAfter(history.slice(-this.settings.maxHistory), user, last.result, last.result === undefined)
   }
 
   /** Candidates for the read after `history`; `strict`: only where each slot's best source is at hand. */

@@ -454,8 +454,9 @@ export class ArgumentMappings {
         if (value !== MISSING && !(keyed && (value === null || value === undefined))) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
-      if (strict) {
-        if (!bestAtHand) alternatives.length = 0
+      // Remembered values need nothing at hand: they stand when no source is better.
+      if (strict && bestUsable !== undefined && !bestAtHand) {
+        alternatives.length = 0
       } else if (values.total >= minSupport) {
         // No share is asked of a value: one of twenty, seen twice, still ranks among the likeliest.
         for (const { value, count } of values.counts.values()) {

@@ -1,5 +1,5 @@
 import type { ReadArgs, ReadName, ReadResult } from '../types.ts'
-import type { Candidate, Predictor, ReadEvent } from './types.ts'
+import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
 import { isPlainObject } from './values.ts'
 
 /**
@@ -98,6 +98,12 @@ export class RulePredictor implements Predictor {
       const key = `${r.from.model}.${r.from.operation}`
       this.bySource.set(key, [...(this.bySource.get(key) ?? []), r])
     }
+  }
+
+  /** A speculative read's result leads where a completed read's does (rules learn nothing). */
+  follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[] {
+    const last = chain[chain.length - 1]
+    return last === undefined || last.result === undefined ? [] : this.observe({ session, query: last, at })
   }
 
   observe(event: ReadEvent): Candidate[] {

@@ -177,6 +177,13 @@ export class TemplateTable {
     return { template, values: parts.values }
   }
 
+  /** The template and slot values of `query` if its shape is known; registers nothing. */
+  find(query: Query): TemplatedQuery | undefined {
+    const parts = templateOf(query)
+    const template = parts === undefined ? undefined : this.byShape.get(parts.shape)
+    return template === undefined ? undefined : { template, values: parts!.values }
+  }
+
   get(id: string): Template | undefined {
     return this.byId.get(id)
   }

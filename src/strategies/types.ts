@@ -72,4 +72,11 @@ export interface Predictor {
    * it whose arguments are known already, so they can run alongside it. Learns nothing.
    */
   anticipate?(event: ReadEvent): Candidate[]
+  /**
+   * For reads the session has not made but is expected to make (speculative reads, oldest
+   * first, each with its result once known): the reads likely to follow them, as if they were
+   * the session's latest reads. With the last one's result unknown, only reads whose every
+   * argument is known already. Learns nothing.
+   */
+  follow?(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[]
 }

@@ -181,10 +181,13 @@ describe('the scheduler', () => {
     })
     const base = await createTestClient({ ...env.db, adapterFactory: () => slow.factory })
     const prisma = base.$extends(prefetch({}))
+    // Each training session reads another user, so the posts' author is learned as the user read's
+    // argument (not as one remembered value); `take` is one remembered value, known before any result.
     for (let i = 0; i < 6; i++) {
+      const trainee = await env.bare.user.create({ data: { email: `early-${i}@example.com` } })
       await prisma.$prefetch.session(`train-${i}`, async () => {
-        await prisma.user.findUnique({ where: { id: rows.bob.id } })
-        await prisma.post.findMany({ where: { authorId: rows.bob.id }, take: 1 })
+        await prisma.user.findUnique({ where: { id: trainee.id } })
+        await prisma.post.findMany({ where: { authorId: trainee.id }, take: 1 })
       })
     }
     await prisma.$prefetch.idle()

@@ -37,7 +37,7 @@ async function client(options: PrefetchOptions) {
 const group = (g: number) => ({ where: { email: { startsWith: `g${g}-` } }, include: { profile: true }, orderBy: { id: 'asc' as const } })
 
 describe('speculative reads that cannot be valid are never sent', () => {
-  it('a learned key that came out missing: skipped as invalid, no failed prefetch, nothing sent', async () => {
+  it('a learned key that came out missing: no failed prefetch, nothing sent', async () => {
     const { prisma, calls, errors } = await client({ learn: { minSupport: 3 } })
     // Every visit lists a group and opens the profile of its second user.
     for (let g = 0; g < GROUPS; g++) {
@@ -62,7 +62,8 @@ describe('speculative reads that cannot be valid are never sent', () => {
     })
     const stats = prisma.$prefetch.stats().prefetch
     expect(stats.failed).toBe(0)
-    expect(stats.skipped.invalid).toBeGreaterThan(0)
+    // The learner itself proposes no missing key for a unique read any more; the check before the
+    // queue (shown with a rule below, and in test/middleware/query-check.test.ts) is the second line.
     const sent = calls.slice(since).filter((call) => call.model === 'Profile' && call.operation === 'findUnique')
     expect(sent).toEqual([])
     expect(errors).toEqual([])

@@ -130,6 +130,7 @@ const SPECS: Record<string, OptionSpec> = {
   'learn.maxArgumentContexts': positiveInteger,
   'learn.maxValues': positiveInteger,
   'learn.maxAlternatives': positiveInteger,
+  'learn.chainDepth': positiveInteger,
   'learn.shareIntervalMs': positiveInteger,
   'learn.maxSharedContexts': positiveInteger,
   minProbability: probability,

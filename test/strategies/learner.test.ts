@@ -39,6 +39,29 @@ describe('LearnedPredictor', () => {
     expect(candidates[0].probability).toBeCloseTo(1)
   })
 
+  it('follows a speculative read: predicts from its result what comes after it, and learns nothing', () => {
+    const { predictor, read } = learner()
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `f${i}` }
+      read(session, { model: 'Post', operation: 'findUnique', args: { where: { id: i } }, result: { id: i, authorId: 10 + i } })
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: 10 + i } }, result: user(10 + i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: 10 + i }, take: 10 }, result: posts(10 + i) })
+    }
+    const session = { sessionId: 'f-new' }
+    read(session, { model: 'Post', operation: 'findUnique', args: { where: { id: 99 } }, result: { id: 99, authorId: 42 } })
+    const before = predictor.sizes()
+    // The user read has not been made; it is running speculatively and its result just came in.
+    const speculative = { model: 'User', operation: 'findUnique', args: { where: { id: 42 } } }
+    const followers = rank(predictor.follow(session, [{ ...speculative, result: user(42) }], 10_000), { minProbability: 0.3, maxPerTrigger: 3 })
+    expect(followers[0]?.query).toEqual({ model: 'Post', operation: 'findMany', args: { where: { authorId: 42 }, take: 10 } })
+    // Started but not finished: only what its arguments already tell (here the author is best told
+    // by the user row itself, so nothing yet), never a guess at its result.
+    for (const early of predictor.follow(session, [speculative], 10_000)) expect(followers.map((f) => f.query)).toContainEqual(early.query)
+    // A shape never seen ends the chain.
+    expect(predictor.follow(session, [{ model: 'Tag', operation: 'findMany', args: {} }], 10_000)).toEqual([])
+    expect(predictor.sizes()).toEqual(before)
+  })
+
   it('keeps the specific sources of an argument when one read matches more of them than maxSources', () => {
     // The author id of the last read is the user read's argument and its row's id, and also sits in
     // two fields of some row of the list before: with room for two sources, the two exact ones must
