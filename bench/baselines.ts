@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Prisma } from '@prisma/client/extension'
-import { canonicalArgs } from '../src/cache/key.ts'
-import { READ_OPERATIONS } from '../src/options.ts'
+import { canonicalArgs } from '../src/canonical.ts'
+import { READ_OPERATIONS } from '../src/shared.ts'
 
 const READS = new Set<string>(READ_OPERATIONS)
 

@@ -1,8 +1,10 @@
+/** The package's public exports, and nothing else. */
 export { prefetch, type PrefetchHelpers, type SessionOptions } from './middleware/extension.ts'
 export type { SessionId } from './middleware/session.ts'
 export type { PrefetchModel } from './middleware/prefetcher.ts'
 export type { LearnedArgument, LearnedModel, LearnedTransition } from './strategies/learner.ts'
-export { rule, rulesFor, type Rule, type RuleBuilder, type RuleContext } from './strategies/rules.ts'
+export { rule, rulesFor, type RuleBuilder } from './strategies/rules.ts'
+export type { ModelName, ReadArgs, ReadName, ReadResult, Rule, RuleContext } from './client-types.ts'
 export type {
   Counters,
   ErrorContext,
@@ -10,15 +12,11 @@ export type {
   KeyvLike,
   L1Options,
   LearnOptions,
-  ModelName,
   ModelOptions,
   PrefetchCounters,
   PrefetchOptions,
   PrefetchStats,
-  ReadArgs,
-  ReadName,
   ReadOperation,
-  ReadResult,
   ScopeContext,
   StrategyCounters,
   TimelinePoint,

@@ -1,58 +1,49 @@
-import type { LearnSettings } from './strategies/learner.ts'
-import { isRule, type Rule } from './strategies/rules.ts'
-import type { ErrorContext, KeyvLike, LearnOptions, ModelOptions, PrefetchOptions, ReadOperation, ScopeContext } from './types.ts'
+/**
+ * Options: validated once when the extension is built, every default filled in. The documented
+ * interfaces of src/types.ts are the one source; the resolved types below are derived from them,
+ * and the compiler checks `DEFAULTS` and the list of option names against them.
+ */
 
-export const READ_OPERATIONS: readonly ReadOperation[] = [
-  'findUnique',
-  'findUniqueOrThrow',
-  'findFirst',
-  'findFirstOrThrow',
-  'findMany',
-  'count',
-  'aggregate',
-  'groupBy',
-]
+import type { Rule } from './client-types.ts'
+import { isPlainObject, isReadOperation, READ_OPERATIONS } from './shared.ts'
+import type { LearnSettings } from './strategies/learner.ts'
+import { isRule } from './strategies/rules.ts'
+import type { ConcurrencyOptions, KeyvLike, L1Options, LearnOptions, ModelOptions, PrefetchOptions, ScopeContext } from './types.ts'
+
+/** Per-model settings with every default filled in. */
+export type ResolvedModelOptions = Required<Omit<ModelOptions, 'operations'>> & { operations: ReadonlySet<string> }
 
 /** Options with every default filled in; what the rest of the code reads. */
-export interface ResolvedOptions {
-  cache: KeyvLike | undefined
-  /** Undefined for strict. */
-  maxStalenessMs: number | undefined
-  namespace: string
-  l1: { maxEntries: number; maxBytes: number } | false
-  ttl: number
-  readThrough: boolean
-  storeTimeout: number
-  models: Map<string, ResolvedModelOptions>
-  scope: (context: ScopeContext) => string
-  onError: (error: unknown, context: ErrorContext) => void
-  /** Wall-clock milliseconds: timestamps, and entry times shared with other processes. */
-  now: () => number
-  /**
-   * The clock in-process ages are measured by (entry ttl, maxStalenessMs, shadow entries):
-   * performance.now(), which never steps back; the `now` option instead when one is given.
-   */
-  monotonic: () => number
-  /** Undefined when learning is off. */
-  learn: LearnSettings | undefined
-  minProbability: number
-  maxPerTrigger: number
-  concurrency: { global: number; perSession: number; connections?: number; reserve: number }
-  maxQueue: number
-  queueTimeout: number
-  targetPrecision: number | undefined
-  shadow: boolean
-  rules: readonly Rule[]
-}
+export type ResolvedOptions = Required<
+  Pick<PrefetchOptions, 'namespace' | 'ttl' | 'readThrough' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow' | 'now' | 'onError'>
+> &
+  Pick<PrefetchOptions, 'cache' | 'targetPrecision'> & {
+    /** `consistency`: undefined for strict. */
+    maxStalenessMs: number | undefined
+    l1: Required<L1Options> | false
+    models: Map<string, ResolvedModelOptions>
+    scope: (context: ScopeContext) => string
+    /** Wall-clock milliseconds (`now`): timestamps, and entry times shared with other processes. */
+    now: () => number
+    /**
+     * The clock in-process ages are measured by (entry ttl, maxStalenessMs, shadow entries):
+     * performance.now(), which never steps back; the `now` option instead when one is given.
+     */
+    monotonic: () => number
+    /** Undefined when learning is off. */
+    learn: LearnSettings | undefined
+    concurrency: Required<Omit<ConcurrencyOptions, 'connections'>> & Pick<ConcurrencyOptions, 'connections'>
+    rules: readonly Rule[]
+  }
 
-export interface ResolvedModelOptions {
-  cache: boolean
-  ttl: number
-  operations: ReadonlySet<string>
-  prefetch: boolean
-}
+// Every option has its resolved form (`consistency` as maxStalenessMs): a new option that is
+// declared but not resolved does not compile.
+const everyOptionResolved: Exclude<keyof PrefetchOptions, keyof ResolvedOptions | 'consistency'> extends never ? true : never = true
+void everyOptionResolved
 
+/** The defaults of the options that have one, as documented with `@default` in src/types.ts. */
 export const DEFAULTS = {
+  namespace: 'prisma-prefetch',
   l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
   ttl: 60_000,
   readThrough: true,
@@ -62,6 +53,7 @@ export const DEFAULTS = {
   concurrency: { global: 8, perSession: 3, reserve: 1 },
   maxQueue: 1000,
   queueTimeout: 1000,
+  shadow: false,
   learn: {
     order: 2,
     minSupport: 5,
@@ -87,32 +79,40 @@ export const DEFAULTS = {
     chainDepth: 2,
     shareIntervalMs: 15_000,
     maxSharedContexts: 500,
-  } satisfies LearnSettings,
-} as const
+  },
+} as const satisfies Required<
+  Pick<PrefetchOptions, 'namespace' | 'ttl' | 'readThrough' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow'>
+> & {
+  l1: Required<L1Options>
+  concurrency: Required<Omit<ConcurrencyOptions, 'connections'>>
+  learn: Required<LearnOptions>
+}
 
-/** Every top-level option name (README tables are checked against it). */
-export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'cache',
-  'consistency',
-  'namespace',
-  'l1',
-  'ttl',
-  'readThrough',
-  'storeTimeout',
-  'models',
-  'scope',
-  'onError',
-  'now',
-  'learn',
-  'minProbability',
-  'maxPerTrigger',
-  'concurrency',
-  'maxQueue',
-  'queueTimeout',
-  'targetPrecision',
-  'shadow',
-  'rules',
-])
+/** Every top-level option name, checked against `PrefetchOptions` both ways (README tables are checked against it). */
+const OPTION_NAMES = {
+  cache: true,
+  consistency: true,
+  namespace: true,
+  l1: true,
+  ttl: true,
+  readThrough: true,
+  storeTimeout: true,
+  models: true,
+  scope: true,
+  onError: true,
+  now: true,
+  learn: true,
+  minProbability: true,
+  maxPerTrigger: true,
+  concurrency: true,
+  maxQueue: true,
+  queueTimeout: true,
+  targetPrecision: true,
+  shadow: true,
+  rules: true,
+} as const satisfies Record<keyof PrefetchOptions, true>
+
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES))
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
@@ -129,12 +129,6 @@ function show(value: unknown): string {
 
 function fail(name: string, expectation: string, value: unknown): never {
   throw new TypeError(`prisma-prefetch: ${name} must be ${expectation}: ${show(value)}`)
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 function positiveInteger(name: string, value: unknown): number {
@@ -178,7 +172,7 @@ function getValidConsistency(value: unknown): number | undefined {
 }
 
 function getValidNamespace(value: unknown): string {
-  if (value === undefined) return 'prisma-prefetch'
+  if (value === undefined) return DEFAULTS.namespace
   if (typeof value !== 'string' || !/^[\w.:-]{1,64}$/.test(value)) fail('namespace', 'a string of 1 to 64 letters, digits, _ . : -', value)
   return value
 }
@@ -215,7 +209,7 @@ function getValidModels(value: unknown, ttl: number): Map<string, ResolvedModelO
     }
     let operations: ReadonlySet<string> = new Set(READ_OPERATIONS)
     if (options.operations !== undefined) {
-      if (!Array.isArray(options.operations) || options.operations.some((op) => !READ_OPERATIONS.includes(op))) {
+      if (!Array.isArray(options.operations) || options.operations.some((op) => !isReadOperation(op))) {
         fail(`${name}.operations`, `an array of read operations (${READ_OPERATIONS.join(', ')})`, options.operations)
       }
       operations = new Set(options.operations)
@@ -355,7 +349,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxQueue: o.maxQueue === undefined ? DEFAULTS.maxQueue : positiveInteger('maxQueue', o.maxQueue),
     queueTimeout: o.queueTimeout === undefined ? DEFAULTS.queueTimeout : positiveInteger('queueTimeout', o.queueTimeout),
     targetPrecision: o.targetPrecision === undefined ? undefined : probability('targetPrecision', o.targetPrecision),
-    shadow: o.shadow === undefined ? false : boolean('shadow', o.shadow),
+    shadow: o.shadow === undefined ? DEFAULTS.shadow : boolean('shadow', o.shadow),
     rules: getValidRules(o.rules),
   }
 }
@@ -370,7 +364,7 @@ export function checkModelNames(resolved: ResolvedOptions, clientModels: readonl
     const name = `rules[${i}] (${r.from.model}.${r.from.operation} -> ${r.to.model}.${r.to.operation})`
     for (const end of [r.from, r.to]) {
       if (!clientModels.includes(end.model)) fail(name, known, end.model)
-      if (!READ_OPERATIONS.includes(end.operation as ReadOperation)) fail(name, `between read operations (${READ_OPERATIONS.join(', ')})`, end.operation)
+      if (!isReadOperation(end.operation)) fail(name, `between read operations (${READ_OPERATIONS.join(', ')})`, end.operation)
     }
   })
 }

@@ -5,54 +5,10 @@
  * applied with `$extends`. A bad value throws a `TypeError` that names the option and echoes it.
  */
 
-import type { Rule } from './strategies/rules.ts'
+import type { ModelName, Rule } from './client-types.ts'
+import type { ReadOperation } from './shared.ts'
 
-/** The read operations whose results can be served from the cache. */
-export type ReadOperation =
-  | 'findUnique'
-  | 'findUniqueOrThrow'
-  | 'findFirst'
-  | 'findFirstOrThrow'
-  | 'findMany'
-  | 'count'
-  | 'aggregate'
-  | 'groupBy'
-
-/** Keys of a Prisma client type that are model delegates (`user` for the model `User`). */
-type DelegateKey<Client> = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  [K in keyof Client]: K extends `$${string}` ? never : Client[K] extends { findMany: (...args: any[]) => unknown } ? K : never
-}[keyof Client] &
-  string
-
-/**
- * The model names of a Prisma client type, as in the schema (`'User'`); any string when no client
- * type is given.
- */
-export type ModelName<Client = unknown> = unknown extends Client ? string : Capitalize<DelegateKey<Client>>
-
-/** A read of a model, as rules name it: `'User.findUnique'`. */
-export type ReadName<Client = unknown> = `${ModelName<Client>}.${ReadOperation}`
-
-type Delegate<Client, Name> = Name extends `${infer Model}.${string}` ? Client[Uncapitalize<Model> & keyof Client] : never
-type Method<Client, Name> = Name extends `${string}.${infer Operation}` ? Delegate<Client, Name>[Operation & keyof Delegate<Client, Name>] : never
-
-/** The arguments of a read (`ReadName`) of a client type; a plain record when no client type is given. */
-export type ReadArgs<Client, Name> = unknown extends Client
-  ? Record<string, unknown>
-  : // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    Method<Client, Name> extends (args: infer Args, ...rest: any[]) => unknown
-    ? NonNullable<Args>
-    : never
-
-/** What a read resolves to, with its default selection; `any` when no client type is given. */
-export type ReadResult<Client, Name> = unknown extends Client
-  ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    any
-  : // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    Method<Client, Name> extends (...args: any[]) => infer Result
-    ? Awaited<Result>
-    : never
+export type { ReadOperation } from './shared.ts'
 
 /**
  * The part of a Keyv instance the extension uses. Any `Keyv` (in-memory, `@keyv/redis`, ...)

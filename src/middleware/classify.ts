@@ -1,9 +1,8 @@
-import { READ_OPERATIONS } from '../options.ts'
+import { isReadOperation } from '../shared.ts'
 import type { SchemaInfo } from './schema.ts'
 
 export type OperationKind = 'read' | 'write' | 'raw'
 
-const READS = new Set<string>(READ_OPERATIONS)
 const WRITES = new Set([
   'create',
   'createMany',
@@ -22,7 +21,7 @@ const WRITES = new Set([
  */
 export function classify(model: string | undefined, operation: string): OperationKind {
   if (model === undefined) return 'raw'
-  if (READS.has(operation)) return 'read'
+  if (isReadOperation(operation)) return 'read'
   return WRITES.has(operation) ? 'write' : 'raw'
 }
 

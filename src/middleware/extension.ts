@@ -3,7 +3,7 @@ import { Prisma } from '@prisma/client/extension'
 import { checkModelNames, resolveOptions } from '../options.ts'
 import { renderReport } from '../report/html.ts'
 import { Stats } from '../stats.ts'
-import { READ_OPERATIONS } from '../options.ts'
+import { isReadOperation, READ_OPERATIONS } from '../shared.ts'
 import type { PrefetchOptions, PrefetchStats, ReadOperation } from '../types.ts'
 import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
@@ -194,7 +194,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         if (typeof model !== 'string' || !schema.models.includes(model)) {
           throw new TypeError(`prisma-prefetch: warm() needs a model of this client (${schema.models.join(', ')}): ${JSON.stringify(model)}`)
         }
-        if (!READ_OPERATIONS.includes(operation as ReadOperation)) {
+        if (!isReadOperation(operation)) {
           throw new TypeError(`prisma-prefetch: warm() needs a read operation (${READ_OPERATIONS.join(', ')}): ${JSON.stringify(operation)}`)
         }
         if (args !== undefined && (args === null || typeof args !== 'object')) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { canonicalArgs, digest } from '../cache/key.ts'
+import { digest } from '../cache/key.ts'
+import { canonicalArgs } from '../canonical.ts'
 
 /**
  * Everything of a Prisma 7 client, beyond a query's own arguments, that decides what the query

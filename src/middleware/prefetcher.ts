@@ -1,5 +1,5 @@
 import { cloneResult } from '../cache/clone.ts'
-import { canonicalArgs } from '../cache/key.ts'
+import { canonicalArgs } from '../canonical.ts'
 import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import { predict, predictFollowers } from '../strategies/combine.ts'

@@ -1,4 +1,4 @@
-import { isPlainObject } from '../strategies/values.ts'
+import { isPlainObject } from '../shared.ts'
 import type { FieldInfo, SchemaInfo } from './schema.ts'
 
 /**

@@ -1,11 +1,9 @@
 import { LRUCache } from 'lru-cache'
-import { canonicalArgs } from '../cache/key.ts'
-import { isPlainObject } from '../strategies/values.ts'
+import { canonicalArgs } from '../canonical.ts'
+import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'
 
 /** Argument keys that do not change the shape of the rows a list returns. */
 const LIST_KEYS = new Set(['where', 'orderBy', 'take', 'skip', 'cursor', 'distinct', 'relationLoadStrategy'])
-/** Argument keys that decide the shape of each row. */
-const ROW_SHAPE_KEYS = ['select', 'include', 'omit'] as const
 
 function isKeyValue(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'

@@ -1,5 +1,5 @@
+import { argsText } from '../canonical.ts'
 import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
-import { argsText } from './values.ts'
 
 export interface Ranking {
   /** Candidates below this probability are dropped. */

@@ -1,6 +1,7 @@
+import { isPlainObject } from '../shared.ts'
 import type { Template } from './template.ts'
 import type { SessionRef } from './types.ts'
-import { isPlainObject, matchKey, MAX_KEY_STRING, sameValue } from './values.ts'
+import { matchKey, MAX_KEY_STRING, sameValue } from './values.ts'
 
 /**
  * What is kept of a read's result: the scalar fields of its leading rows (top-level fields and

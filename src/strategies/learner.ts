@@ -1,40 +1,14 @@
-import { READ_OPERATIONS } from '../options.ts'
+import { argsText, valueText } from '../canonical.ts'
+import { isPlainObject, isReadOperation, ROW_SHAPE_KEYS } from '../shared.ts'
+import type { LearnOptions } from '../types.ts'
 import { ArgumentMappings, type Derivation, type Source } from './mappings.ts'
 import { contextOf, LOOP_DONE, SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
-import { argsText, isPlainObject, stableText } from './values.ts'
 
-const READS: ReadonlySet<string> = new Set(READ_OPERATIONS)
-
-/** The bounds and thresholds of learning; see `LearnOptions` in the public types for each. */
-export interface LearnSettings {
-  order: number
-  minSupport: number
-  windowMs: number
-  agingLimit: number
-  maxSessions: number
-  maxHistory: number
-  sessionIdleMs: number
-  maxRows: number
-  maxTemplates: number
-  maxContexts: number
-  maxBranches: number
-  maxUsers: number
-  maxUserContexts: number
-  userPriorWeight: number
-  lookback: number
-  maxSources: number
-  minConfidence: number
-  maxFanOut: number
-  maxArgumentContexts: number
-  maxValues: number
-  maxAlternatives: number
-  chainDepth: number
-  shareIntervalMs: number
-  maxSharedContexts: number
-}
+/** The bounds and thresholds of learning, every one set; see `LearnOptions` in the public types for each. */
+export type LearnSettings = Required<LearnOptions>
 
 /** Plain data on what was learned, for `$prefetch.model()`. */
 export interface LearnedModel {
@@ -75,9 +49,6 @@ export interface SharedModel {
   transitions: { after: string[]; next: string; count: number }[]
   mappings: { template: string; slots: number; slot: number; source: Source; held: number; seen: number }[]
 }
-
-/** Fields that decide the shape of each row a read returns. */
-const ROW_SHAPE = ['select', 'include', 'omit'] as const
 
 /**
  * Learns from each session's reads which template follows which (a variable-order model, global
@@ -210,8 +181,8 @@ export class LearnedPredictor implements Predictor {
     // The list just read may already hold the rows in the shape the single-row read asks for.
     const source = history[history.length - spec.lag]
     if (spec.lag === 1 && Array.isArray(result) && source.template.model === template.model && sameRowShape(source.template, template)) {
-      const wanted = new Set(spec.values.map((value) => stableText(value)))
-      fanOut.rows = result.filter((row) => isPlainObject(row) && wanted.has(stableText(row[field])))
+      const wanted = new Set(spec.values.map((value) => valueText(value)))
+      fanOut.rows = result.filter((row) => isPlainObject(row) && wanted.has(valueText(row[field])))
     }
     return { query: { model: template.model, operation: 'findMany', args }, fanOut }
   }
@@ -280,7 +251,7 @@ export class LearnedPredictor implements Predictor {
   }
 
   private describeSource(source: Source): string {
-    if (source.kind === 'constant') return `the constant ${stableText(source.value)}`
+    if (source.kind === 'constant') return `the constant ${showConstant(source.value)}`
     const shape = this.templates.get(source.template)?.shape ?? source.template
     const read = `${source.lag === 1 ? 'the read before' : `the read ${source.lag} back`} (${shape})`
     switch (source.kind) {
@@ -346,7 +317,7 @@ export class LearnedPredictor implements Predictor {
     // (what is predicted is run, and must never be a write), and every number must be one this
     // process could have written (a slot count is its template's, which bounds what it allocates).
     for (const t of shared.templates) {
-      if (typeof t?.shape === 'string' && typeof t.model === 'string' && READS.has(t.operation) && Array.isArray(t.paths)) this.templates.adopt(t)
+      if (typeof t?.shape === 'string' && typeof t.model === 'string' && isReadOperation(t.operation) && Array.isArray(t.paths)) this.templates.adopt(t)
     }
     const known = (id: unknown) => typeof id === 'string' && this.templates.get(id) !== undefined
     for (const { after, next, count } of shared.transitions) {
@@ -381,5 +352,12 @@ export class LearnedPredictor implements Predictor {
 function sameRowShape(a: Template, b: Template): boolean {
   const skeletonA = a.skeleton as Record<string, unknown>
   const skeletonB = b.skeleton as Record<string, unknown>
-  return ROW_SHAPE.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
+  return ROW_SHAPE_KEYS.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
+}
+
+/** A learned constant as a person reads it in `model()` (its identity is `valueText`). */
+function showConstant(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString()
+  return typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : valueText(value)
 }

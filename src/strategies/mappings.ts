@@ -1,6 +1,7 @@
 import { indexOf, type ResultSummary, type Step } from './history.ts'
 import type { Template, TemplatedQuery } from './template.ts'
-import { matchKey, sameValue, stableText } from './values.ts'
+import { valueText } from '../canonical.ts'
+import { matchKey, sameValue } from './values.ts'
 
 /**
  * Where the value of a slot can come from. `lag` counts back through the session's history
@@ -63,7 +64,7 @@ class AnyOf {
 function keyOf(source: Source): string {
   switch (source.kind) {
     case 'constant':
-      return `c:${stableText(source.value)}`
+      return `c:${valueText(source.value)}`
     case 'argument':
       return `a:${source.lag}:${source.template}:${source.slot}`
     case 'step':
@@ -251,7 +252,7 @@ export interface Derivation {
 function valueKey(value: unknown): string | undefined {
   const key = matchKey(value)
   if (key !== undefined) return key
-  const text = stableText(value)
+  const text = valueText(value)
   return text.length <= MAX_CONSTANT_TEXT ? `=${text}` : undefined
 }
 

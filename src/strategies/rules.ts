@@ -1,32 +1,11 @@
-import type { ReadArgs, ReadName, ReadResult } from '../types.ts'
-import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
-import { isPlainObject } from './values.ts'
-
 /**
- * What a rule's argument function is given: the read that just completed. Typed after the
- * client's own types when the rule comes from `rulesFor<typeof prisma>()`.
+ * Rules: transitions the application declares with `rule('A.read').then('B.read', args)`, and the
+ * predictor that proposes their reads after each read they start from.
  */
-export interface RuleContext<Client = unknown, From = string> {
-  args: ReadArgs<Client, From>
-  result: ReadResult<Client, From>
-}
 
-/** `Model.operation`, as in `'User.findUnique'`. */
-export interface QueryName {
-  model: string
-  operation: string
-}
-
-/** A transition the application knows: after `from`, run `to` with the arguments `args` returns. */
-export interface Rule {
-  readonly from: QueryName
-  readonly to: QueryName
-  /** Arguments of the read to run; `undefined` or `null` for none this time. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly args: (context: RuleContext<any, any>) => object | undefined | null
-  /** The probability the rule's read is taken to have (it ranks candidates). */
-  readonly probability: number
-}
+import type { QueryName, ReadArgs, ReadName, Rule, RuleContext } from '../client-types.ts'
+import { isPlainObject } from '../shared.ts'
+import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
 
 function parseName(text: unknown, what: string): QueryName {
   const match = typeof text === 'string' ? /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z]+)$/.exec(text) : null

@@ -1,6 +1,8 @@
 import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
+import { valueText } from '../canonical.ts'
+import { isPlainObject } from '../shared.ts'
 import type { Query } from './types.ts'
-import { hashText, isPlainObject, stableText } from './values.ts'
+import { hashText } from './values.ts'
 
 /**
  * A query with its values replaced by slots: `Post.findMany{where:{authorId:?},take:?}`. Two
@@ -95,7 +97,7 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
         text.push('?')
         return slot
       }
-      text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : stableText(value))
+      text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : valueText(value))
       return copyValue(value)
     }
     if (Array.isArray(value)) {

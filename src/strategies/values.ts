@@ -1,12 +1,4 @@
-/** Value helpers shared by the strategies: matching, keys, and plain-object tests. */
-
-import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
+/** Value helpers of the strategies: matching a value a later read may copy, and stable hashes. */
 
 /** Strings longer than this are not treated as keys a later query could reuse. */
 export const MAX_KEY_STRING = 256
@@ -42,48 +34,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return true
   }
   return false
-}
-
-/**
- * A canonical text for a constant (sorted keys, typed scalars); used to name constants and to
- * match values. Class instances print by their tag and text.
- */
-export function stableText(value: unknown): string {
-  return textOf(value, 'any', 0)
-}
-
-/**
- * The canonical text of a whole query's arguments: as `stableText`, but the members of `select`,
- * `include` and an aggregate's selectors keep their order, which shapes the result
- * (src/argument-order.ts). Used to dedupe candidates and to compare row shapes.
- */
-export function argsText(args: unknown): string {
-  return textOf(args, 'args', 0)
-}
-
-function textOf(value: unknown, area: OrderArea, depth: number): string {
-  if (depth > 32) return '…'
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value)
-    case 'bigint':
-      return `${value}n`
-    case 'boolean':
-    case 'undefined':
-      return String(value)
-    case 'object':
-      break
-    default:
-      return `<${typeof value}>`
-  }
-  if (value === null) return 'null'
-  if (value instanceof Date) return `Date(${value.getTime()})`
-  if (Array.isArray(value)) return `[${value.map((item) => textOf(item, area, depth + 1)).join(',')}]`
-  if (!isPlainObject(value)) return `${Object.prototype.toString.call(value)}(${String(value)})`
-  const keys = canonicalKeys(value, area).filter((key) => value[key] !== undefined)
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${textOf(value[key], innerArea(area, key), depth + 1)}`).join(',')}}`
 }
 
 /** A 64-bit FNV-1a hash of `text`, as 13 base-36 characters or fewer. Stable across processes. */

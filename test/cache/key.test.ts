@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { Decimal } from '@prisma/client-runtime-utils'
 import { describe, expect, it } from 'vitest'
-import { canonicalArgs, queryKey, UncacheableError } from '../../src/cache/key.ts'
+import { queryKey } from '../../src/cache/key.ts'
+import { canonicalArgs, UncacheableError } from '../../src/canonical.ts'
 import { shuffleFreeKeys, shuffleKeys } from '../support/key-order.ts'
 
 const scalar = fc.oneof(

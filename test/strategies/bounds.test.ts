@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS, READ_OPERATIONS } from '../../src/options.ts'
+import { DEFAULTS } from '../../src/options.ts'
+import { READ_OPERATIONS } from '../../src/shared.ts'
 import { summarize } from '../../src/strategies/history.ts'
 import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
 import { ArgumentMappings } from '../../src/strategies/mappings.ts'
