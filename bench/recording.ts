@@ -17,8 +17,8 @@
  * The run's database moves on differently (sessions interleave, other sessions write), so a
  * recorded read can differ from the one the run makes; the oracles then miss it, as they should.
  */
-import { canonicalArgs } from '../src/cache/key.ts'
-import { READ_OPERATIONS } from '../src/options.ts'
+import { canonicalArgs } from '../src/canonical.ts'
+import { READ_OPERATIONS } from '../src/shared.ts'
 import type { Query } from './baselines.ts'
 import type { Workload } from './workloads/catalog.ts'
 import { Rng } from './workloads/random.ts'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { canonicalArgs } from '../../src/cache/key.ts'
-import { READ_OPERATIONS } from '../../src/options.ts'
+import { canonicalArgs } from '../../src/canonical.ts'
+import { READ_OPERATIONS } from '../../src/shared.ts'
 import { recordSession } from '../../bench/recording.ts'
 import { createTpcwSession, tpcwPages } from '../../bench/workloads/pages.ts'
 import { paramRng, planSession } from '../../bench/workloads/sessions.ts'
