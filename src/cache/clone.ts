@@ -1,3 +1,7 @@
+/**
+ * Deep copies of results, so a caller never shares a mutable object with the cache.
+ */
+
 import type { DecimalSupport } from './codec.ts'
 
 /**

@@ -1,3 +1,8 @@
+/**
+ * The type-preserving codec (devalue) of everything written to the shared store: Date, BigInt,
+ * Decimal, bytes and Json survive the round trip; anything foreign or corrupt decodes to a miss.
+ */
+
 import { parse, stringify } from 'devalue'
 
 /**

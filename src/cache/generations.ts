@@ -1,3 +1,8 @@
+/**
+ * Model generations: one token per model, moved on by every write; in this process, in the
+ * shared store, or reused for a bounded time (`maxStalenessMs`).
+ */
+
 import { randomBytes } from 'node:crypto'
 import { guarded, stored } from './guard.ts'
 import type { KeyvLike } from '../types.ts'

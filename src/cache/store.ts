@@ -1,3 +1,8 @@
+/**
+ * The result store: entries in the process LRU (L1) in front of the keyv store (L2), each with the
+ * generations it was read under and its ttl; store failures and timeouts read as misses.
+ */
+
 import { LRUCache } from 'lru-cache'
 import { guarded, stored } from './guard.ts'
 import { digest } from './key.ts'

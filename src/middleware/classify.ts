@@ -1,3 +1,8 @@
+/**
+ * Read, write or raw: what kind of operation a query is, which models a read depends on, and
+ * which models a write changes (nested writes and cascades included).
+ */
+
 import { isReadOperation } from '../shared.ts'
 import type { SchemaInfo } from './schema.ts'
 

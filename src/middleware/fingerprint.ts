@@ -1,3 +1,8 @@
+/**
+ * The fingerprint of a client's result-shaping configuration (schema, global omit, provider,
+ * adapter, Prisma version) that partitions cached entries.
+ */
+
 import { randomBytes } from 'node:crypto'
 import { digest } from '../cache/key.ts'
 import { canonicalArgs } from '../canonical.ts'

@@ -1,3 +1,8 @@
+/**
+ * Database latency per model and operation: the baseline and the current average (to see
+ * pressure) and what a prefetch of each kind of read saves.
+ */
+
 /** Warm samples kept per kind of read for `typical()`. */
 const WARM_SAMPLES = 15
 

@@ -1,3 +1,8 @@
+/**
+ * Shares what was learned, and the counters, between processes through the keyv store:
+ * periodic snapshots written, and read when a process starts.
+ */
+
 import { randomBytes } from 'node:crypto'
 import type { Codec } from '../cache/codec.ts'
 import { guarded, stored } from '../cache/guard.ts'

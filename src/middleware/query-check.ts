@@ -1,3 +1,8 @@
+/**
+ * Refuses, before it is queued, a speculative read Prisma would reject (a null or missing
+ * unique key, an empty `in` list).
+ */
+
 import { isPlainObject } from '../shared.ts'
 import type { FieldInfo, SchemaInfo } from './schema.ts'
 

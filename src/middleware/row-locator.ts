@@ -1,3 +1,8 @@
+/**
+ * Which cached list holds the row of each unique key, so a `findUnique` can be answered from a
+ * list read (in process memory, with L1 only).
+ */
+
 import { LRUCache } from 'lru-cache'
 import { canonicalArgs } from '../canonical.ts'
 import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'

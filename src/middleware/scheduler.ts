@@ -1,3 +1,8 @@
+/**
+ * The speculative scheduler: a bounded priority queue of jobs, run within the global and
+ * per-session limits, deduplicated by key, expired after `queueTimeout`.
+ */
+
 import TinyQueue from 'tinyqueue'
 import type { Stats } from '../stats.ts'
 

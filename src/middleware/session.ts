@@ -1,3 +1,7 @@
+/**
+ * The session a query belongs to, carried through async calls (AsyncLocalStorage).
+ */
+
 import { AsyncLocalStorage } from 'node:async_hooks'
 
 /** The user session a query belongs to. */

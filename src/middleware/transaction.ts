@@ -1,3 +1,8 @@
+/**
+ * Which transaction a query runs in, and the writes of interactive transactions whose
+ * generations are bumped once they settle.
+ */
+
 /** The transaction a query runs in, as Prisma passes it to query extensions. */
 export interface TransactionInfo {
   kind: 'itx' | 'batch'

@@ -1,3 +1,7 @@
+/**
+ * The self-contained HTML report: the learned transition graph, counters over time, a table per model.
+ */
+
 import type { PrefetchModel } from '../middleware/prefetcher.ts'
 import type { PrefetchStats, TimelinePoint } from '../types.ts'
 

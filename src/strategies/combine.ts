@@ -1,3 +1,8 @@
+/**
+ * Merges the candidates of every predictor into one ranked list, deduplicated by the canonical
+ * text of their arguments.
+ */
+
 import { argsText } from '../canonical.ts'
 import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
 

@@ -1,3 +1,8 @@
+/**
+ * Each session's recent reads (templates, slot values and a bounded summary of their results),
+ * for the transition model and the argument mappings to learn from.
+ */
+
 import { isPlainObject } from '../shared.ts'
 import type { Template } from './template.ts'
 import type { SessionRef } from './types.ts'

@@ -1,3 +1,8 @@
+/**
+ * The learned predictor: templates, transitions and argument mappings put together to turn a
+ * completed read into candidates with concrete arguments (and fan-outs over a list).
+ */
+
 import { argsText, valueText } from '../canonical.ts'
 import { isPlainObject, isReadOperation, ROW_SHAPE_KEYS } from '../shared.ts'
 import type { LearnOptions } from '../types.ts'

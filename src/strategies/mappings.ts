@@ -1,3 +1,8 @@
+/**
+ * Argument mappings: where each slot of a next read gets its value (a constant, an argument or a
+ * result field of a recent read), learned with the evidence for each source.
+ */
+
 import { indexOf, type ResultSummary, type Step } from './history.ts'
 import type { Template, TemplatedQuery } from './template.ts'
 import { valueText } from '../canonical.ts'

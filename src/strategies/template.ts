@@ -1,3 +1,7 @@
+/**
+ * Templates: a query split into its shape and its slot values, and the bounded table of shapes seen.
+ */
+
 import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
 import { valueText } from '../canonical.ts'
 import { isPlainObject } from '../shared.ts'
