@@ -18,7 +18,8 @@ import { DEFAULTS } from './options.ts'
 import { renderReport } from './report/html.ts'
 import { emptyCounters, emptyPrefetch, emptyStrategy, modelStats, strategyStats, totalRatios } from './stats.ts'
 import { LearnedPredictor, type SharedModel } from './strategies/learner.ts'
-import type { Counters, KeyvLike, PrefetchStats, StrategyCounters, TimelinePoint } from './types.ts'
+import type { KeyvLike } from './types.ts'
+import type { Counters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'
 
 const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--out <file>] [--title <text>]
 

@@ -6,18 +6,13 @@ export type { LearnedArgument, LearnedModel, LearnedTransition } from './strateg
 export { rule, rulesFor, type RuleBuilder } from './strategies/rules.ts'
 export type { ModelName, ReadArgs, ReadName, ReadResult, Rule, RuleContext } from './client-types.ts'
 export type {
-  Counters,
   ErrorContext,
-  ErrorCounters,
   KeyvLike,
   L1Options,
   LearnOptions,
   ModelOptions,
-  PrefetchCounters,
   PrefetchOptions,
-  PrefetchStats,
   ReadOperation,
   ScopeContext,
-  StrategyCounters,
-  TimelinePoint,
 } from './types.ts'
+export type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'

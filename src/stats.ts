@@ -1,4 +1,4 @@
-import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './types.ts'
+import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './stats-types.ts'
 
 type CounterName = keyof Counters
 

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import type { Codec } from '../cache/codec.ts'
 import { guarded, stored } from '../cache/guard.ts'
 import type { LearnedPredictor, SharedModel } from '../strategies/learner.ts'
-import type { KeyvLike, PrefetchStats, TimelinePoint } from '../types.ts'
+import type { KeyvLike } from '../types.ts'
+import type { PrefetchStats, TimelinePoint } from '../stats-types.ts'
 
 /** Processes whose models are listed (the most recent publishers). */
 const MAX_PUBLISHERS = 16

@@ -3,7 +3,7 @@
  */
 
 import type { PrefetchModel } from '../middleware/prefetcher.ts'
-import type { PrefetchStats, TimelinePoint } from '../types.ts'
+import type { PrefetchStats, TimelinePoint } from '../stats-types.ts'
 
 /** What a report shows: what was learned, the counters now, and the counters over time. */
 export interface ReportData {
