@@ -8,7 +8,7 @@ import type { PrefetchOptions, ReadOperation } from '../types.ts'
 import type { PrefetchStats } from '../stats-types.ts'
 import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
-import { QueryCache, type OperationParams } from './query-cache.ts'
+import { QueryRouter, type OperationParams } from './router.ts'
 import { resultFingerprint } from './fingerprint.ts'
 import { describeSchema } from './schema.ts'
 import { Composition } from './composition.ts'
@@ -91,23 +91,34 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
     const sessions = new Sessions()
     const configuredTimeout = (client as { _engineConfig?: { transactionOptions?: { timeout?: unknown } } })._engineConfig
       ?.transactionOptions?.timeout
-    const cache = new QueryCache(
-      resolved,
+    // Set below, once the extension object exists (the composition needs it to find itself).
+    let composition!: Composition
+    const cache = new QueryRouter({
+      options: resolved,
       schema,
       stats,
       sessions,
-      typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
-      resultFingerprint(client),
-    )
-    // Set below, once the extension object exists (the composition needs it to find itself).
-    let composition!: Composition
+      transactionTimeoutMs: typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
+      fingerprint: resultFingerprint(client),
+      rowsShared: () => !composition.hooksBeneath(),
+    })
     // Speculative reads go through the query hooks beneath this extension's (see Composition).
     const execute = (model: string, operation: string, args: unknown) => composition.execute(model, operation, args)
-    const prefetcher = new Prefetcher(resolved, cache, sessions, stats, execute, (error, context) => cache.reportError(error, context), schema)
+    const prefetcher = new Prefetcher(resolved, {
+      speculator: cache.speculator,
+      latency: cache.latency,
+      demand: cache.demand,
+      rowsShared: cache.entries.rowsShared,
+      sessions,
+      stats,
+      execute,
+      reportError: cache.reportError,
+      schema,
+    })
     // With a shared store, what was learned is shared too (periodic snapshots, read at start).
     const share =
       resolved.cache && prefetcher.learner && resolved.learn
-        ? new LearningShare(resolved.cache, cache.codec, prefetcher.learner, {
+        ? new LearningShare(resolved.cache, cache.entries.codec, prefetcher.learner, {
             namespace: resolved.namespace,
             intervalMs: resolved.learn.shareIntervalMs,
             maxContexts: resolved.learn.maxSharedContexts,
@@ -117,9 +128,9 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
           })
         : undefined
     if (prefetcher.active) {
-      cache.onRead = (read) => prefetcher.observe(read)
-      cache.onStart = (read) => prefetcher.anticipate(read)
-      cache.onPressure = () => prefetcher.pressure()
+      cache.reads.completed.subscribe((read) => prefetcher.observe(read))
+      cache.reads.started.subscribe((read) => prefetcher.anticipate(read))
+      cache.pressure.subscribe(() => prefetcher.pressure())
     }
 
     const reportSession = (error: unknown) => cache.reportError(error, { phase: 'session' })
@@ -140,7 +151,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         return helpersOn(composition.current(), helpers).forSession(sessionId, sessionOptions)
       },
       stats: () =>
-        stats.snapshot(cache.results.localSize(), {
+        stats.snapshot(cache.entries.results.localSize(), {
           queued: prefetcher.scheduler.queued,
           inFlight: prefetcher.scheduler.inFlight,
           limit: prefetcher.scheduler.limit,
@@ -174,7 +185,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         await prefetcher.idle()
         await cache.idle()
       },
-      invalidate: (model) => cache.invalidate(model),
+      invalidate: (model) => cache.writes.invalidate(model),
       async close() {
         await share?.close()
         await prefetcher.close()
@@ -220,7 +231,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         $allOperations(params: unknown) {
           const operation = params as OperationParams
           return (
-            composition.intercept(operation, (args, query) => cache.warmAt(operation.model!, operation.operation, args, query, 'manual')) ??
+            composition.intercept(operation, (args, query) => cache.speculator.warmAt(operation.model!, operation.operation, args, query, 'manual')) ??
             cache.handle(operation)
           )
         },
@@ -230,7 +241,6 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       },
     }
     composition = new Composition(client as never, definition, sessions, (c) => helpersOn(c, helpers))
-    cache.rowsShared = () => !composition.hooksBeneath()
     return composition.adopt(client.$extends(definition))
   })
 }

@@ -6,15 +6,35 @@ import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { RulePredictor } from '../strategies/rules.ts'
 import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
-import type { ErrorContext } from '../types.ts'
-import type { CompletedRead, QueryCache } from './query-cache.ts'
+import type { DemandQueries } from './demand.ts'
+import type { ReportError } from './errors.ts'
+import type { Latencies } from './latency.ts'
+import type { CompletedRead, StartedRead } from './read-path.ts'
 import { whyInvalid } from './query-check.ts'
 import type { SchemaInfo } from './schema.ts'
 import { Scheduler } from './scheduler.ts'
 import type { Sessions } from './session.ts'
+import type { Speculator } from './speculation.ts'
 
 /** Sends a read on the client beneath the extension (so it does not come back through it). */
 export type Execute = (model: string, operation: string, args: unknown) => Promise<unknown>
+
+/** What the prefetcher works with, handed over when it is built. */
+export interface PrefetcherParts {
+  /** Runs the speculative reads it schedules. */
+  speculator: Speculator
+  /** Database latency of demand reads: what a read saves, and signs of pressure. */
+  latency: Latencies
+  /** The application's queries in flight (the pool check), and when one settles. */
+  demand: DemandQueries
+  /** Whether a batched read may stand for single-row reads (see QueryEntries.rowsShared). */
+  rowsShared: () => boolean
+  sessions: Sessions
+  stats: Stats
+  execute: Execute
+  reportError: ReportError
+  schema: SchemaInfo
+}
 
 /** `$prefetch.model()`: what was learned, and the rules given. */
 export interface PrefetchModel extends LearnedModel {
@@ -50,15 +70,28 @@ export class Prefetcher {
   private lastCut = -Infinity
   private window = { completed: 0, used: 0 }
 
+  private readonly speculator: Speculator
+  private readonly latency: Latencies
+  private readonly rowsShared: () => boolean
+  private readonly sessions: Sessions
+  private readonly stats: Stats
+  private readonly execute: Execute
+  private readonly reportError: ReportError
+  private readonly schema: SchemaInfo
+
   constructor(
     private readonly options: ResolvedOptions,
-    private readonly cache: QueryCache,
-    private readonly sessions: Sessions,
-    private readonly stats: Stats,
-    private readonly execute: Execute,
-    private readonly reportError: (error: unknown, context: ErrorContext) => void,
-    private readonly schema: SchemaInfo,
+    parts: PrefetcherParts,
   ) {
+    const { stats, reportError, demand } = parts
+    this.speculator = parts.speculator
+    this.latency = parts.latency
+    this.rowsShared = parts.rowsShared
+    this.sessions = parts.sessions
+    this.stats = stats
+    this.execute = parts.execute
+    this.reportError = reportError
+    this.schema = parts.schema
     if (options.learn !== undefined) this.predictors.push((this.learner = new LearnedPredictor(options.learn)))
     if (options.rules.length > 0) {
       this.predictors.push(
@@ -69,14 +102,14 @@ export class Prefetcher {
     this.chainDepth = (options.learn ?? DEFAULTS.learn).chainDepth
     const { connections, reserve } = options.concurrency
     // With the pool's size known, speculation leaves `reserve` connections to the application.
-    const room = connections === undefined ? undefined : (running: number) => running + cache.demandInFlight + reserve < connections
+    const room = connections === undefined ? undefined : (running: number) => running + demand.inFlight + reserve < connections
     this.scheduler = new Scheduler(
       { ...options.concurrency, maxQueue: options.maxQueue, queueTimeout: options.queueTimeout },
       stats,
       () => performance.now(),
       room,
     )
-    if (room) cache.onDemandSettled = () => this.scheduler.poke()
+    if (room) demand.settled.subscribe(() => this.scheduler.poke())
   }
 
   /** Whether there is anything to predict with at all. */
@@ -95,7 +128,7 @@ export class Prefetcher {
   }
 
   /** Called when a read is sent to the database, before its result. Never throws. */
-  anticipate(read: { model: string; operation: string; args: unknown }): void {
+  anticipate(read: StartedRead): void {
     try {
       this.propose('anticipate', read, undefined)
     } catch (error) {
@@ -130,7 +163,7 @@ export class Prefetcher {
 
   private adapt(read: CompletedRead): void {
     if (read.dbMs !== undefined) {
-      if (this.cache.latency.underPressure(read.model, read.operation)) this.pressure()
+      if (this.latency.underPressure(read.model, read.operation)) this.pressure()
       else if (++this.calmReads >= RECOVERY_READS && this.scheduler.limit < this.options.concurrency.global) {
         this.calmReads = 0
         this.scheduler.limit++
@@ -198,11 +231,11 @@ export class Prefetcher {
     }
     const fanOut = candidate.fanOut
     if (this.options.shadow) {
-      if (fanOut === undefined) this.cache.shadow(model, operation, [args], candidate.strategy)
-      else this.cache.shadow(model, fanOut.operation, fanOut.values.map(fanOut.argsFor), candidate.strategy)
+      if (fanOut === undefined) this.speculator.shadow(model, operation, [args], candidate.strategy)
+      else this.speculator.shadow(model, fanOut.operation, fanOut.values.map(fanOut.argsFor), candidate.strategy)
       return
     }
-    if (fanOut !== undefined && !this.cache.rowsShared()) {
+    if (fanOut !== undefined && !this.rowsShared()) {
       // Query hooks beneath this extension may treat a batched findMany apart from the single-row
       // reads it stands for: each of those goes as itself (Prisma batches same-tick findUniques).
       for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session)
@@ -210,7 +243,7 @@ export class Prefetcher {
     }
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
-    const saving = this.cache.latency.expected(model, fanOut?.operation ?? operation)
+    const saving = this.latency.expected(model, fanOut?.operation ?? operation)
     this.scheduler.submit({
       key,
       session: session?.sessionId,
@@ -221,9 +254,9 @@ export class Prefetcher {
         this.sessions.within(session, () => {
           if (fanOut === undefined) {
             const query = { model, operation, args }
-            return this.cache.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy)
+            return this.speculator.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy)
           }
-          return this.cache.warmRows(
+          return this.speculator.warmRows(
             { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
             (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
             candidate.strategy,

@@ -12,7 +12,7 @@
  *   RELIABILITY_SESSIONS=20000 npx vitest run test/reliability/soak.test.ts   # any other size
  *
  * The internals are reached without any accessor in the extension: the test wraps a method of
- * QueryCache and of Prefetcher (restored afterwards) to capture the instances the extension
+ * QueryRouter and of Prefetcher (restored afterwards) to capture the instances the extension
  * made, then reads their private fields, checked to be what they are taken to be, so a renamed
  * field fails here instead of letting the checks pass on nothing.
  */
@@ -22,7 +22,7 @@ import { setFlagsFromString } from 'node:v8'
 import { afterAll, describe, expect, it } from 'vitest'
 import { rule } from '../../src/index.ts'
 import { Prefetcher } from '../../src/middleware/prefetcher.ts'
-import { QueryCache } from '../../src/middleware/query-cache.ts'
+import { QueryRouter } from '../../src/middleware/router.ts'
 import { RowLocator } from '../../src/middleware/row-locator.ts'
 import { Scheduler } from '../../src/middleware/scheduler.ts'
 import { READ_OPERATIONS } from '../../src/shared.ts'
@@ -89,11 +89,11 @@ const OPTIONS: PrefetchOptions = {
 // Reaching the internals
 // ---------------------------------------------------------------------------------------------
 
-const captured: { cache?: QueryCache; prefetcher?: Prefetcher } = {}
-const originalHandle = QueryCache.prototype.handle
+const captured: { cache?: QueryRouter; prefetcher?: Prefetcher } = {}
+const originalHandle = QueryRouter.prototype.handle
 const originalObserve = Prefetcher.prototype.observe
 const originalPredict = LearnedPredictor.prototype.observe
-QueryCache.prototype.handle = function (this: QueryCache, ...args: Parameters<QueryCache['handle']>) {
+QueryRouter.prototype.handle = function (this: QueryRouter, ...args: Parameters<QueryRouter['handle']>) {
   captured.cache ??= this
   return originalHandle.apply(this, args)
 }
@@ -111,12 +111,21 @@ LearnedPredictor.prototype.observe = function (this: LearnedPredictor, ...args: 
   return candidates
 }
 afterAll(() => {
-  QueryCache.prototype.handle = originalHandle
+  QueryRouter.prototype.handle = originalHandle
   Prefetcher.prototype.observe = originalObserve
   LearnedPredictor.prototype.observe = originalPredict
 })
 
 /** The private fields read, as they are declared in src/ (checked once, in `internals()`). */
+interface RouterInternals {
+  entries: { rows: RowLocator }
+  reads: { flights: { flights: Map<string, unknown> }; shadow: unknown }
+  speculator: { running: Set<Promise<void>> }
+  latency: { byQuery: Map<string, unknown> }
+  unsettled: { transactions: Map<string, unknown>; counts: Map<string, number> }
+  demand: { inFlight: number }
+}
+/** The structures checked, read from the router's parts. */
 interface CacheInternals {
   rows: RowLocator
   flights: Map<string, unknown>
@@ -144,9 +153,20 @@ interface LearnerInternals {
 
 function internals() {
   const { cache, prefetcher } = captured
-  expect(cache).toBeInstanceOf(QueryCache)
+  expect(cache).toBeInstanceOf(QueryRouter)
   expect(prefetcher).toBeInstanceOf(Prefetcher)
-  const c = cache as unknown as CacheInternals
+  const r = cache as unknown as RouterInternals
+  const c: CacheInternals = {
+    rows: r.entries.rows,
+    flights: r.reads.flights.flights,
+    speculating: r.speculator.running,
+    latency: r.latency,
+    unsettled: r.unsettled,
+    shadowed: r.reads.shadow,
+    get demandInFlight() {
+      return r.demand.inFlight
+    },
+  }
   const scheduler = prefetcher!.scheduler as unknown as SchedulerInternals
   const learner = prefetcher!.learner as unknown as LearnerInternals
   expect(prefetcher!.scheduler).toBeInstanceOf(Scheduler)
@@ -224,7 +244,7 @@ function checkBounds(): void {
   probe ??= internals()
   checks++
   const { cache, c, scheduler, learner, predictor } = probe
-  const local = cache.results.localSize()
+  const local = cache.entries.results.localSize()
   record('l1Entries', local.entries)
   record('l1Bytes', local.bytes)
   record('rowLocator', c.rows.size)

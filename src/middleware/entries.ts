@@ -1,0 +1,199 @@
+/**
+ * The cached entries as the read, write and speculative paths see them: where a read stands
+ * (its key, the models it depends on, their current generations and, if still valid, its entry),
+ * storing a result under the generations it was read with, and rows answered from cached lists.
+ * Owns the result store, the generations and the row locator; written once for every path.
+ */
+
+import { Decimal } from '@prisma/client/runtime/client'
+import { cloneResult } from '../cache/clone.ts'
+import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
+import { BoundedGenerations, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
+import { queryKey } from '../cache/key.ts'
+import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
+import { UncacheableError } from '../canonical.ts'
+import type { ResolvedOptions } from '../options.ts'
+import { sameValue } from '../strategies/values.ts'
+import { readDependencies } from './classify.ts'
+import type { ReportError } from './errors.ts'
+import { RowLocator } from './row-locator.ts'
+import type { SchemaInfo } from './schema.ts'
+import type { Sessions } from './session.ts'
+import type { UnsettledWrites } from './transaction.ts'
+
+/** Where a read stands in the cache: its key, what it depends on and, if valid, its entry. */
+export interface Lookup {
+  key: string
+  scope: string
+  deps: string[]
+  /** The current generations of `deps`, read before any query is sent; undefined if unknown. */
+  gens: string[] | undefined
+  entry: Entry | undefined
+}
+
+export class QueryEntries {
+  readonly results: ResultStore
+  readonly generations: GenerationStore
+  /** The codec of everything written to the shared store. */
+  readonly codec: Codec = createCodec(decimalSupport)
+  /** Which cached list holds the row of each unique key (in process memory, with L1 only). */
+  private readonly rows: RowLocator | undefined
+  /** Set by close(): nothing more is stored. */
+  closed = false
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly schema: SchemaInfo,
+    private readonly sessions: Sessions,
+    private readonly unsettled: UnsettledWrites,
+    private readonly reportError: ReportError,
+    /** `resultFingerprint()` of the client (see fingerprint.ts). */
+    fingerprint: string,
+    /** Told when a speculative entry leaves the process cache. */
+    onDispose: (speculation: Speculation) => void,
+    /**
+     * Whether a row of one read's result may answer a read of another operation (rows from
+     * lists, fan-out). Not when query hooks run beneath this extension: they may treat
+     * operations apart.
+     */
+    readonly rowsShared: () => boolean,
+  ) {
+    this.results = new ResultStore({
+      l1: options.l1,
+      store: options.cache,
+      codec: this.codec,
+      timeoutMs: options.storeTimeout,
+      now: options.now,
+      monotonic: options.monotonic,
+      reportError: (error, phase) => reportError(error, { phase }),
+      // The fingerprint of the client's schema and result-shaping configuration: clients that
+      // would answer the same arguments differently never read each other's entries.
+      prefix: `${options.namespace}:entry:${fingerprint}:`,
+      onDispose: (entry) => {
+        if (entry.speculation !== undefined) onDispose(entry.speculation)
+      },
+    })
+    // Generations carry no fingerprint, unlike entries: they say when a model's rows changed,
+    // which is the same fact for every client of the database whatever its schema version or
+    // configuration. A write made by a process of the old schema during a rolling deployment
+    // must still invalidate what a process of the new one cached (and the other way round).
+    const shared =
+      options.cache && new SharedGenerations(options.cache, options.storeTimeout, (error) => reportError(error, { phase: 'generation' }), `${options.namespace}:gen:`)
+    this.generations = !shared
+      ? new LocalGenerations()
+      : options.maxStalenessMs === undefined
+        ? shared
+        : new BoundedGenerations(shared, options.maxStalenessMs, options.monotonic)
+    if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
+  }
+
+  cacheable(model: string, operation: string): boolean {
+    const settings = this.options.models.get(model)
+    return settings === undefined || (settings.cache && settings.operations.has(operation))
+  }
+
+  /** The cache key of a read in the current session's scope (throws UncacheableError). */
+  keyOf(model: string, operation: string, args: unknown): { key: string; scope: string } {
+    const session = this.sessions.current()
+    const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
+    return { key: queryKey(model, operation, scope, args), scope }
+  }
+
+  /**
+   * Finds the entry of a read, valid under the current generations, or says why there is none;
+   * undefined when the read cannot be cached (its arguments have no faithful key, or the lookup
+   * failed: reported, and the read goes to the database).
+   */
+  async lookup(model: string, operation: string, args: unknown): Promise<Lookup | undefined> {
+    try {
+      const { key, scope } = this.keyOf(model, operation, args)
+      const found = await this.results.get(key)
+      const deps = found?.deps ?? readDependencies(this.schema, model, args)
+      // Read the generations before any query is sent: a write that lands while it runs moves
+      // them on, and the result stored under these tokens is then never served.
+      const gens = await this.generations.current(deps)
+      if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, scope, deps, gens, entry: found }
+      if (found !== undefined) this.results.forget(key)
+      return { key, scope, deps, gens, entry: undefined }
+    } catch (error) {
+      if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
+      return undefined
+    }
+  }
+
+  /**
+   * Stores a result fetched under `gens` (and, for a list, where its rows are), unless it can
+   * already be seen to be outdated; says whether it did.
+   */
+  store(lookup: { key: string; scope: string; deps: string[] }, model: string, operation: string, args: unknown, result: unknown, gens: string[], speculation: Speculation | undefined): boolean {
+    if (!this.keep(lookup.key, model, result, lookup.deps, gens, speculation)) return false
+    if (operation === 'findMany' && this.rowsShared()) this.rows?.addList(lookup.scope, model, args, lookup.key, result)
+    return true
+  }
+
+  /** Stores one result under `key` (no list bookkeeping); says whether it did. */
+  keep(key: string, model: string, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): boolean {
+    if (this.closed || this.unsettled.anyUnsettled(deps)) return false
+    try {
+      // A write that landed during the query makes the entry unservable anyway; with generations
+      // in process memory that is free to see, so such an entry is not even stored.
+      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
+      const value = cloneResult(result)
+      this.results.set(key, {
+        value,
+        deps,
+        gens,
+        ttl: this.ttlOf(model),
+        source: speculation === undefined ? 'demand' : 'prefetch',
+        strategy: speculation?.strategy,
+        speculation,
+        size: estimateSize(value),
+      })
+      if (speculation !== undefined) speculation.live++
+      return true
+    } catch (error) {
+      this.reportError(error, { phase: 'set', model })
+      return false
+    }
+  }
+
+  /** Milliseconds a result of `model` may be served. */
+  ttlOf(model: string): number {
+    return this.options.models.get(model)?.ttl ?? this.options.ttl
+  }
+
+  /**
+   * The row a single-row read by a unique field asks for, from a cached list that holds it in the
+   * same shape, if that list is still valid: every model it read is at the generation it was read
+   * under (a list reads at least what the row read does, so this is never less strict).
+   */
+  async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry; position: number } | undefined> {
+    if (!this.rowsShared()) return undefined
+    const place = this.rows?.find(scope, model, args)
+    if (place === undefined) return undefined
+    const list = await this.results.get(place.listKey)
+    if (list === undefined || !Array.isArray(list.value)) return undefined
+    const row = list.value[place.position] as Record<string, unknown> | undefined
+    if (row === null || typeof row !== 'object' || !sameValue(row[place.field], place.value)) return undefined
+    const current = await this.generations.current(list.deps)
+    if (current === undefined || !sameTokens(current, list.gens)) return undefined
+    return { row: cloneResult(row), list, position: place.position }
+  }
+}
+
+/**
+ * Prisma's Decimal, from the runtime every generated client imports, so a decoded Decimal is of
+ * the very class the client returns. Recognised by its tag rather than `instanceof`, which a
+ * second copy of the runtime (ESM beside CJS) would defeat.
+ */
+const decimalSupport: DecimalSupport = {
+  isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]',
+  fromString: (text) => new Decimal(text),
+}
+
+/** Whether two lists of generation tokens are the same. */
+export function sameTokens(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,139 @@
+/**
+ * The read path: a read outside transactions is served from a valid entry, from a row of a valid
+ * cached list, or by joining an identical query in flight; otherwise it goes to the database
+ * (read-through: its result is stored under the generations read before it was sent). Every
+ * read that completes, and every one that starts at the database, is told to subscribers.
+ */
+
+import { cloneResult } from '../cache/clone.ts'
+import type { Speculation } from '../cache/store.ts'
+import type { ResolvedOptions } from '../options.ts'
+import type { Stats } from '../stats.ts'
+import type { DemandQueries, Query } from './demand.ts'
+import type { QueryEntries } from './entries.ts'
+import type { ReportError } from './errors.ts'
+import type { Flights } from './flights.ts'
+import type { Latencies } from './latency.ts'
+import type { ShadowReads } from './shadow.ts'
+import { Signal } from './signal.ts'
+import type { SpeculationUsage } from './usage.ts'
+
+/** A read about to go to the database, before its result is known. */
+export interface StartedRead {
+  model: string
+  operation: string
+  args: unknown
+}
+
+/** A read that completed (from the cache or the database), as the predictors see it. */
+export interface CompletedRead extends StartedRead {
+  result: unknown
+  /** The models the read depends on and their generations before it ran (when known). */
+  deps: string[] | undefined
+  gens: string[] | undefined
+  /** Milliseconds the read took at the database, when it went there. */
+  dbMs?: number
+}
+
+export class ReadPath {
+  /** Every read completed outside transactions (hits included). */
+  readonly completed = new Signal<CompletedRead>()
+  /** Every read sent to the database, once it is on its way. */
+  readonly started = new Signal<StartedRead>()
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly entries: QueryEntries,
+    private readonly flights: Flights,
+    private readonly demand: DemandQueries,
+    private readonly stats: Stats,
+    private readonly usage: SpeculationUsage,
+    private readonly latency: Latencies,
+    /** Told when the database shows strain: a failed read. */
+    private readonly pressure: Signal,
+    private readonly reportError: ReportError,
+    private readonly shadow: ShadowReads | undefined,
+  ) {}
+
+  async read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
+    this.stats.count('reads', model)
+    if (!this.entries.cacheable(model, operation)) return this.miss(model, query, args)
+    const lookup = await this.entries.lookup(model, operation, args)
+    if (lookup === undefined) return this.miss(model, query, args)
+    const { key, deps, gens, entry } = lookup
+    this.shadow?.consume(key, model)
+    if (entry !== undefined) {
+      let value: unknown
+      try {
+        value = cloneResult(entry.value)
+      } catch (error) {
+        this.reportError(error, { phase: 'key', model, operation })
+        return this.miss(model, query, args)
+      }
+      if (entry.source === 'prefetch' && !entry.served) {
+        entry.served = true
+        this.usage.onTimeHit(model, operation, entry)
+      }
+      return this.hit(model, operation, args, value, entry.deps, entry.gens, entry.speculation)
+    }
+    if (gens === undefined) return this.miss(model, query, args)
+
+    if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
+      const found = await this.entries.rowFromList(lookup.scope, model, args)
+      if (found !== undefined) {
+        const list = found.list
+        if (list.source === 'prefetch' && !list.servedRows?.has(found.position)) {
+          ;(list.servedRows ??= new Set()).add(found.position)
+          this.usage.onTimeHit(model, operation, list)
+        }
+        return this.hit(model, operation, args, found.row, list.deps, list.gens, list.speculation)
+      }
+    }
+
+    const flight = this.flights.running(key, gens)
+    if (flight !== undefined) {
+      const joined = await this.flights.join(flight, model)
+      if (joined === undefined) return this.miss(model, query, args)
+      this.completed.emit({ model, operation, args, result: joined.value, deps, gens })
+      return joined.value
+    }
+
+    this.stats.count('misses', model)
+    this.stats.count('dbQueries', model)
+    const startedAt = performance.now()
+    const promise = this.demand.send(query, args)
+    // After the query is on its way: reads predicted from its arguments alone go alongside it.
+    this.started.emit({ model, operation, args })
+    const own = this.flights.start(key, promise, gens, undefined, startedAt)
+    try {
+      let result: unknown
+      try {
+        result = await promise
+      } catch (error) {
+        this.pressure.emit()
+        throw error
+      }
+      const dbMs = performance.now() - startedAt
+      this.latency.record(model, operation, dbMs)
+      if (this.options.readThrough) this.entries.store(lookup, model, operation, args, result, gens, undefined)
+      this.completed.emit({ model, operation, args, result, deps, gens, dbMs })
+      return result
+    } finally {
+      this.flights.settle(key, own)
+    }
+  }
+
+  /** A read served from the cache (an entry, or a row of a cached list). */
+  private hit(model: string, operation: string, args: unknown, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): unknown {
+    this.stats.count('hits', model)
+    this.usage.markUsed(speculation)
+    this.completed.emit({ model, operation, args, result, deps, gens })
+    return result
+  }
+
+  private miss(model: string, query: Query, args: unknown): Promise<unknown> {
+    this.stats.count('misses', model)
+    this.stats.count('dbQueries', model)
+    return this.demand.send(query, args)
+  }
+}

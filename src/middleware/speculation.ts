@@ -1,0 +1,253 @@
+/**
+ * Runs speculative reads: one read (`warm`, and `warmAt` at this extension's hook), or one batched
+ * read whose rows are each kept as the result of a single-row read (`warmRows`, a fan-out). Each
+ * is skipped when its result is cached or in flight already, runs as a flight readers may join,
+ * and is stored under the generations read before it was sent. Never throws: a failure is
+ * counted and reported. In shadow mode the reads are only recorded.
+ */
+
+import { cloneResult } from '../cache/clone.ts'
+import type { Speculation } from '../cache/store.ts'
+import type { Stats } from '../stats.ts'
+import { sameValue } from '../strategies/values.ts'
+import { sameTokens, type QueryEntries } from './entries.ts'
+import type { ReportError } from './errors.ts'
+import type { Flight, Flights } from './flights.ts'
+import type { CompletedRead } from './read-path.ts'
+import type { ShadowReads } from './shadow.ts'
+import type { Signal } from './signal.ts'
+import type { SpeculationUsage } from './usage.ts'
+
+/** A batched read whose rows are each kept as the result of a single-row read. */
+export interface RowsWarming {
+  model: string
+  /** The operation and arguments of the single-row read that `value` answers. */
+  operation: string
+  argsFor(value: unknown): Record<string, unknown>
+  field: string
+  /** Remove `field` from each row before keeping it (the batch selected it only to match rows). */
+  strip: boolean
+  values: unknown[]
+  /** Rows already at hand (no query needed), read under `source`'s generations. */
+  rows?: readonly Record<string, unknown>[]
+  source?: CompletedRead
+}
+
+/** What a speculative read got: a value it found or fetched, the error it failed with, or nothing (skipped). */
+type Speculated = { value: unknown } | { error: unknown } | undefined
+
+/** Thrown to readers that joined a batch which did not return their row: they query themselves. */
+class RowMissing extends Error {}
+
+export class Speculator {
+  /** Speculative reads running now (idle() and close() wait for them). */
+  private readonly running = new Set<Promise<void>>()
+  private closed = false
+
+  constructor(
+    private readonly entries: QueryEntries,
+    private readonly flights: Flights,
+    private readonly stats: Stats,
+    private readonly usage: SpeculationUsage,
+    /** Told when the database shows strain: a failed speculative read. */
+    private readonly pressure: Signal,
+    private readonly reportError: ReportError,
+    private readonly shadowReads: ShadowReads | undefined,
+  ) {}
+
+  /**
+   * Shadow mode: counts the reads `strategy` predicts (each `args` a read of `model` and
+   * `operation`) as issued and completed, as if they had run. Nothing is sent to the database.
+   */
+  shadow(model: string, operation: string, argsList: readonly unknown[], strategy: string): void {
+    if (this.shadowReads === undefined || this.closed) return
+    const keys: string[] = []
+    for (const args of argsList) {
+      try {
+        keys.push(this.entries.keyOf(model, operation, args).key)
+      } catch {
+        // A read that cannot be keyed would not be cached either.
+      }
+    }
+    this.shadowReads.record(keys, this.entries.ttlOf(model), strategy)
+  }
+
+  /** Runs a read speculatively (`execute` sends it beneath this extension) and stores its result. */
+  warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
+    return this.track(this.speculate(model, operation, args, execute, strategy).then(() => {}))
+  }
+
+  /**
+   * `warm()` at this extension's hook, where `args` are as the hook sees them and `query` runs the
+   * hooks beneath it. Resolves with the read's result for the extensions applied before this one
+   * (cached, joined or fetched; fetched without storing when it cannot be cached), or rejects
+   * with the speculative read's error: they never see a value the database did not give.
+   */
+  async warmAt(model: string, operation: string, args: unknown, query: () => PromiseLike<unknown>, strategy: string): Promise<unknown> {
+    const speculated = this.speculate(model, operation, args, () => new Promise((resolve, reject) => query().then(resolve, reject)), strategy)
+    void this.track(speculated.then(() => {}))
+    const outcome = await speculated
+    if (outcome === undefined) {
+      this.stats.count('dbQueries', model)
+      return query()
+    }
+    if ('error' in outcome) throw outcome.error
+    return outcome.value
+  }
+
+  /**
+   * Runs one batched read (`execute`) for the single-row reads `warming` describes and keeps each
+   * row it returns as the result of its own single-row read; rows already at hand are kept
+   * without a query. Readers of a row join the batch while it runs.
+   */
+  warmRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
+    return this.track(this.speculateRows(warming, execute, strategy))
+  }
+
+  /** Resolves when no speculative read is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running])
+  }
+
+  /** Stops starting speculative reads. */
+  close(): void {
+    this.closed = true
+  }
+
+  /** Keeps `running` among the speculative work idle() and close() wait for. */
+  private track(running: Promise<void>): Promise<void> {
+    this.running.add(running)
+    void running.finally(() => this.running.delete(running))
+    return running
+  }
+
+  /** Runs a speculative read; says what it got (a value when it found or fetched one), never throws. */
+  private async speculate(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<Speculated> {
+    if (this.closed) return void this.stats.skip('closed')
+    if (!this.entries.cacheable(model, operation)) return void this.stats.skip('notCached')
+    const lookup = await this.entries.lookup(model, operation, args)
+    if (lookup === undefined) return void this.stats.skip('uncacheable')
+    const { key, gens, entry } = lookup
+    if (entry !== undefined) {
+      this.stats.skip('cached')
+      return { value: cloneResult(entry.value) }
+    }
+    if (gens === undefined) return void this.stats.skip('storeUnavailable')
+    const flight = this.flights.running(key, gens)
+    if (flight !== undefined) {
+      this.stats.skip('inFlight')
+      return flight.promise.then(
+        (value) => ({ value: cloneResult(value) }),
+        () => undefined,
+      )
+    }
+
+    this.stats.speculation('issued', strategy)
+    this.stats.count('dbQueries', model)
+    const speculation: Speculation = { strategy, used: false, live: 0 }
+    const own = this.flights.start(key, send(execute), gens, speculation)
+    try {
+      const result = await own.promise
+      speculation.ms = performance.now() - own.startedAt
+      this.stats.speculation('completed', strategy)
+      if (!this.entries.store(lookup, model, operation, args, result, gens, speculation)) this.usage.wasteIfUnused(speculation)
+      return { value: result }
+    } catch (error) {
+      this.failed(error, strategy, model, operation)
+      return { error }
+    } finally {
+      this.flights.settle(key, own)
+    }
+  }
+
+  private async speculateRows(warming: RowsWarming, execute: (values: unknown[]) => Promise<unknown>, strategy: string): Promise<void> {
+    const { model, operation, field } = warming
+    if (this.closed) return this.stats.skip('closed')
+    if (!this.entries.cacheable(model, operation)) return this.stats.skip('notCached')
+    // Only the rows not cached or in flight already are fetched, all under one set of generations.
+    const wanted: { value: unknown; key: string }[] = []
+    let deps: string[] | undefined
+    let gens: string[] | undefined
+    for (const value of warming.values) {
+      const lookup = await this.entries.lookup(model, operation, warming.argsFor(value))
+      if (lookup === undefined) return this.stats.skip('uncacheable')
+      if (lookup.gens === undefined) return this.stats.skip('storeUnavailable')
+      if (gens !== undefined && !sameTokens(gens, lookup.gens)) return this.stats.skip('generationMoved')
+      deps = lookup.deps
+      gens = lookup.gens
+      if (lookup.entry === undefined && this.flights.running(lookup.key, lookup.gens) === undefined) wanted.push({ value, key: lookup.key })
+    }
+    if (wanted.length === 0 || deps === undefined || gens === undefined) return this.stats.skip('cached')
+
+    const speculation: Speculation = { strategy, used: false, live: 0 }
+    const source = warming.source
+    if (warming.rows !== undefined && source?.gens !== undefined && sameTokens(source.deps ?? [], deps)) {
+      // The rows came with a read made under `source.gens`; they are as fresh as it was.
+      this.stats.speculation('issued', strategy)
+      this.stats.speculation('completed', strategy)
+      this.keepRows(warming, wanted, warming.rows, deps, source.gens, speculation)
+      this.usage.wasteIfUnused(speculation)
+      return
+    }
+
+    this.stats.speculation('issued', strategy)
+    this.stats.count('dbQueries', model)
+    const startedAt = performance.now()
+    const batch = send(() => execute(wanted.map((w) => w.value)))
+    const own = new Map<string, Flight>()
+    for (const { value, key } of wanted) {
+      const promise = batch.then((rows) => {
+        const row = Array.isArray(rows) ? rows.find((r) => sameValue(r?.[field], value)) : undefined
+        if (row === undefined) throw new RowMissing()
+        return warming.strip ? withoutField(row, field) : row
+      })
+      promise.catch(() => {})
+      own.set(key, this.flights.start(key, promise, gens, speculation, startedAt))
+    }
+    try {
+      const rows = await batch
+      speculation.ms = performance.now() - startedAt
+      this.stats.speculation('completed', strategy)
+      if (Array.isArray(rows)) this.keepRows(warming, wanted, rows, deps, gens, speculation)
+      this.usage.wasteIfUnused(speculation)
+    } catch (error) {
+      this.failed(error, strategy, model, 'findMany')
+    } finally {
+      for (const [key, flight] of own) this.flights.settle(key, flight)
+    }
+  }
+
+  private failed(error: unknown, strategy: string, model: string, operation: string): void {
+    this.stats.speculation('failed', strategy)
+    this.pressure.emit()
+    this.reportError(error, { phase: 'prefetch', model, operation })
+  }
+
+  private keepRows(
+    warming: RowsWarming,
+    wanted: readonly { value: unknown; key: string }[],
+    rows: readonly Record<string, unknown>[],
+    deps: string[],
+    gens: string[],
+    speculation: Speculation,
+  ): void {
+    for (const { value, key } of wanted) {
+      const row = rows.find((r) => sameValue(r?.[warming.field], value))
+      if (row !== undefined) this.entries.keep(key, warming.model, warming.strip ? withoutField(row, warming.field) : row, deps, gens, speculation)
+    }
+  }
+}
+
+/** The promise of `execute()`, a rejected one when it throws. */
+function send(execute: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return Promise.resolve(execute())
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+function withoutField(row: Record<string, unknown>, field: string): Record<string, unknown> {
+  const { [field]: _, ...rest } = row
+  return rest
+}
