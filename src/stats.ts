@@ -1,3 +1,8 @@
+/**
+ * Counters and snapshots: what `$prefetch.stats()` returns, kept overall, per model and per
+ * strategy, with the timeline the report draws.
+ */
+
 import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './stats-types.ts'
 
 type CounterName = keyof Counters

@@ -1,3 +1,9 @@
+/**
+ * The `$extends` glue: `prefetch(options)` validates the options, builds the serving core
+ * (QueryRouter), the prefetcher and the learning share for each client, subscribes the prefetcher
+ * to the read path's signals, and adds the `$prefetch` helpers.
+ */
+
 import { writeFileSync } from 'node:fs'
 import { Prisma } from '@prisma/client/extension'
 import { checkModelNames, resolveOptions } from '../options.ts'

@@ -1,3 +1,9 @@
+/**
+ * The speculation runner's planner: shows each completed or started read to the predictors,
+ * ranks their candidates and queues them with the scheduler, adapting the speculative limit to
+ * database pressure and the threshold to a target precision (where combining and chaining will live).
+ */
+
 import { cloneResult } from '../cache/clone.ts'
 import { canonicalArgs } from '../canonical.ts'
 import { DEFAULTS, type ResolvedOptions } from '../options.ts'
