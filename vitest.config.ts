@@ -19,6 +19,7 @@ const unit = [
   'test/bench/sessions.test.ts',
   'test/bench/flags.test.ts',
   'test/options.test.ts',
+  'test/bounded-map.test.ts',
   'test/readme.test.ts',
 ]
 

@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto'
+import { BoundedMap } from '../bounded-map.ts'
 import { guarded, stored } from './guard.ts'
 import type { KeyvLike } from '../types.ts'
 
@@ -166,7 +167,7 @@ export class SharedGenerations implements GenerationStore {
  * started before the bump never caches what it got).
  */
 export class BoundedGenerations implements GenerationStore {
-  private readonly known = new Map<string, { token: string; readAt: number }>()
+  private readonly known: BoundedMap<string, { token: string; readAt: number }>
   /** Per model, bumps started in this process: a read that overlapped one does not cache. */
   private readonly epochs = new Map<string, number>()
 
@@ -175,9 +176,11 @@ export class BoundedGenerations implements GenerationStore {
     private readonly maxStalenessMs: number,
     /** The clock ages are measured by: monotonic (performance.now) unless a test injects one. */
     private readonly now: () => number,
-    /** Models whose tokens are kept at most; the least recently used are read afresh. */
-    private readonly maxModels = 10_000,
-  ) {}
+    /** Models whose tokens are kept at most; the least recently read are read afresh. */
+    maxModels = 10_000,
+  ) {
+    this.known = new BoundedMap(maxModels)
+  }
 
   current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined> {
     const now = this.now()
@@ -199,9 +202,7 @@ export class BoundedGenerations implements GenerationStore {
     stale.forEach((model, i) => {
       // A bump that started while this read ran may or may not be in what it got: don't keep it.
       if ((this.epochs.get(model) ?? 0) !== epochs[i]) return
-      this.known.delete(model)
-      if (this.known.size >= this.maxModels) this.known.delete(this.known.keys().next().value as string)
-      this.known.set(model, { token: fresh[i], readAt: startedAt })
+      this.known.remember(model, { token: fresh[i], readAt: startedAt })
     })
     const byModel = new Map(stale.map((model, i) => [model, fresh[i]]))
     return models.map((model, i) => tokens[i] ?? byModel.get(model)!)

@@ -1,0 +1,38 @@
+/**
+ * The one bounded map of the project: a Map that keeps its least recently remembered key first
+ * and forgets it when a new key would pass the bound. A leaf (imports nothing), used wherever
+ * memory is bounded by an option (sessions, templates, contexts, users, generations).
+ */
+
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(
+    /** Most keys held at once (at least 1). */
+    readonly max: number,
+  ) {
+    super()
+    if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`prisma-prefetch: a bounded map needs a positive integer bound: ${max}`)
+  }
+
+  /**
+   * Sets `key` to `value` as the most recent key, forgetting the least recent one when a new key
+   * would pass the bound. `set()` keeps a known key where it is (as Map does) and is bounded too.
+   */
+  remember(key: K, value: V): this {
+    super.delete(key)
+    return this.set(key, value)
+  }
+
+  /** The value of `key`, which becomes the most recent key; undefined when it is not held. */
+  touch(key: K): V | undefined {
+    if (!super.has(key)) return undefined
+    const value = super.get(key) as V
+    super.delete(key)
+    super.set(key, value)
+    return value
+  }
+
+  override set(key: K, value: V): this {
+    if (!super.has(key) && this.size >= this.max) super.delete(super.keys().next().value as K)
+    return super.set(key, value)
+  }
+}
