@@ -19,11 +19,11 @@ import { DEFAULTS } from '../../src/options.ts'
 import { rank } from '../../src/strategies/combine.ts'
 import { LearnedPredictor } from '../../src/strategies/learner.ts'
 import type { Candidate, ObservedQuery } from '../../src/strategies/types.ts'
-import { stableText } from '../../src/strategies/values.ts'
+import { valueText } from '../../src/canonical.ts'
 
 type Read = ObservedQuery & { page?: number }
 
-const keyOf = (model: string, operation: string, args: unknown) => `${model}.${operation}${stableText(args)}`
+const keyOf = (model: string, operation: string, args: unknown) => `${model}.${operation}${valueText(args)}`
 
 function keysOf(candidate: Candidate): Set<string> {
   const { model, operation, args } = candidate.query
@@ -216,7 +216,7 @@ describe('generated workloads: the learner against the exact-key model', () => {
   it('is at least the exact model on a news site and an N+1 blog, overall and on every template with 1% of the reads', () => {
     for (const name of ['news', 'blog'] as const) {
       const sessions = Array.from({ length: 400 }, (_, i) => syntheticSession(name, i, 3).reads)
-      const result = replay(sessions, (read) => `${read.model}.${read.operation}${stableText(Object.keys(read.args).sort())}`)
+      const result = replay(sessions, (read) => `${read.model}.${read.operation}${valueText(Object.keys(read.args).sort())}`)
       const { reads } = result.rates('all')
       expect(result.rates('all').learned.top3).toBeGreaterThanOrEqual(result.rates('all').exact.top3)
       for (const label of result.labels()) {
