@@ -8,6 +8,8 @@ export class BoundedMap<K, V> extends Map<K, V> {
   constructor(
     /** Most keys held at once (at least 1). */
     readonly max: number,
+    /** Told of each key forgotten to make room (not of keys deleted). */
+    private readonly onEvict?: (key: K, value: V) => void,
   ) {
     super()
     if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`prisma-prefetch: a bounded map needs a positive integer bound: ${max}`)
@@ -32,7 +34,12 @@ export class BoundedMap<K, V> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    if (!super.has(key) && this.size >= this.max) super.delete(super.keys().next().value as K)
+    if (!super.has(key) && this.size >= this.max) {
+      const oldest = super.keys().next().value as K
+      const evicted = super.get(oldest) as V
+      super.delete(oldest)
+      this.onEvict?.(oldest, evicted)
+    }
     return super.set(key, value)
   }
 }

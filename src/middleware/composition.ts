@@ -1,6 +1,7 @@
 // The clients built on a prefetch() client: what runs beneath this extension's hook in each of
 // them, the client speculative reads go through, and clients whose every query is in a session.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { BoundedMap } from '../bounded-map.ts'
 import type { SessionContext, Sessions } from './session.ts'
 
 /** An extension as Prisma keeps it: the object given to `$extends`. */
@@ -89,7 +90,7 @@ export class Composition {
   private readonly passes = new AsyncLocalStorage<Pass>()
   /** Each client tracked, with Prisma's own `$extends` of it. */
   private readonly adopted = new WeakMap<object, AnyClient['$extends']>()
-  private readonly speculators = new Map<string, AnyClient>()
+  private readonly speculators = new BoundedMap<string, AnyClient>(MAX_SPECULATORS)
   private readonly ids = new WeakMap<object, number>()
   private nextId = 1
   /** The client built last (not a session client): speculation triggered by reads goes through it. */
@@ -239,7 +240,6 @@ export class Composition {
       const bare = this.inner._originalClient
       if (bare === undefined) throw new Error('prisma-prefetch: cannot reach the bare client (Prisma internals changed?)')
       built = parts.reduce<AnyClient>((c, part) => c.$extends(part), bare)
-      if (this.speculators.size >= MAX_SPECULATORS) this.speculators.delete(this.speculators.keys().next().value!)
       this.speculators.set(key, built)
     }
     return built

@@ -3,6 +3,7 @@
  * for the transition model and the argument mappings to learn from.
  */
 
+import { BoundedMap } from '../bounded-map.ts'
 import { isPlainObject } from '../shared.ts'
 import type { Template } from './template.ts'
 import type { SessionRef } from './types.ts'
@@ -199,9 +200,11 @@ export interface HistoryBounds {
  * seen after the same history. The list's `cursor` is the row the latest lookup took.
  */
 export class SessionHistories {
-  private readonly sessions = new Map<string, SessionState>()
+  private readonly sessions: BoundedMap<string, SessionState>
 
-  constructor(private readonly bounds: HistoryBounds) {}
+  constructor(private readonly bounds: HistoryBounds) {
+    this.sessions = new BoundedMap(bounds.maxSessions)
+  }
 
   get size(): number {
     return this.sessions.size
@@ -219,18 +222,16 @@ export class SessionHistories {
     this.expire(step.at)
     let state = this.sessions.get(session.sessionId)
     if (state !== undefined) {
-      this.sessions.delete(session.sessionId)
       if (step.at - state.lastAt > Math.min(this.bounds.windowMs, this.bounds.sessionIdleMs)) state.steps = []
     } else {
       state = { userId: session.userId, steps: [], lastAt: step.at, loop: undefined }
-      if (this.sessions.size >= this.bounds.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string)
     }
     if (session.userId !== undefined) state.userId = session.userId
     this.follow(state, step)
     state.steps.push(step)
     if (state.steps.length > this.bounds.maxHistory) state.steps.shift()
     state.lastAt = step.at
-    this.sessions.set(session.sessionId, state)
+    this.sessions.remember(session.sessionId, state)
   }
 
   /** Keeps track of a loop over a list's rows, and drops its previous iteration when `step` starts the next. */

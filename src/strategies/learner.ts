@@ -3,6 +3,7 @@
  * completed read into candidates with concrete arguments (and fan-outs over a list).
  */
 
+import { BoundedMap } from '../bounded-map.ts'
 import { argsText, valueText } from '../canonical.ts'
 import { isPlainObject, isReadOperation, ROW_SHAPE_KEYS } from '../shared.ts'
 import type { LearnOptions } from '../types.ts'
@@ -66,7 +67,7 @@ export class LearnedPredictor implements Predictor {
   private readonly templates: TemplateTable
   private readonly histories: SessionHistories
   private readonly global: TransitionModel
-  private readonly users = new Map<string, TransitionModel>()
+  private readonly users: BoundedMap<string, TransitionModel>
   private readonly mappings: ArgumentMappings
   /** Templates of lists whose rows a loop looked up one by one (at most `maxTemplates`, the least recent forgotten). */
   private readonly loopedLists = new Set<string>()
@@ -75,6 +76,7 @@ export class LearnedPredictor implements Predictor {
     this.templates = new TemplateTable(settings.maxTemplates)
     this.histories = new SessionHistories(settings)
     this.global = new TransitionModel({ ...settings })
+    this.users = new BoundedMap(settings.maxUsers)
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
   }
 
@@ -194,14 +196,8 @@ export class LearnedPredictor implements Predictor {
   }
 
   private userModel(userId: string): TransitionModel {
-    let model = this.users.get(userId)
-    if (model === undefined) {
-      if (this.users.size >= this.settings.maxUsers) this.users.delete(this.users.keys().next().value as string)
-      model = new TransitionModel({ ...this.settings, maxContexts: this.settings.maxUserContexts })
-    } else {
-      this.users.delete(userId)
-    }
-    this.users.set(userId, model)
+    const model = this.users.get(userId) ?? new TransitionModel({ ...this.settings, maxContexts: this.settings.maxUserContexts })
+    this.users.remember(userId, model)
     return model
   }
 

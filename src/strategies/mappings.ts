@@ -3,6 +3,7 @@
  * result field of a recent read), learned with the evidence for each source.
  */
 
+import { BoundedMap } from '../bounded-map.ts'
 import { valueText } from '../canonical.ts'
 import type { Step } from './history.ts'
 import { AnyOf, discover, evaluate, holds, keyOf, MAX_CONSTANT_TEXT, MISSING, RANK, type Source } from './sources.ts'
@@ -135,10 +136,13 @@ function exhausted(list: Step): boolean {
  * learned forgotten first), `maxSources` sources and `maxValues` values per slot.
  */
 export class ArgumentMappings {
-  private readonly templates = new Map<string, ArgumentModel>()
-  private readonly contexts = new Map<string, ArgumentModel>()
+  private readonly templates: BoundedMap<string, ArgumentModel>
+  private readonly contexts: BoundedMap<string, ArgumentModel>
 
-  constructor(private readonly bounds: MappingBounds) {}
+  constructor(private readonly bounds: MappingBounds) {
+    this.templates = new BoundedMap(bounds.maxTemplates)
+    this.contexts = new BoundedMap(bounds.maxArgumentContexts)
+  }
 
   get size(): number {
     return this.templates.size
@@ -153,9 +157,9 @@ export class ArgumentMappings {
   learn(next: TemplatedQuery, history: readonly Step[]): void {
     const id = next.template.id
     const slots = next.values.length
-    const overall = this.touch(this.templates, id, slots, this.bounds.maxTemplates)
+    const overall = this.touch(this.templates, id, slots)
     const previous = history[history.length - 1]
-    const context = previous === undefined ? undefined : this.touch(this.contexts, previous.template.id + CONTEXT_SEP + id, slots, this.bounds.maxArgumentContexts)
+    const context = previous === undefined ? undefined : this.touch(this.contexts, previous.template.id + CONTEXT_SEP + id, slots)
     const discovered: (Source[] | undefined)[] = []
     const found = (slot: number) => (discovered[slot] ??= discover(next, slot, next.values[slot], history, this.bounds.lookback))
     this.learnInto(overall, next, history, found)
@@ -163,14 +167,10 @@ export class ArgumentMappings {
   }
 
   /** The model under `key`, made the most recently used (a new one if none or of another arity). */
-  private touch(map: Map<string, ArgumentModel>, key: string, slots: number, max: number): ArgumentModel {
+  private touch(map: BoundedMap<string, ArgumentModel>, key: string, slots: number): ArgumentModel {
     let model = map.get(key)
-    if (model !== undefined) map.delete(key)
-    if (model === undefined || model.slots.length !== slots) {
-      if (model === undefined && map.size >= max) map.delete(map.keys().next().value as string)
-      model = { observations: 0, slots: Array.from({ length: slots }, () => ({ sources: [], values: { total: 0, counts: new Map() } })) }
-    }
-    map.set(key, model)
+    if (model === undefined || model.slots.length !== slots) model = emptyModel(slots)
+    map.remember(key, model)
     return model
   }
 
@@ -348,8 +348,7 @@ export class ArgumentMappings {
     if (!(seen > 0) || !(held >= 0) || held > seen || slot < 0 || slot >= slots) return
     let model = this.templates.get(templateId)
     if (model === undefined) {
-      if (this.templates.size >= this.bounds.maxTemplates) this.templates.delete(this.templates.keys().next().value as string)
-      model = { observations: 0, slots: Array.from({ length: slots }, () => ({ sources: [], values: { total: 0, counts: new Map() } })) }
+      model = emptyModel(slots)
       this.templates.set(templateId, model)
     }
     if (model.slots.length !== slots) return
@@ -401,4 +400,9 @@ function weakest(evidence: readonly Evidence[]): number {
     } else if (better(b, a)) index = i
   }
   return index
+}
+
+/** What is learned of a template with `slots` slots before any observation. */
+function emptyModel(slots: number): ArgumentModel {
+  return { observations: 0, slots: Array.from({ length: slots }, () => ({ sources: [], values: { total: 0, counts: new Map() } })) }
 }

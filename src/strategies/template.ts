@@ -2,6 +2,7 @@
  * Templates: a query split into its shape and its slot values, and the bounded table of shapes seen.
  */
 
+import { BoundedMap } from '../bounded-map.ts'
 import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
 import { valueText } from '../canonical.ts'
 import { isPlainObject } from '../shared.ts'
@@ -150,10 +151,13 @@ function fanOutFieldOf(operation: string, skeleton: unknown): string | undefined
  * the shape, so the same query has the same template id in every process.
  */
 export class TemplateTable {
-  private readonly byShape = new Map<string, Template>()
+  private readonly byShape: BoundedMap<string, Template>
   private readonly byId = new Map<string, Template>()
 
-  constructor(private readonly maxTemplates: number) {}
+  constructor(maxTemplates: number) {
+    // The id of a template forgotten to make room goes with it.
+    this.byShape = new BoundedMap(maxTemplates, (_, template) => this.byId.delete(template.id))
+  }
 
   get size(): number {
     return this.byShape.size
@@ -175,11 +179,8 @@ export class TemplateTable {
         fanOutField: fanOutFieldOf(query.operation, parts.skeleton),
       }
       this.byId.set(template.id, template)
-      if (this.byShape.size >= this.maxTemplates) this.evictOldest()
-    } else {
-      this.byShape.delete(parts.shape)
     }
-    this.byShape.set(parts.shape, template)
+    this.byShape.remember(parts.shape, template)
     return { template, values: parts.values }
   }
 
@@ -208,17 +209,9 @@ export class TemplateTable {
       skeleton,
       fanOutField: fanOutFieldOf(shared.operation, skeleton),
     }
-    if (this.byShape.size >= this.maxTemplates) this.evictOldest()
     this.byShape.set(template.shape, template)
     this.byId.set(template.id, template)
     return template
-  }
-
-  private evictOldest(): void {
-    const oldest = this.byShape.keys().next().value as string
-    const template = this.byShape.get(oldest)!
-    this.byShape.delete(oldest)
-    this.byId.delete(template.id)
   }
 }
 

@@ -7,6 +7,10 @@
  * observations of the context. Bounded: at most `maxContexts` contexts (the least recently
  * updated forgotten first) and `maxBranches` next templates per context (the rarest replaced).
  */
+
+import { BoundedMap } from '../bounded-map.ts'
+
+/** The bounds and thresholds of one transition model. */
 export interface TransitionBounds {
   order: number
   maxContexts: number
@@ -31,9 +35,11 @@ export interface NextTemplates {
 const SEP = '>'
 
 export class TransitionModel {
-  private readonly contexts = new Map<string, Context>()
+  private readonly contexts: BoundedMap<string, Context>
 
-  constructor(private readonly bounds: TransitionBounds) {}
+  constructor(private readonly bounds: TransitionBounds) {
+    this.contexts = new BoundedMap(bounds.maxContexts)
+  }
 
   get size(): number {
     return this.contexts.size
@@ -74,14 +80,8 @@ export class TransitionModel {
   }
 
   private bump(key: string, next: string, weight = 1): void {
-    let context = this.contexts.get(key)
-    if (context === undefined) {
-      if (this.contexts.size >= this.bounds.maxContexts) this.contexts.delete(this.contexts.keys().next().value as string)
-      context = { total: 0, next: new Map() }
-    } else {
-      this.contexts.delete(key)
-    }
-    this.contexts.set(key, context)
+    const context = this.contexts.get(key) ?? { total: 0, next: new Map() }
+    this.contexts.remember(key, context)
     const count = context.next.get(next)
     if (count === undefined && context.next.size >= this.bounds.maxBranches) this.dropRarest(context)
     context.next.set(next, (count ?? 0) + weight)
