@@ -1,3 +1,8 @@
+/**
+ * Calls to the keyv store, guarded: a call that throws, rejects or takes longer than
+ * `storeTimeout` is reported and reads as a miss, never as a failed query.
+ */
+
 /** Raised when a store call takes longer than allowed. */
 export class StoreTimeoutError extends Error {
   constructor(ms: number) {

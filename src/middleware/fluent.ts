@@ -1,4 +1,8 @@
 /**
+ * Recognises fluent relation reads, which the cache leaves alone.
+ */
+
+/**
  * Whether a query is a fluent relation read (`prisma.user.findUnique(...).posts()`), from the
  * private `__internalParams` Prisma hands to query extensions. Prisma sends a fluent read as the
  * parent read with the relation selected (`findUnique({ where, select: { posts: ... } })`) and
