@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import type { Speculation } from '../../src/cache/store.ts'
+import { Flights } from '../../src/middleware/flights.ts'
+import { Latencies } from '../../src/middleware/latency.ts'
+import { SpeculationUsage } from '../../src/middleware/usage.ts'
+import { Stats } from '../../src/stats.ts'
+
+const scheduler = { queued: 0, inFlight: 0, limit: 0, threshold: 0 }
+
+function flights() {
+  const stats = new Stats()
+  const usage = new SpeculationUsage(stats, new Latencies())
+  return { stats, flights: new Flights(stats, usage), snapshot: () => stats.snapshot({ entries: 0, bytes: 0 }, scheduler) }
+}
+
+/** A promise and the functions that settle it. */
+function deferred<T>() {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)))
+  return { promise, resolve, reject }
+}
+
+describe('flights', () => {
+  it('are found only under the generations they were sent with, until settled', () => {
+    const { flights: f } = flights()
+    const flight = f.start('k', deferred().promise, ['1', '7'])
+    expect(f.running('k', ['1', '7'])).toBe(flight)
+    expect(f.running('k', ['1', '8'])).toBeUndefined()
+    expect(f.running('other', ['1', '7'])).toBeUndefined()
+    const newer = f.start('k', deferred().promise, ['1', '8'])
+    f.settle('k', flight) // an older flight settling leaves the newer one in place
+    expect(f.running('k', ['1', '8'])).toBe(newer)
+    f.settle('k', newer)
+    expect(f.running('k', ['1', '8'])).toBeUndefined()
+  })
+
+  it('give each reader that joins its own copy, counted as a hit, and as a late hit that uses a speculative flight', async () => {
+    const { flights: f, snapshot } = flights()
+    const speculation: Speculation = { strategy: 'rule', used: false, live: 0 }
+    const sent = deferred<{ id: number; at: Date }>()
+    const flight = f.start('k', sent.promise, ['1'], speculation)
+    const joins = [f.join(flight, 'User'), f.join(flight, 'User')]
+    sent.resolve({ id: 1, at: new Date(5) })
+    const [a, b] = await Promise.all(joins)
+    expect(a).toEqual({ value: { id: 1, at: new Date(5) } })
+    expect(a!.value).not.toBe(b!.value)
+    expect(speculation.used).toBe(true)
+    const stats = snapshot()
+    expect(stats).toMatchObject({ hits: 2, lateHits: 2 })
+    expect(stats.prefetch.used).toBe(1) // one speculative result, used once however many joined
+  })
+
+  it('count a joined demand flight as a hit and no late hit, and a failed one as nothing', async () => {
+    const { flights: f, snapshot } = flights()
+    const ok = deferred<number>()
+    const joined = f.join(f.start('a', ok.promise, []), 'Post')
+    ok.resolve(3)
+    expect(await joined).toEqual({ value: 3 })
+    const failing = deferred<number>()
+    const failed = f.join(f.start('b', failing.promise, []), 'Post')
+    failing.reject(new Error('database down'))
+    expect(await failed).toBeUndefined()
+    expect(snapshot()).toMatchObject({ hits: 1, lateHits: 0 })
+  })
+})
