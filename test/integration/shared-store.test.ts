@@ -76,8 +76,8 @@ function describeSharedStore(stores: StoreUnderTest<MadeStore | Promise<MadeStor
           return prisma.post.findMany({ where: { authorId: user.id }, orderBy: { id: 'asc' } })
         })
       for (let i = 0; i < 6; i++) await page(a.prisma, `a-${i}`, i % 2 ? rows.alice.email : rows.bob.email)
-      // Published within a few intervals.
-      for (let wait = 0; wait < 100 && (await one.store.get('prisma-prefetch:learned:index')) === undefined; wait++) {
+      // Published within a few intervals (up to 10 s: a loaded machine may take a while).
+      for (let wait = 0; wait < 500 && (await one.store.get('prisma-prefetch:learned:index')) === undefined; wait++) {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       await a.prisma.$prefetch.close()
