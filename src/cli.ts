@@ -6,6 +6,7 @@
  *
  *   npx prisma-prefetch report --redis redis://127.0.0.1:6379 [--namespace prisma-prefetch] [--out report.html]
  *   npx prisma-prefetch report --redis redis://10.0.0.1:7001   (any node of a Redis Cluster)
+ *   (whatever the application's Keyv namespace and useKeyPrefix: the keys are found in Redis)
  *   npx prisma-prefetch report --store ./cache.js   (a module whose default export is your Keyv)
  */
 import { realpathSync, writeFileSync } from 'node:fs'
@@ -16,16 +17,20 @@ import { createCodec } from './cache/codec.ts'
 import { learnedKeys, parseIndex, type PublishedStats } from './middleware/learning-share.ts'
 import { DEFAULTS } from './options.ts'
 import { renderReport } from './report/html.ts'
+import { openRedisReport } from './report/redis.ts'
 import { emptyCounters, emptyPrefetch, emptyStrategy, modelStats, strategyStats, totalRatios } from './stats.ts'
 import { LearnedPredictor, type SharedModel } from './strategies/learner.ts'
 import type { KeyvLike } from './types.ts'
 import type { Counters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'
 
-const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--out <file>] [--title <text>]
+const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--prefix <text>] [--out <file>] [--title <text>]
 
   --redis      a Redis URL, or the URLs of Redis Cluster nodes separated by commas (a cluster is
-               recognised from any one node); the store is new Keyv({ store: new KeyvRedis(...) })
-               (needs @keyv/redis)
+               recognised from any one node); whatever namespace and useKeyPrefix the application's
+               Keyv has, the keys it wrote are found in Redis (needs keyv and @keyv/redis)
+  --prefix     with --redis, the text Keyv puts before every key in Redis, when several are found:
+               "keyv::" for new Keyv({ store, useKeyPrefix: false }), "keyv::keyv:" for Keyv's
+               defaults, "<ns>::<ns>:" for a Keyv namespace <ns>, "" for createKeyv() of @keyv/redis
   --store      a module whose default export is the Keyv your application gives prefetch({ cache })
   --namespace  the namespace option your application uses (default prisma-prefetch)
   --out        where to write the page (default prisma-prefetch-report.html)
@@ -39,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       redis: { type: 'string' },
       store: { type: 'string' },
       namespace: { type: 'string', default: 'prisma-prefetch' },
+      prefix: { type: 'string' },
       out: { type: 'string', default: 'prisma-prefetch-report.html' },
       title: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -48,7 +54,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE)
     return values.help ? 0 : 2
   }
-  const { store, close } = values.redis !== undefined ? await redisStore(values.redis) : await moduleStore(values.store!)
+  if (values.prefix !== undefined && values.redis === undefined) {
+    console.error('prisma-prefetch: --prefix goes with --redis (a --store module is read as it is)')
+    return 2
+  }
+  const { store, close } = values.redis !== undefined ? await openRedisReport(values.redis, values.namespace, values.prefix) : await moduleStore(values.store!)
   try {
     const html = await reportFromStore(store, values.namespace, values.title)
     writeFileSync(values.out, html)
@@ -135,43 +145,6 @@ function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: Timel
     return sum
   })
   return { stats, timeline }
-}
-
-async function redisStore(urls: string): Promise<{ store: KeyvLike; close(): Promise<void> }> {
-  let modules: [typeof import('keyv'), typeof import('@keyv/redis')]
-  try {
-    modules = await Promise.all([import('keyv'), import('@keyv/redis')])
-  } catch {
-    throw new Error('prisma-prefetch: --redis needs the packages keyv and @keyv/redis installed')
-  }
-  const [{ default: Keyv }, { default: KeyvRedis, createClient, createCluster }] = modules
-  const nodes = urls.split(',').map((url) => url.trim()).filter((url) => url !== '')
-  if (nodes.length === 0) throw new Error(`prisma-prefetch: --redis needs a Redis URL: ${JSON.stringify(urls)}`)
-  // A node of a Redis Cluster answers only for its own slots (MOVED for the rest), so ask the
-  // first node whether it is one; a one-shot command neither waits for nor retries a server.
-  const first = createClient({ url: nodes[0], socket: { connectTimeout: 5000, reconnectStrategy: false } })
-  let failure: Error | undefined
-  first.on('error', (error: Error) => void (failure ??= error))
-  try {
-    await first.connect()
-    if (/^cluster_enabled:1\s*$/m.test(String(await first.sendCommand(['INFO', 'cluster'])))) {
-      await first.close()
-      const cluster = createCluster({ rootNodes: nodes.map((url) => ({ url })) })
-      // Connected before @keyv/redis gets it: it routes by the slot map, which connect() reads.
-      await cluster.connect()
-      const adapter = new KeyvRedis(cluster)
-      return { store: new Keyv({ store: adapter }), close: () => adapter.disconnect() }
-    }
-  } catch (error) {
-    if (first.isOpen) await first.close()
-    throw new Error(`prisma-prefetch: cannot read Redis at ${nodes.join(',')}: ${(failure ?? (error as Error)).message}`)
-  }
-  if (nodes.length > 1) {
-    await first.close()
-    throw new Error(`prisma-prefetch: --redis lists ${nodes.length} URLs, but ${nodes[0]} is not a node of a Redis Cluster`)
-  }
-  const adapter = new KeyvRedis(first)
-  return { store: new Keyv({ store: adapter }), close: () => adapter.disconnect() }
 }
 
 async function moduleStore(path: string): Promise<{ store: KeyvLike; close(): Promise<void> }> {

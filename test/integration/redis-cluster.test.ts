@@ -75,12 +75,12 @@ describe.runIf(cluster)('on a Redis Cluster', () => {
 
   it('prisma-prefetch report --redis <a node of the cluster> reads what processes published to the cluster', async () => {
     const namespace = `cluster-cli-${process.pid}`
-    // The store the command makes from a URL: new Keyv over @keyv/redis, Keyv's own defaults.
+    // A Keyv namespace of the application's own: the command finds its keys by a SCAN of every master.
     const client = createCluster({ rootNodes: REDIS_CLUSTER_URLS.map((url) => ({ url })) })
     await client.connect()
     const adapter = new KeyvRedis(client)
     closers.push(() => adapter.disconnect())
-    const { prisma } = await env.client({ cache: new Keyv({ store: adapter }), namespace })
+    const { prisma } = await env.client({ cache: new Keyv({ store: adapter, namespace: cluster!.namespace }), namespace })
     for (let s = 0; s < 8; s++) {
       await prisma.$prefetch.session(`s${s}`, async () => {
         const user = await prisma.user.findUnique({ where: { id: s % 2 ? rows.alice.id : rows.bob.id }, select: { id: true } })

@@ -1,4 +1,7 @@
+import KeyvRedis, { createKeyv } from '@keyv/redis'
+import Keyv from 'keyv'
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -18,6 +21,65 @@ const artifacts = join(root, 'test', 'artifacts')
 mkdirSync(artifacts, { recursive: true })
 
 const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), ...args], { cwd: root, encoding: 'utf8' })
+
+/** One client on `cache` runs a few sessions and publishes (close()); returns its reads. */
+async function publish(cache: Keyv, namespace: string): Promise<number> {
+  const { prisma } = await env.client({ cache, namespace })
+  for (let s = 0; s < 6; s++) {
+    await prisma.$prefetch.session(`s${s}`, async () => {
+      const user = await prisma.user.findUnique({ where: { id: s % 2 ? rows.alice.id : rows.bob.id }, select: { id: true } })
+      await prisma.post.findMany({ where: { authorId: user!.id }, select: { id: true }, orderBy: { id: 'asc' } })
+    })
+  }
+  const reads = prisma.$prefetch.stats().reads
+  await prisma.$prefetch.close()
+  await cache.disconnect()
+  return reads
+}
+
+const readsIn = (html: string) => Number(/<span class="muted">reads<\/span><b>(\d+)<\/b>/.exec(html)?.[1])
+
+describe('npx prisma-prefetch report --redis, whatever Keyv settings the application has', () => {
+  const app = `app-${randomBytes(3).toString('hex')}`
+  // Each setting, the prefix Keyv puts before the library's keys in Redis.
+  const settings: Array<[string, () => Keyv, string]> = [
+    ["the README's new Keyv({ store, useKeyPrefix: false })", () => new Keyv({ store: new KeyvRedis(REDIS_URL), useKeyPrefix: false }), 'keyv::'],
+    ["Keyv's defaults", () => new Keyv({ store: new KeyvRedis(REDIS_URL) }), 'keyv::keyv:'],
+    ['a Keyv namespace', () => new Keyv({ store: new KeyvRedis(REDIS_URL), namespace: app }), `${app}::${app}:`],
+    ['a Keyv namespace and useKeyPrefix: false', () => new Keyv({ store: new KeyvRedis(REDIS_URL), namespace: app, useKeyPrefix: false }), `${app}::`],
+    ["@keyv/redis's createKeyv(url)", () => createKeyv(REDIS_URL), ''],
+  ]
+  it.each(settings)('%s', async (_, make, prefix) => {
+    const namespace = `cli-${randomBytes(4).toString('hex')}`
+    const reads = await publish(make(), namespace)
+    // Where the keys really are: the test does not trust the library's idea of it.
+    const probe = new Keyv({ store: new KeyvRedis(REDIS_URL), namespace: undefined, useKeyPrefix: false })
+    expect(await probe.get(`${prefix}${namespace}:learned:index`)).toEqual(expect.any(String))
+    await probe.disconnect()
+    const out = join(artifacts, `cli-${namespace}.html`)
+    const done = run(['report', '--redis', REDIS_URL, '--namespace', namespace, '--out', out])
+    expect(done.stderr).toBe('')
+    expect(done.status).toBe(0)
+    const html = readFileSync(out, 'utf8')
+    expect(html).toMatch(/prisma-prefetch report \(1 process\)/)
+    expect(readsIn(html)).toBe(reads)
+  })
+
+  it('one namespace published under two prefixes: says so, and --prefix chooses', async () => {
+    const namespace = `cli-${randomBytes(4).toString('hex')}`
+    const readme = await publish(new Keyv({ store: new KeyvRedis(REDIS_URL), useKeyPrefix: false }), namespace)
+    const defaults = await publish(new Keyv({ store: new KeyvRedis(REDIS_URL) }), namespace)
+    const out = join(artifacts, `cli-${namespace}.html`)
+    const both = run(['report', '--redis', REDIS_URL, '--namespace', namespace, '--out', out])
+    expect(both.status).toBe(1)
+    expect(both.stderr).toMatch(/published under several Keyv prefixes in this Redis \("keyv::", "keyv::keyv:"\): choose one with --prefix/)
+    for (const [prefix, reads] of [['keyv::', readme], ['keyv::keyv:', defaults]] as const) {
+      const done = run(['report', '--redis', REDIS_URL, '--namespace', namespace, '--prefix', prefix, '--out', out])
+      expect(done.stderr).toBe('')
+      expect(readsIn(readFileSync(out, 'utf8'))).toBe(reads)
+    }
+  })
+})
 
 describe('npx prisma-prefetch report', () => {
   it('writes the report of every process sharing the store', async () => {
