@@ -5,7 +5,9 @@
 //   prisma/bench/rubis.prisma -> src/generated/rubis   (SQLite)  and src/generated/rubis-pg   (PostgreSQL)
 //
 // The first is the tests' schema; the other two are the benchmark's workloads (bench/workloads).
-// All outputs are git-ignored. Run with `tsx scripts/generate.ts` (npm `prepare` and `pretest`).
+// All outputs are git-ignored. Run with `npm run generate`; `npm test`, `npm run demo`, the bench
+// and typecheck scripts run it first (their `pre` scripts). Nothing runs it at install: a user's
+// install (or a git install, which runs `prepare`) must not run the project's own tooling.
 //
 // Why two clients per schema: a Prisma 7 `prisma-client` output is bound to one provider (the
 // query compiler WebAssembly module and the SQL flavour are chosen at generate time), so the

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,8 +8,8 @@ import { pushSchema } from '../../scripts/schema-engine.ts'
 
 /**
  * The package as users get it: built, `npm pack`ed, installed from the tarball into a
- * separate project with its peer dependencies; that project type-checks against the published
- * declarations and runs queries through the extension.
+ * separate project with its one required peer (@prisma/client, not keyv); that project
+ * type-checks against the published declarations and runs queries through the extension.
  */
 const root = join(import.meta.dirname, '..', '..')
 const work = mkdtempSync(join(tmpdir(), 'prisma-prefetch-pack-'))
@@ -19,8 +19,7 @@ const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, en
 
 describe('the packed package', () => {
   it('installs into another project, type-checks there and runs a query', { timeout: 240_000 }, async () => {
-    // Built here, then packed without scripts: `prepare` would regenerate the Prisma clients other
-    // test files are using at this moment.
+    // Built here, then packed without scripts (prepack would build again).
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts')], { cwd: root, stdio: 'pipe' })
     npm(['pack', '--ignore-scripts', '--pack-destination', work], root)
     const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'))!
@@ -29,11 +28,23 @@ describe('the packed package', () => {
     expect(files).toContain('package/dist/index.d.ts')
     expect(files).toContain('package/dist/cli.js')
     expect(files.filter((f) => /^package\/(src|test|bench)\//.test(f))).toEqual([])
+    // Nothing of the project's own tooling runs in a user's install (nor in a git install, which
+    // runs prepare): the published package.json has no install script at all.
+    const published = JSON.parse(execFileSync('tar', ['xzOf', join(work, tarball), 'package/package.json'], { encoding: 'utf8' })) as {
+      scripts?: Record<string, string>
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>
+    }
+    const installScripts = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare']
+    expect(Object.keys(published.scripts ?? {}).filter((name) => installScripts.includes(name))).toEqual([])
+    // Only a shared store needs keyv: the app below installs without it.
+    expect(published.peerDependenciesMeta?.keyv?.optional).toBe(true)
 
     const app = join(work, 'app')
     cpSync(join(root, 'src', 'generated', 'prisma'), join(app, 'generated'), { recursive: true })
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), `@prisma/client@${versionOf('@prisma/client')}`, `keyv@${versionOf('keyv')}`], app)
+    // Without keyv: the library must load and run on its embedded default without it.
+    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), `@prisma/client@${versionOf('@prisma/client')}`], app)
+    expect(existsSync(join(app, 'node_modules', 'keyv'))).toBe(false)
 
     // Types: the published declarations, in a project without allowImportingTsExtensions.
     writeFileSync(
