@@ -1,5 +1,5 @@
 /** The package's public exports, and nothing else. */
-export { prefetch, type PrefetchHelpers, type SessionOptions } from './middleware/extension.ts'
+export { prefetch, type ForSession, type ForSessionNeedsTheClientType, type PrefetchHelpers, type SessionOptions } from './middleware/extension.ts'
 export type { SessionId } from './middleware/session.ts'
 export type { PrefetchModel } from './middleware/prefetcher.ts'
 export type { LearnedArgument, LearnedModel, LearnedTransition } from './strategies/learner.ts'

@@ -31,6 +31,20 @@ export interface SessionOptions {
   userId?: SessionId | null
 }
 
+/**
+ * What `$prefetch.forSession(id)` returns without a type argument: no model is reachable on it,
+ * and the compiler's message says what to write instead (it used to be `any`, which hid mistakes).
+ */
+export interface ForSessionNeedsTheClientType {
+  'prisma-prefetch: name the client type, prisma.$prefetch.forSession<typeof prisma>(id), or call prisma.$forSession(id)': never
+}
+
+/**
+ * `prisma.$forSession(id, { userId })`: the same client as `prisma.$prefetch.forSession`, typed
+ * after the client it is called on (with every extension applied after prefetch()).
+ */
+export type ForSession = <Client>(this: Client, sessionId: SessionId, options?: SessionOptions) => Client
+
 /** The helpers added to the extended client as `$prefetch`. */
 export interface PrefetchHelpers {
   /**
@@ -42,12 +56,12 @@ export interface PrefetchHelpers {
   /**
    * The client it is called on, every query of which (lazy, batched in `$transaction([...])` or in
    * an interactive transaction) belongs to session `sessionId`; extensions applied after
-   * prefetch() are kept. Name its type, which an extension cannot know:
-   * `prisma.$prefetch.forSession<typeof prisma>(id)`. Ids as for `session()`; with a bad one
-   * (reported to `onError`) the client itself is returned, outside any session.
+   * prefetch() are kept. Its type cannot be seen from here (`$prefetch` is not the client): name
+   * it, `prisma.$prefetch.forSession<typeof prisma>(id)`, or call `prisma.$forSession(id)`, whose
+   * type is inferred. Ids as for `session()`; with a bad one (reported to `onError`) the client
+   * itself is returned, outside any session.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  forSession<Client = any>(sessionId: SessionId, options?: SessionOptions): Client
+  forSession<Client = ForSessionNeedsTheClientType>(sessionId: SessionId, options?: SessionOptions): Client
   /** A snapshot of the counters (a plain, JSON-serialisable object). */
   stats(): PrefetchStats
   resetStats(): void
@@ -244,6 +258,10 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       },
       client: {
         $prefetch: helpers,
+        // Prisma calls a client member on the client it was read from: `this` is that client.
+        $forSession: function (this: unknown, sessionId: SessionId, sessionOptions?: SessionOptions) {
+          return helpersOn(this ?? composition.current(), helpers).forSession(sessionId, sessionOptions)
+        } as ForSession,
       },
     }
     composition = new Composition(client as never, definition, sessions, (c) => helpersOn(c, helpers))

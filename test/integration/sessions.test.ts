@@ -29,6 +29,22 @@ describe('sessions', () => {
     expect(seen.map((c) => c.sessionId).sort()).toEqual(['s-2', 's-2', 's-3'])
   })
 
+  it('$forSession() gives the same session client, typed after the client it is called on', async () => {
+    seen.length = 0
+    const db = env.prisma.$forSession('s-4', { userId: 'u-4' })
+    await db.post.findMany({ take: 1 })
+    // Called on a client extended after prefetch(): that client, whole, in the session.
+    const extended = env.prisma.$extends({ model: { tag: { named: () => 'tags' as const } } })
+    const tags = extended.$forSession('s-5')
+    expect(tags.tag.named()).toBe('tags')
+    await Promise.all([tags.tag.findMany(), env.prisma.tag.count()])
+    expect(seen.map((c) => [c.model, c.sessionId, c.userId]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      ['Post', 's-4', 'u-4'],
+      ['Tag', 's-5', undefined],
+      ['Tag', undefined, undefined],
+    ])
+  })
+
   it('takes string, number and bigint ids in one form: 7, 7n and "7" are the same user', async () => {
     seen.length = 0
     await env.prisma.$prefetch.session(7, () => env.prisma.tag.count(), { userId: 42 })

@@ -88,3 +88,26 @@ describe('sessions', () => {
     expectTypeOf(user.shout).toEqualTypeOf<string>()
   })
 })
+
+describe('a session client', () => {
+  it('is typed after the client $forSession() is called on, with every extension applied after prefetch()', async () => {
+    expectTypeOf(prisma.$forSession('s1')).toEqualTypeOf<typeof prisma>()
+    expectTypeOf(await prisma.$forSession(7, { userId: 3 }).user.count()).toEqualTypeOf<number>()
+    const extended = prisma.$extends({
+      result: { user: { shout: { needs: { email: true }, compute: (user) => user.email.toUpperCase() } } },
+      model: { user: { hello: () => 'hello' as const } },
+    })
+    const db = extended.$forSession('s1')
+    expectTypeOf(db).toEqualTypeOf<typeof extended>()
+    expectTypeOf(db.user.hello()).toEqualTypeOf<'hello'>()
+    expectTypeOf((await db.user.findFirstOrThrow()).shout).toEqualTypeOf<string>()
+  })
+
+  it('from $prefetch.forSession() without a type argument is no silent any: it names the fix', () => {
+    const untyped = prisma.$prefetch.forSession('s1')
+    // @ts-expect-error: no model on it until its type is named
+    void untyped.user
+    expectTypeOf(untyped).not.toBeAny()
+    expectTypeOf(prisma.$prefetch.forSession<typeof prisma>('s1')).toEqualTypeOf<typeof prisma>()
+  })
+})
