@@ -25,6 +25,8 @@ const unit = [
 
 export default defineConfig({
   test: {
+    // One line per missing service (Redis, a Redis Cluster, Chromium) with the tests it cost.
+    reporters: ['default', './test/support/skipped-services.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

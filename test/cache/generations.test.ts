@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { BoundedGenerations, LocalGenerations, SharedGenerations } from '../../src/cache/generations.ts'
 import { brokenStore, memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 
 describe('LocalGenerations', () => {
   it('changes the token of exactly the bumped models', async () => {
@@ -61,7 +62,7 @@ function describeSharedGenerations(stores: StoreUnderTest) {
 }
 
 describeSharedGenerations(memoryStores())
-describeSharedGenerations(redisStores())
+describeWith(await redis(), 'Redis', () => describeSharedGenerations(redisStores()))
 
 describe('SharedGenerations when the store fails', () => {
   it.each(['throw', 'reject', 'hang'] as const)('reports unknown generations when the store does %s', async (mode) => {

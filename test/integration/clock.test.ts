@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { resolveOptions } from '../../src/options.ts'
 import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -109,7 +110,7 @@ function describeSharedClock(stores: StoreUnderTest) {
 }
 
 describeSharedClock(memoryStores())
-describeSharedClock(redisStores())
+describeWith(await redis(), 'Redis', () => describeSharedClock(redisStores()))
 
 describe('generations reused under maxStalenessMs, after the clock steps back', () => {
   it('are read afresh: a write of another process is seen no later than maxStalenessMs', async () => {

@@ -6,6 +6,7 @@ import { prefetch } from '../../src/index.ts'
 import type { KeyvLike, PrefetchOptions } from '../../src/types.ts'
 import { createTestClient, spyExtension } from '../helpers/db.ts'
 import { memoryStores, redisClusterStores, redisStores, type MadeStore, type StoreUnderTest } from '../support/stores.ts'
+import { describeWith, redis, redisCluster } from '../support/services.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -163,9 +164,8 @@ function describePartitions(stores: StoreUnderTest<MadeStore | Promise<MadeStore
 }
 
 describePartitions(memoryStores())
-describePartitions(redisStores())
-const cluster = await redisClusterStores()
-if (cluster) describePartitions(cluster)
+describeWith(await redis(), 'Redis', () => describePartitions(redisStores()))
+describeWith(await redisCluster(), 'Redis Cluster', () => describePartitions(redisClusterStores()))
 
 describe('a store that answers with the value of another key', () => {
   it('is never served: every swapped answer is a counted miss answered by the database', async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { REDIS_URL } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 import { setup } from '../support/setup.ts'
 import { violations } from '../support/history.ts'
 
@@ -44,7 +45,7 @@ const historyOf = (index: number, namespace: string, operations: number) =>
     SEED: String(1000 + index),
   }).then((out) => JSON.parse(out) as History)
 
-describe('several processes sharing the database and Redis', () => {
+describeWith(await redis(), 'several processes sharing the database and Redis', () => {
   it('never serve a value older than a write any of them completed before the read began', async () => {
     const namespace = `test-processes-${randomBytes(4).toString('hex')}`
     const histories = await Promise.all([0, 1, 2].map((i) => historyOf(i, namespace, 600)))

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { REDIS_CLUSTER_URLS, redisClusterStores } from '../support/stores.ts'
+import { describeWith, redisCluster } from '../support/services.ts'
 import { setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -15,10 +16,10 @@ import { seed } from '../support/seed.ts'
  */
 const env = await setup()
 const rows = await seed(env.bare)
-const cluster = await redisClusterStores()
+const cluster = redisClusterStores()
 const root = join(import.meta.dirname, '..', '..')
 
-describe.runIf(cluster)('on a Redis Cluster', () => {
+describeWith(await redisCluster(), 'on a Redis Cluster', () => {
   const closers: Array<() => Promise<void>> = []
   afterAll(async () => {
     for (const close of closers) await close()

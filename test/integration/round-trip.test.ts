@@ -3,6 +3,7 @@ import { Decimal } from '@prisma/client-runtime-utils'
 import { afterAll, describe, expect, it } from 'vitest'
 import { provider } from '../helpers/db.ts'
 import { memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 import { reached, setup } from '../support/setup.ts'
 import { sameTypes } from '../support/types.ts'
 
@@ -63,4 +64,4 @@ function describeRoundTrip(stores: StoreUnderTest) {
 }
 
 describeRoundTrip(memoryStores())
-describeRoundTrip(redisStores())
+describeWith(await redis(), 'Redis', () => describeRoundTrip(redisStores()))

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { memoryStores, redisClusterStores, redisStores, type MadeStore, type StoreUnderTest } from '../support/stores.ts'
+import { describeWith, redis, redisCluster } from '../support/services.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -135,6 +136,5 @@ function describeSharedStore(stores: StoreUnderTest<MadeStore | Promise<MadeStor
 }
 
 describeSharedStore(memoryStores())
-describeSharedStore(redisStores())
-const cluster = await redisClusterStores()
-if (cluster) describeSharedStore(cluster)
+describeWith(await redis(), 'Redis', () => describeSharedStore(redisStores()))
+describeWith(await redisCluster(), 'Redis Cluster', () => describeSharedStore(redisClusterStores()))

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { redisClusterStores, redisStores } from '../support/stores.ts'
+import { describeWith, redis, redisCluster } from '../support/services.ts'
 import { setup } from '../support/setup.ts'
 import { clock, violations, type History } from '../support/history.ts'
 
@@ -16,7 +17,10 @@ const WORKERS = 8
 const TIMEOUT = OPERATIONS * 20
 
 const env = await setup()
-const cluster = await redisClusterStores()
+const shared = [
+  { service: await redis(), stores: redisStores() },
+  { service: await redisCluster(), stores: redisClusterStores() },
+]
 const users: number[] = []
 const posts: number[] = []
 for (let u = 0; u < 6; u++) {
@@ -107,7 +111,7 @@ describe(`${OPERATIONS} concurrent operations on shared rows`, () => {
   afterAll(async () => {
     for (const store of opened) await store.close()
   })
-  for (const stores of cluster ? [redisStores(), cluster] : [redisStores()]) {
+  for (const { service, stores } of shared) describeWith(service, stores.name, () => {
     const sharing = async (count: number, options: object) => {
       const clients: Client[] = []
       for (let i = 0; i < count; i++) {
@@ -134,7 +138,7 @@ describe(`${OPERATIONS} concurrent operations on shared rows`, () => {
       expect(total(clients, (s) => s.hits)).toBeGreaterThan(OPERATIONS / 20)
       expect(violations(history, 50)).toEqual([])
     })
-  }
+  })
 
   it('the checker finds a stale read when there is one', () => {
     const writes = [

@@ -10,6 +10,7 @@ import { setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 import { tcpProxy, type TcpProxy } from '../support/tcp-proxy.ts'
 import { REDIS_URL } from '../support/stores.ts'
+import { describeWith, redis as redisService } from '../support/services.ts'
 
 /**
  * Faults of the shared store (real Redis behind a TCP proxy that goes down, comes back, slows
@@ -70,7 +71,7 @@ const failures = (prisma: any) => {
   return errors.store + errors.timeouts
 }
 
-describe('a shared Redis store that fails', () => {
+describeWith(await redisService(), 'a shared Redis store that fails', () => {
   it('down at start: every query is answered by the database, failures counted, and caching starts when it comes up', async () => {
     const { proxy, make } = await redisBehindProxy({ startDown: true })
     const { prisma, bare } = await env.client({ cache: make(), storeTimeout: STORE_TIMEOUT, ...quiet })

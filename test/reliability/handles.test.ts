@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { REDIS_URL } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 import { seed } from '../support/seed.ts'
 import { setup } from '../support/setup.ts'
 
@@ -46,7 +47,7 @@ function runChild(extraEnv: Record<string, string>): Promise<Run> {
   })
 }
 
-describe('handles after close()', () => {
+describeWith(await redis(), 'handles after close()', () => {
   it('with every feature on and speculative reads in flight at close, the process exits by itself within 2 seconds', async () => {
     const run = await runChild({ WATCHDOG_MS: '5000' })
     // What keeps the process open, if anything, is in stderr (from the child's watchdog).

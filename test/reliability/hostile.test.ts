@@ -15,6 +15,7 @@ import type { KeyvLike } from '../../src/types.ts'
 import { reached, setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 import { REDIS_URL } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 
 /**
  * Hostile input, against real Prisma clients and real databases: options of every wrong type and
@@ -1037,7 +1038,8 @@ function describeForgedStore(backend: Backend) {
 }
 
 describeForgedStore(memoryBackend)
-describeForgedStore(redisBackend)
+const redisService = await redis()
+describeWith(redisService, 'Redis', () => describeForgedStore(redisBackend))
 
 // ---------------------------------------------------------------------------------------------
 // 4. Scope isolation
@@ -1086,7 +1088,7 @@ describe('scopes never see each other’s cache', () => {
     }
   })
 
-  it('with string scopes on clients sharing one Redis: one tenant never reads another’s entries; the same tenant does', async () => {
+  describeWith(redisService, 'Redis', () => it('with string scopes on clients sharing one Redis: one tenant never reads another’s entries; the same tenant does', async () => {
     const made = () => redisBackend.make()
     const backing = await made()
     const clients = await Promise.all(
@@ -1106,7 +1108,7 @@ describe('scopes never see each other’s cache', () => {
     }
     const entries = (await backing.keys()).filter((key) => key.startsWith('prisma-prefetch:entry:'))
     expect(entries).toHaveLength(reads.length * 5)
-  })
+  }))
 
   it('rows answered from a cached list stay in the list’s scope', async () => {
     const c = await env.client({ scope: (context) => context.userId, learn: false })

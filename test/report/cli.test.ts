@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { redisStores, REDIS_URL } from '../support/stores.ts'
+import { describeWith, redis } from '../support/services.ts'
 import { setup } from '../support/setup.ts'
 import { seed } from '../support/seed.ts'
 
@@ -14,6 +15,7 @@ import { seed } from '../support/seed.ts'
  * the command, run as a separate process on a module exporting the same Keyv, writes one report
  * of what both learned with their counters summed.
  */
+const redisService = await redis()
 const env = await setup()
 const rows = await seed(env.bare)
 const root = join(import.meta.dirname, '..', '..')
@@ -39,7 +41,7 @@ async function publish(cache: Keyv, namespace: string): Promise<number> {
 
 const readsIn = (html: string) => Number(/<span class="muted">reads<\/span><b>(\d+)<\/b>/.exec(html)?.[1])
 
-describe('npx prisma-prefetch report --redis, whatever Keyv settings the application has', () => {
+describeWith(redisService, 'npx prisma-prefetch report --redis, whatever Keyv settings the application has', () => {
   const app = `app-${randomBytes(3).toString('hex')}`
   // Each setting, the prefix Keyv puts before the library's keys in Redis.
   const settings: Array<[string, () => Keyv, string]> = [
@@ -81,7 +83,7 @@ describe('npx prisma-prefetch report --redis, whatever Keyv settings the applica
   })
 })
 
-describe('npx prisma-prefetch report', () => {
+describeWith(redisService, 'npx prisma-prefetch report', () => {
   it('writes the report of every process sharing the store', async () => {
     const stores = redisStores()
     const namespace = `cli${process.pid}`

@@ -1,16 +1,10 @@
-import KeyvRedis, { createClient, createCluster } from '@keyv/redis'
+import KeyvRedis, { createCluster } from '@keyv/redis'
 import Keyv from 'keyv'
 import { randomBytes } from 'node:crypto'
 import type { KeyvLike } from '../../src/types.ts'
+import { REDIS_CLUSTER_URLS, REDIS_URL } from './services.ts'
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-/** The nodes of a Redis Cluster (`.ci/redis-cluster` starts one on these ports), comma separated. */
-export const REDIS_CLUSTER_URLS = (process.env.REDIS_CLUSTER_URLS ?? 'redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003')
-  .split(',')
-  .map((url) => url.trim())
-  .filter((url) => url !== '')
-/** Under CI every server a test needs must be there: a missing one fails the run instead of skipping. */
-const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
+export { REDIS_CLUSTER_URLS, REDIS_URL }
 
 export interface MadeStore {
   store: Keyv
@@ -65,17 +59,10 @@ export function redisStores(): StoreUnderTest & { namespace: string } {
 
 /**
  * Keyv over a Redis Cluster through `@keyv/redis`'s cluster support (each store its own cluster
- * client, as each process would have), in a namespace of its own. When no ok cluster answers at
- * REDIS_CLUSTER_URLS: `undefined` after one line saying so, or, under CI, an error.
+ * client, as each process would have), in a namespace of its own. Whether a cluster answers at
+ * REDIS_CLUSTER_URLS is `redisCluster()` of ./services.ts (use it with describeWith).
  */
-export async function redisClusterStores(): Promise<(StoreUnderTest<Promise<MadeStore>> & { namespace: string }) | undefined> {
-  const problem = await clusterProblem(REDIS_CLUSTER_URLS)
-  if (problem !== undefined) {
-    const message = `no ok Redis Cluster at ${REDIS_CLUSTER_URLS.join(',')} (${problem}); start one with .ci/redis-cluster (docs/redis-cluster.md)`
-    if (CI) throw new Error(`prisma-prefetch tests: CI is set and there is ${message}`)
-    console.warn(`Redis Cluster tests skipped: ${message}`)
-    return undefined
-  }
+export function redisClusterStores(): StoreUnderTest<Promise<MadeStore>> & { namespace: string } {
   const namespace = `test-${randomBytes(4).toString('hex')}`
   return {
     name: 'Redis Cluster Keyv',
@@ -103,25 +90,6 @@ export async function redisClusterStores(): Promise<(StoreUnderTest<Promise<Made
       }
     },
   }
-}
-
-/** Why the nodes at `urls` are not one healthy cluster, or `undefined` when they are. */
-async function clusterProblem(urls: string[]): Promise<string | undefined> {
-  if (urls.length === 0) return 'REDIS_CLUSTER_URLS names no node'
-  for (const url of urls) {
-    const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } })
-    client.on('error', () => {}) // the failed connect below says what went wrong
-    try {
-      await client.connect()
-      const info = String(await client.sendCommand(['CLUSTER', 'INFO']))
-      if (!/^cluster_state:ok\s*$/m.test(info)) return `${url} says ${/^cluster_state:\w+/m.exec(info)?.[0] ?? 'no cluster_state'}`
-    } catch (error) {
-      return `${url}: ${(error as Error).message}`
-    } finally {
-      if (client.isOpen) await client.close()
-    }
-  }
-  return undefined
 }
 
 /** A store whose every call fails in the given way, to check that nothing reaches the user. */
