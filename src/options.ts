@@ -8,7 +8,8 @@ import type { Rule } from './client-types.ts'
 import { isPlainObject, isReadOperation, READ_OPERATIONS } from './shared.ts'
 import type { LearnSettings } from './strategies/learner.ts'
 import { isRule } from './strategies/rules.ts'
-import type { ConcurrencyOptions, KeyvLike, L1Options, LearnOptions, ModelOptions, PrefetchOptions, ScopeContext } from './types.ts'
+import { globalTelemetry } from './telemetry.ts'
+import type { ConcurrencyOptions, KeyvLike, L1Options, LearnOptions, ModelOptions, PrefetchOptions, ScopeContext, TelemetryOptions } from './types.ts'
 
 /** Per-model settings with every default filled in. */
 export type ResolvedModelOptions = Required<Omit<ModelOptions, 'operations'>> & { operations: ReadonlySet<string> }
@@ -34,6 +35,8 @@ export type ResolvedOptions = Required<
     learn: LearnSettings | undefined
     concurrency: Required<Omit<ConcurrencyOptions, 'connections'>> & Pick<ConcurrencyOptions, 'connections'>
     rules: readonly Rule[]
+    /** False when off. */
+    telemetry: TelemetryOptions | false
   }
 
 // Every option has its resolved form (`consistency` as maxStalenessMs): a new option that is
@@ -110,6 +113,7 @@ const OPTION_NAMES = {
   targetPrecision: true,
   shadow: true,
   rules: true,
+  telemetry: true,
 } as const satisfies Record<keyof PrefetchOptions, true>
 
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES))
@@ -290,6 +294,25 @@ function getValidScope(value: unknown): ResolvedOptions['scope'] {
   }
 }
 
+const METER_METHODS = ['createCounter', 'createUpDownCounter', 'createHistogram'] as const
+
+function getValidTelemetry(value: unknown): ResolvedOptions['telemetry'] {
+  if (value === undefined || value === false) return false
+  if (value === true) return globalTelemetry()
+  const expected = 'true, false or { meter?, tracer? } with at least one of them'
+  if (!isPlainObject(value)) fail('telemetry', expected, value)
+  for (const key of Object.keys(value)) if (key !== 'meter' && key !== 'tracer') fail(`telemetry.${key}`, 'a known option (meter, tracer)', value[key])
+  const { meter, tracer } = value
+  if (meter === undefined && tracer === undefined) fail('telemetry', expected, value)
+  // Class instances (an SDK's Meter and Tracer are), checked by the methods the extension calls.
+  const has = (object: unknown, method: string) => object !== null && typeof object === 'object' && typeof (object as Record<string, unknown>)[method] === 'function'
+  if (meter !== undefined && !METER_METHODS.every((method) => has(meter, method))) {
+    fail('telemetry.meter', `an OpenTelemetry Meter (with ${METER_METHODS.join(', ')})`, meter)
+  }
+  if (tracer !== undefined && !has(tracer, 'startActiveSpan')) fail('telemetry.tracer', 'an OpenTelemetry Tracer (with startActiveSpan)', tracer)
+  return { meter, tracer } as TelemetryOptions
+}
+
 function getValidFunction<T>(name: string, value: unknown, fallback: T): T {
   if (value === undefined) return fallback
   if (typeof value !== 'function') fail(name, 'a function', value)
@@ -351,6 +374,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     targetPrecision: o.targetPrecision === undefined ? undefined : probability('targetPrecision', o.targetPrecision),
     shadow: o.shadow === undefined ? DEFAULTS.shadow : boolean('shadow', o.shadow),
     rules: getValidRules(o.rules),
+    telemetry: getValidTelemetry(o.telemetry),
   }
 }
 

@@ -7,6 +7,19 @@ import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchSta
 
 type CounterName = keyof Counters
 
+/**
+ * What the counters are told, as it happens, for subscribers (the OpenTelemetry integration,
+ * src/telemetry.ts): the same facts, in the same calls, as `stats()` sums up.
+ */
+export type StatsEvent =
+  | { type: 'count'; name: CounterName; model: string | undefined; by: number }
+  | { type: 'speculation'; name: keyof PrefetchCounters & keyof StrategyCounters; strategy: string; by: number }
+  | { type: 'onTime'; model: string; strategy: string; savedMs: number }
+  | { type: 'late'; model: string; strategy: string; savedMs: number; waitMs: number }
+  | { type: 'expire' }
+  | { type: 'skip'; reason: string }
+  | { type: 'error'; kind: keyof ErrorCounters }
+
 export function emptyCounters(): Counters {
   return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0, savedMs: 0, lateSavedMs: 0, lateWaitMs: 0 }
 }
@@ -70,10 +83,30 @@ export class Stats {
   private strategies = new Map<string, StrategyCounters>()
   private points: TimelinePoint[] = []
   private interval = TIMELINE_FIRST_INTERVAL_MS
+  /** Subscribers; none costs one length check per call. */
+  private listeners: Array<(event: StatsEvent) => void> = []
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Calls `listener` with every event from now on; returns the way to stop. */
+  subscribe(listener: (event: StatsEvent) => void): () => void {
+    this.listeners = [...this.listeners, listener]
+    return () => void (this.listeners = this.listeners.filter((l) => l !== listener))
+  }
+
+  private emit(event: StatsEvent): void {
+    for (const listener of this.listeners) {
+      // A subscriber that throws must not cost the query that is being counted.
+      try {
+        listener(event)
+      } catch {
+        // ignored: counting goes on
+      }
+    }
+  }
+
   count(name: CounterName, model: string | undefined, by = 1): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'count', name, model, by })
     if (name === 'reads') this.sample()
     this.totals[name] += by
     if (model === undefined) return
@@ -87,6 +120,7 @@ export class Stats {
 
   /** Counts speculative work, overall and for its strategy. */
   speculation(name: keyof PrefetchCounters & keyof StrategyCounters, strategy: string, by = 1): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'speculation', name, strategy, by })
     this.prefetch[name] += by
     this.strategy(strategy)[name] += by
   }
@@ -96,6 +130,7 @@ export class Stats {
    * saving `savedMs` (see `PrefetchStats.savedMs` for how it is bounded).
    */
   onTime(model: string, strategy: string, savedMs: number): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'onTime', model, strategy, savedMs })
     this.count('prefetchHits', model)
     this.strategy(strategy).prefetchHits++
     this.credit(model, strategy, savedMs)
@@ -106,6 +141,7 @@ export class Stats {
    * query had run when it joined, `waitMs` how long it still waited.
    */
   late(model: string, strategy: string, savedMs: number, waitMs: number): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'late', model, strategy, savedMs, waitMs })
     this.count('lateHits', model)
     this.strategy(strategy).lateHits++
     this.credit(model, strategy, savedMs)
@@ -135,6 +171,7 @@ export class Stats {
 
   /** A queued candidate that waited too long to run. */
   expire(): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'expire' })
     this.prefetch.expired++
   }
 
@@ -145,10 +182,12 @@ export class Stats {
 
   /** A candidate that was not run, and why. */
   skip(reason: string): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'skip', reason })
     this.prefetch.skipped[reason] = (this.prefetch.skipped[reason] ?? 0) + 1
   }
 
   error(kind: keyof ErrorCounters): void {
+    if (this.listeners.length !== 0) this.emit({ type: 'error', kind })
     this.errors[kind]++
   }
 

@@ -381,4 +381,42 @@ export interface PrefetchOptions<Client = unknown> {
    * @default Date.now (and performance.now() for ages within the process)
    */
   now?: () => number
+  /**
+   * OpenTelemetry metrics and traces (docs/telemetry.md). `true` takes the meter and tracer of
+   * the global API (`@opentelemetry/api`, an optional peer: install it, and an SDK in your
+   * application); `{ meter, tracer }` uses those given (either may be left out). Counters and
+   * histograms, named `prisma_prefetch.*` with `model` and `strategy` attributes: reads, hits,
+   * misses, on-time and late hits, prefetches issued, completed, failed, used and wasted, time
+   * saved, time late hits waited, errors by kind. Each speculative read runs in a span
+   * `prisma-prefetch speculative read` with the attribute `prisma_prefetch.speculative: true`, so
+   * traces tell it from the application's queries (Prisma's own spans nest under it).
+   * @default false
+   */
+  telemetry?: boolean | TelemetryOptions
+}
+
+/** Where OpenTelemetry data goes: a Meter and a Tracer of `@opentelemetry/api` (or alike). */
+export interface TelemetryOptions {
+  /** Counters and histograms are created on it. */
+  meter?: MeterLike
+  /** Speculative reads run in spans of it. */
+  tracer?: TracerLike
+}
+
+/** The part of an OpenTelemetry `Meter` the extension uses (so the types need no `@opentelemetry/api`). */
+export interface MeterLike {
+  createCounter(name: string, options?: { description?: string; unit?: string }): { add(value: number, attributes?: Record<string, string>): void }
+  createUpDownCounter(name: string, options?: { description?: string; unit?: string }): { add(value: number, attributes?: Record<string, string>): void }
+  createHistogram(name: string, options?: { description?: string; unit?: string }): { record(value: number, attributes?: Record<string, string>): void }
+}
+
+/** The part of an OpenTelemetry `Tracer` the extension uses. */
+export interface TracerLike {
+  startActiveSpan<F extends (span: SpanLike) => unknown>(name: string, options: { attributes?: Record<string, string | boolean> }, fn: F): ReturnType<F>
+}
+
+/** The part of an OpenTelemetry `Span` the extension uses. */
+export interface SpanLike {
+  setStatus(status: { code: number; message?: string }): unknown
+  end(): void
 }

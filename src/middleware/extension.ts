@@ -12,6 +12,7 @@ import { Stats } from '../stats.ts'
 import { isReadOperation, READ_OPERATIONS } from '../shared.ts'
 import type { PrefetchOptions, ReadOperation } from '../types.ts'
 import type { PrefetchStats } from '../stats-types.ts'
+import { recordMetrics, tracedSpeculation } from '../telemetry.ts'
 import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryRouter, type OperationParams } from './router.ts'
@@ -108,6 +109,9 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
     const schema = describeSchema(client)
     checkModelNames(resolved, schema.models)
     const stats = new Stats(resolved.now)
+    // OpenTelemetry (optional): metrics subscribe to the counters; speculative reads get a span.
+    const stopMetrics = resolved.telemetry && resolved.telemetry.meter ? recordMetrics(stats, resolved.telemetry.meter) : undefined
+    const traced = resolved.telemetry && resolved.telemetry.tracer ? tracedSpeculation(resolved.telemetry.tracer) : undefined
     const sessions = new Sessions()
     const configuredTimeout = (client as { _engineConfig?: { transactionOptions?: { timeout?: unknown } } })._engineConfig
       ?.transactionOptions?.timeout
@@ -123,7 +127,8 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       rowsShared: () => !composition.hooksBeneath(),
     })
     // Speculative reads go through the query hooks beneath this extension's (see Composition).
-    const execute = (model: string, operation: string, args: unknown) => composition.execute(model, operation, args)
+    const execute = (model: string, operation: string, args: unknown) =>
+      traced ? traced(model, operation, () => composition.execute(model, operation, args)) : composition.execute(model, operation, args)
     const prefetcher = new Prefetcher(resolved, {
       speculator: cache.speculator,
       latency: cache.latency,
@@ -210,6 +215,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         await share?.close()
         await prefetcher.close()
         await cache.close()
+        stopMetrics?.()
       },
     }
 

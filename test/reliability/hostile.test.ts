@@ -154,6 +154,9 @@ const SPECS: Record<string, OptionSpec> = {
   scope: { wrongType: [42, true, {}, []], outOfRange: { runtime: 'a scope function returning a non-string' } },
   onError: { wrongType: ['log', 42, {}], outOfRange: { runtime: 'an onError that throws' } },
   now: { wrongType: [123, 'now', {}], outOfRange: { runtime: 'a clock returning NaN or a string' } },
+  telemetry: { wrongType: ['otel', 1, [], () => {}], outOfRange: [{}, { meter: undefined, tracer: undefined }] },
+  'telemetry.meter': { wrongType: ['meter', 42, true, [], () => {}], outOfRange: [{}, { createCounter() {}, createHistogram() {} }, { createCounter: 1, createUpDownCounter() {}, createHistogram() {} }] },
+  'telemetry.tracer': { wrongType: ['tracer', 42, true, [], () => {}], outOfRange: [{}, { startSpan() {} }, { startActiveSpan: 'yes' }] },
 }
 
 /** Values of the wrong type for every option whatever it is: also run for paths SPECS does not know. */
