@@ -8,6 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { PrismaClient } from '../src/generated/prisma/client.ts'
 
+/** Comments a post page shows at most (the first by id). */
+export const COMMENTS_PER_PAGE = 50
+
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
 /** `$prefetch.session` of an extended client; absent on the bare client. */
 type Sessions = { session<T>(id: string, fn: () => T): T } | undefined
@@ -43,7 +46,7 @@ export async function startBlog(prisma: PrismaClient): Promise<{ url: string; cl
       async (id) => {
         const post = await prisma.post.findUnique({ where: { id }, include: { author: { select: { id: true, name: true } }, tags: true } })
         if (!post) return null
-        const comments = await prisma.comment.findMany({ where: { postId: id }, orderBy: { id: 'asc' }, take: 50 })
+        const comments = await prisma.comment.findMany({ where: { postId: id }, orderBy: { id: 'asc' }, take: COMMENTS_PER_PAGE })
         return { post, comments }
       },
     ],

@@ -1,23 +1,26 @@
 /**
- * `npm run demo`: the blog of demo/app.ts twice, side by side, on two copies of one embedded
- * SQLite database whose round trips take `--rtt` ms (a database across a network): once on the
- * bare Prisma client, once on the same client extended with prefetch(). The same number of
+ * `npm run demo`: the blog of demo/app.ts three times, side by side, on three copies of one
+ * embedded SQLite database whose round trips take `--rtt` ms (a database across a network): on
+ * the bare Prisma client, on the client extended with prefetch() as a cache only (learning off:
+ * repeats are served, nothing is predicted), and with prefetch() predicting. The same number of
  * simulated visitors browse each (home -> post -> author -> their post -> tag -> ...), following
  * links from the pages they get and now and then writing a comment. Every few seconds it prints
- * page times and what the extension did; at the end, what it learned.
+ * page times and what the extension did; at the end, what it learned, and the result of checking
+ * every post page against the comments its database held when the page was asked for.
  *
  *   npm run demo [-- --seconds 40 --visitors 12 --rtt 2 --report prisma-prefetch-report.html]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { withLatency } from '../bench/latency.ts'
 import { pushSchema } from '../scripts/schema-engine.ts'
-import { PrismaClient } from '../src/generated/prisma/client.ts'
+import { Prisma, PrismaClient } from '../src/generated/prisma/client.ts'
 import { prefetch } from '../src/index.ts'
-import { startBlog } from './app.ts'
+import { COMMENTS_PER_PAGE, startBlog } from './app.ts'
+import { WriteLog, type StalePage } from './staleness.ts'
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,23 +33,38 @@ const { values: flags } = parseArgs({
 const SECONDS = Number(flags.seconds)
 const VISITORS = Number(flags.visitors)
 const RTT = Number(flags.rtt)
+const setupStarted = performance.now()
 
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-demo-'))
 const schema = readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8')
 
-/** A database with the blog in it, and a client whose round trips to it take RTT ms. */
-async function database(name: string) {
-  const url = `file:${join(dir, `${name}.db`)}`
-  await pushSchema({ provider: 'sqlite', url, schema })
-  const local = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }) })
-  await seed(local)
+const LANES = ['bare', 'cache', 'prefetch'] as const
+type Lane = (typeof LANES)[number]
+const LABEL: Record<Lane, string> = { bare: 'bare', cache: 'cache only', prefetch: 'prefetch' }
+
+/**
+ * The blog, seeded once (in one transaction: one commit instead of one per row) and copied for
+ * each lane, so that every lane starts from the same rows.
+ */
+async function seededFile(): Promise<string> {
+  const file = join(dir, 'seed.db')
+  await pushSchema({ provider: 'sqlite', url: `file:${file}`, schema })
+  const local = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) })
+  await local.$transaction((tx) => seed(tx), { timeout: 120_000, maxWait: 10_000 })
   await local.$disconnect()
-  const network = withLatency(new PrismaBetterSqlite3({ url }), RTT)
+  return file
+}
+
+/** A client whose round trips to a copy of `seed` take RTT ms. */
+function database(seed: string, lane: Lane) {
+  const file = join(dir, `${lane}.db`)
+  copyFileSync(seed, file)
+  const network = withLatency(new PrismaBetterSqlite3({ url: `file:${file}` }), RTT)
   return { client: new PrismaClient({ adapter: network.factory }), trips: network.trips }
 }
 
 /** The same blog in each database: 40 authors, 8 tags, 400 posts with 3 comments each. */
-async function seed(prisma: PrismaClient) {
+async function seed(prisma: Prisma.TransactionClient) {
   const tags = []
   for (const name of ['sql', 'orm', 'cache', 'node', 'typescript', 'postgres', 'sqlite', 'redis']) tags.push(await prisma.tag.create({ data: { name } }))
   const users: { id: number }[] = []
@@ -67,16 +85,25 @@ async function seed(prisma: PrismaClient) {
   }
 }
 
-console.log(`Seeding two copies of a blog (40 authors, 400 posts) in ${dir} ...`)
-const bare = await database('bare')
-const extended = await database('prefetch')
-const prisma = extended.client.$extends(prefetch())
-const blogs = { bare: await startBlog(bare.client), prefetch: await startBlog(prisma as unknown as PrismaClient) }
+console.log(`Seeding a blog (40 authors, 400 posts) and copying it three times in ${dir} ...`)
+const seedFile = await seededFile()
+const dbs = { bare: database(seedFile, 'bare'), cache: database(seedFile, 'cache'), prefetch: database(seedFile, 'prefetch') }
+const cached = dbs.cache.client.$extends(prefetch({ learn: false }))
+const prisma = dbs.prefetch.client.$extends(prefetch())
+const blogs: Record<Lane, { url: string; close(): Promise<void> }> = {
+  bare: await startBlog(dbs.bare.client),
+  cache: await startBlog(cached as unknown as PrismaClient),
+  prefetch: await startBlog(prisma as unknown as PrismaClient),
+}
+const setupSeconds = (performance.now() - setupStarted) / 1000
 
 // --- simulated visitors -------------------------------------------------------------------------
 
 type Page = { path: string; body: any }
-const times = { bare: [] as number[], prefetch: [] as number[] }
+const times: Record<Lane, number[]> = { bare: [], cache: [], prefetch: [] }
+const writes: Record<Lane, WriteLog> = { bare: new WriteLog(), cache: new WriteLog(), prefetch: new WriteLog() }
+const checked: Record<Lane, number> = { bare: 0, cache: 0, prefetch: 0 }
+const stale: Record<Lane, StalePage[]> = { bare: [], cache: [], prefetch: [] }
 let running = true
 
 function pick<T>(list: readonly T[]): T | undefined {
@@ -103,7 +130,7 @@ function next(page: Page): string {
   return '/'
 }
 
-async function visitor(blog: keyof typeof blogs, index: number) {
+async function visitor(blog: Lane, index: number) {
   let visit = 0
   while (running) {
     // A visit lasts about 15 pages; then a new visitor (a new session) arrives.
@@ -114,8 +141,19 @@ async function visitor(blog: keyof typeof blogs, index: number) {
       const started = performance.now()
       const write = path.endsWith('/comments')
       const response = await fetch(blogs[blog].url + path, { method: write ? 'POST' : 'GET', headers: { cookie, 'x-user': String(1 + index) } })
-      const body = await response.json().catch(() => null)
-      if (!write) times[blog].push(performance.now() - started)
+      const body: any = await response.json().catch(() => null)
+      if (write) {
+        // The comment is in the database from now on: every page of its post asked for later must show it.
+        if (body) writes[blog].add({ postId: body.postId, commentId: body.id, completedAt: performance.now() })
+      } else {
+        times[blog].push(performance.now() - started)
+        const post = /^\/posts\/(\d+)$/.exec(path)
+        if (post && body) {
+          checked[blog]++
+          const found = writes[blog].check({ postId: Number(post[1]), requestedAt: started, commentIds: body.comments.map((c: { id: number }) => c.id), limit: COMMENTS_PER_PAGE })
+          if (found) stale[blog].push(found)
+        }
+      }
       page = write ? page : { path, body }
       path = write ? page.path : next(page)
     } while (running && Math.random() > 1 / 15)
@@ -127,20 +165,17 @@ async function visitor(blog: keyof typeof blogs, index: number) {
 const median = (values: number[]) => (values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[values.length >> 1])
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-')
 
+const dbPerPage = (lane: Lane) => fixed(dbs[lane].trips.queries / Math.max(1, times[lane].length), 2)
+
 function line(elapsed: number) {
   const s = prisma.$prefetch.stats()
-  const b = median(times.bare)
-  const p = median(times.prefetch)
-  console.log(
-    `${String(Math.round(elapsed)).padStart(3)} s | pages bare ${String(times.bare.length).padStart(5)} (median ${fixed(b)} ms, ${fixed(bare.trips.queries / Math.max(1, times.bare.length), 2)} db/page)` +
-      ` | prefetch ${String(times.prefetch.length).padStart(5)} (median ${fixed(p)} ms, ${fixed(extended.trips.queries / Math.max(1, times.prefetch.length), 2)} db/page)` +
-      ` | hit rate ${fixed(s.hitRate, 2)}, prefetched ${s.prefetchHits + s.lateHits}, precision ${fixed(s.precision, 2)}`,
-  )
+  const lanes = LANES.map((lane) => `${LABEL[lane]} ${String(times[lane].length).padStart(5)} (median ${fixed(median(times[lane]))} ms, ${dbPerPage(lane)} db/page)`)
+  console.log(`${String(Math.round(elapsed)).padStart(3)} s | pages ${lanes.join(' | ')} | prefetch hit rate ${fixed(s.hitRate, 2)}, prefetched ${s.prefetchHits + s.lateHits}`)
 }
 
-console.log(`${VISITORS} visitors on each blog for ${SECONDS} s; every database round trip takes ${RTT} ms.\n`)
+console.log(`Set up in ${fixed(setupSeconds)} s. ${VISITORS} visitors on each blog for ${SECONDS} s; every database round trip takes ${RTT} ms.\n`)
 const start = performance.now()
-const visitors = [...Array.from({ length: VISITORS }, (_, i) => visitor('bare', i)), ...Array.from({ length: VISITORS }, (_, i) => visitor('prefetch', i))]
+const visitors = LANES.flatMap((lane) => Array.from({ length: VISITORS }, (_, i) => visitor(lane, i)))
 const ticker = setInterval(() => line((performance.now() - start) / 1000), 4000)
 await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
 running = false
@@ -149,12 +184,35 @@ await Promise.all(visitors)
 line((performance.now() - start) / 1000)
 
 const s = prisma.$prefetch.stats()
-const ratio = median(times.prefetch) / median(times.bare)
-console.log(`\nMedian page time with prefetch: ${fixed(ratio, 2)}x the bare client's.`)
+const c = cached.$prefetch.stats()
+console.log(`\n${''.padEnd(12)}${'pages'.padStart(7)}${'median ms'.padStart(11)}${'db/page'.padStart(9)}${'hit rate'.padStart(10)}   stale pages`)
+for (const lane of LANES) {
+  const hitRate = lane === 'bare' ? '-' : fixed((lane === 'cache' ? c : s).hitRate, 2)
+  console.log(
+    `${LABEL[lane].padEnd(12)}${String(times[lane].length).padStart(7)}${fixed(median(times[lane])).padStart(11)}${dbPerPage(lane).padStart(9)}${hitRate.padStart(10)}   ${stale[lane].length} of ${checked[lane]} post pages`,
+  )
+}
+const ratio = (lane: Lane) => fixed(median(times[lane]) / median(times.bare), 2)
+console.log(`\nMedian page time with prefetch: ${ratio('prefetch')}x the bare client's (cache only: ${ratio('cache')}x).`)
 console.log(
   `Reads ${s.reads}: ${s.hits} from the cache (${s.prefetchHits} prefetched, ${s.lateHits} joined a prefetch in flight), ${s.misses} from the database.` +
-    ` Speculative reads: ${s.prefetch.issued} issued, ${s.prefetch.used} used (precision ${fixed(s.precision, 2)}). Writes ${s.writes}, and no page ever showed data older than them.`,
+    ` Speculative reads: ${s.prefetch.issued} issued, ${s.prefetch.used} used (precision ${fixed(s.precision, 2)}).`,
 )
+// The claim, checked: each post page against the comments its database held when it was asked for.
+const comments = LANES.reduce((n, lane) => n + writes[lane].size, 0)
+const violations = LANES.flatMap((lane) => stale[lane].map((found) => ({ lane, ...found })))
+const pages = LANES.reduce((n, lane) => n + checked[lane], 0)
+if (violations.length === 0) {
+  console.log(`Checked: ${pages} post pages against the comments their database held when each was asked for (${comments} written during the run): none showed data older than a write.`)
+} else {
+  console.log(`STALE: ${violations.length} of ${pages} post pages lacked a comment written before they were asked for:`)
+  for (const { lane, page, missing } of violations.slice(0, 10)) {
+    const ids = missing.map((w) => `${w.commentId} (written ${fixed(page.requestedAt - w.completedAt)} ms before)`).join(', ')
+    console.log(`  ${LABEL[lane]}: /posts/${page.postId} lacked comment ${ids}`)
+  }
+  process.exitCode = 1
+}
+
 console.log('\nWhat it learned, the best supported transitions (query shapes, ? an argument):')
 const shown = new Set<string>()
 for (const t of prisma.$prefetch.model({ limit: 20 }).transitions) {
@@ -170,8 +228,7 @@ prisma.$prefetch.report({ file: report, title: 'prisma-prefetch demo: the blog' 
 console.log(`\nThe report of what it learned, with the graph: ${report}`)
 
 await prisma.$prefetch.close()
-await blogs.bare.close()
-await blogs.prefetch.close()
-await bare.client.$disconnect()
-await extended.client.$disconnect()
+await cached.$prefetch.close()
+for (const lane of LANES) await blogs[lane].close()
+for (const lane of LANES) await dbs[lane].client.$disconnect()
 rmSync(dir, { recursive: true, force: true })
