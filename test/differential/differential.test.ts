@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
+import { describeWith, redis } from '../support/services.ts'
 import type { Step } from './model.ts'
 import { createEnvironment, laneConfig, sharedLaneConfigs, printReplay, provider, runSequence, type RunConfig, type RunStats } from './runner.ts'
 
@@ -59,7 +60,9 @@ describe(`differential: the extended client answers as the bare client (${provid
     const stats = await check('memory', 1, 0)
     expect(stats.operations).toBeGreaterThan(stats.sequences)
   }, 3_600_000)
+})
 
+describeWith(await redis(), `differential through Redis (${provider})`, () => {
   it('two clients sharing Redis, each operation through either', async () => {
     const stats = await check('redis', 2, 1)
     expect(stats.operations).toBeGreaterThan(stats.sequences)
