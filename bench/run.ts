@@ -307,9 +307,6 @@ async function playMode(
   const used = process.cpuUsage(cpu)
   const utilization = performance.eventLoopUtilization(loop).utilization
   const stats = ours ? client.$prefetch.stats() : undefined
-  if (process.env.BENCH_DEBUG && stats) console.log(mode, JSON.stringify({ prefetch: stats.prefetch, byStrategy: stats.byStrategy }))
-  if (process.env.BENCH_DEBUG && mode === 'extensionRedis') console.log(mode, JSON.stringify({ redisHits, asked }))
-  if (process.env.BENCH_DEBUG && mode === 'prefetch') console.log(JSON.stringify(client.$prefetch.model({ limit: 40 }), null, 1))
   await base.$disconnect()
   await store.close()
   valkey?.disconnect()
