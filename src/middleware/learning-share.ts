@@ -128,6 +128,8 @@ export class LearningShare {
     clearInterval(this.timer)
     this.timer = undefined
     await this.loaded
+    // A publish in flight holds a snapshot taken when it began: the last write comes after it.
+    await this.publishing
     await this.publish()
   }
 }

@@ -1,3 +1,4 @@
+import Keyv from 'keyv'
 import { afterAll, describe, expect, it } from 'vitest'
 import { memoryStores, redisClusterStores, redisStores, type MadeStore, type StoreUnderTest } from '../support/stores.ts'
 import { describeWith, redis, redisCluster } from '../support/services.ts'
@@ -134,6 +135,41 @@ function describeSharedStore(stores: StoreUnderTest<MadeStore | Promise<MadeStor
     })
   })
 }
+
+describe('close() of a process sharing what it learned', () => {
+  it('publishes everything learned, even while an earlier publish is still being written', async () => {
+    const map = new Map()
+    const store = new Keyv({ store: map })
+    let modelWrites = 0
+    // Writes of a learned model take a while, as on a loaded store: close() comes during one.
+    const slow = {
+      get: (key: string) => store.get(key),
+      getMany: (keys: string[]) => store.getMany(keys),
+      delete: (key: string) => store.delete(key),
+      set: async (key: string, value: unknown, ttl?: number) => {
+        if (/:learned:(?!index)/.test(key)) {
+          modelWrites++
+          await new Promise((resolve) => setTimeout(resolve, 150))
+        }
+        return store.set(key, value, ttl)
+      },
+    }
+    const a = await env.client({ cache: slow, learn: { shareIntervalMs: 20 } })
+    const page = async (prisma: any, session: string) =>
+      prisma.$prefetch.session(session, async () => {
+        const user = await prisma.user.findUnique({ where: { email: rows.alice.email } })
+        return prisma.post.findMany({ where: { authorId: user.id }, orderBy: { id: 'asc' } })
+      })
+    await page(a.prisma, 'early')
+    while (modelWrites === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let i = 0; i < 6; i++) await page(a.prisma, `late-${i}`)
+    await a.prisma.$prefetch.close()
+
+    const b = await env.client({ cache: new Keyv({ store: map }) })
+    await b.prisma.$prefetch.idle()
+    expect(b.prisma.$prefetch.model().transitions[0]).toMatchObject({ support: 7 })
+  })
+})
 
 describeSharedStore(memoryStores())
 describeWith(await redis(), 'Redis', () => describeSharedStore(redisStores()))
