@@ -76,7 +76,9 @@ export class ExactMarkov {
     const ranked = [...counts].filter(([, n]) => n >= this.options.minSupport && n / total >= this.options.minProbability).sort((a, b) => b[1] - a[1])
     for (const [candidate] of ranked.slice(0, this.options.maxPerTrigger)) {
       const predicted = this.queries.get(candidate)
-      if (predicted !== undefined) void this.warm(predicted)
+      // Outside the session: the speculative read passes through this extension too, and must
+      // not be observed as the session's next read (which would predict from predictions).
+      if (predicted !== undefined) void this.sessions.exit(() => this.warm(predicted))
     }
   }
 

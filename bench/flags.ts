@@ -37,13 +37,14 @@ export interface BenchSettings {
  * Presets (every flag given explicitly overrides them):
  * - quick: the smoke run CI can afford, rtt 5 ms, think 10 ms, 32 sessions, one round;
  * - realistic: what a user of a networked database sees, rtt 20 ms, think 200 ms mean (much
- *   longer than a round trip, as real think times are), 96 sessions, 3 rounds, on TPC-W browsing
+ *   longer than a round trip, as real think times are), 96 sessions all at once (as many users
+ *   at the same time: a round lasts as long as the longest session), 3 rounds, on TPC-W browsing
  *   and RUBiS bidding;
  * - custom: the defaults below.
  */
 const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'options' | 'processes' | 'child' | 'seed' | 'scale'>> = {
   quick: { rttMs: [5], thinkMs: 10, sessions: 32, concurrency: 16, rounds: 1, workloads: [...WORKLOAD_NAMES] },
-  realistic: { rttMs: [20], thinkMs: 200, sessions: 96, concurrency: 16, rounds: 3, workloads: ['tpcw-browsing', 'rubis-bidding'] },
+  realistic: { rttMs: [20], thinkMs: 200, sessions: 96, concurrency: 96, rounds: 3, workloads: ['tpcw-browsing', 'rubis-bidding'] },
   custom: { rttMs: [5], thinkMs: 10, sessions: 96, concurrency: 16, rounds: 3, workloads: [...WORKLOAD_NAMES] },
 }
 

@@ -433,11 +433,16 @@ console.log(
     `${SESSIONS} sessions, ${CONCURRENCY} at once; think ${THINK_MS} ms mean; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}; seed ${SEED}; ` +
     `markovExact: first order, exact queries, p >= ${EXACT_MARKOV_THRESHOLDS.minProbability}, support >= ${EXACT_MARKOV_THRESHOLDS.minSupport}`,
 )
+/** A line on stderr for every step, with the time so far (the bar draws nothing without a terminal). */
+const progress = (text: string) => {
+  if (!process.stderr.isTTY) console.error(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${text}`)
+}
 // Seeding and the oracles' recordings happen before the clock of the first run starts.
 for (const name of WORKLOADS) {
   const workload = workloadNamed(name)
   await template(workload)
   await recordingsOf(name, workload, planned.get(name)!)
+  progress(`${name}: seeded and recorded`)
 }
 const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} pages | {run}', hideCursor: true }, cliProgress.Presets.shades_classic)
 bar.start(totalPages, 0, { run: '' })
@@ -452,8 +457,11 @@ for (const rttMs of RTTS) {
       // so a slow spell of the machine falls on different modes in different rounds.
       const order = modes.map((_, i) => modes[(i + round) % modes.length])
       for (const mode of order) {
-        bar.update({ run: `${name} ${mode} rtt ${rttMs} round ${round + 1}/${ROUNDS}` })
-        rounds.get(mode)!.push(await runMode(name, workload, mode, rttMs, round, plans, recordings, bar))
+        const run = `${name} ${mode} rtt ${rttMs} round ${round + 1}/${ROUNDS}`
+        bar.update({ run })
+        const result = await runMode(name, workload, mode, rttMs, round, plans, recordings, bar)
+        rounds.get(mode)!.push(result)
+        progress(`${run}: ${result.meanPageMs.toFixed(1)} ms/page, ${result.waitsPerPage.toFixed(2)} waits/page`)
       }
     }
     const run: Run = { workload: name, preset: settings.preset, rttMs, thinkMs: THINK_MS, sessions: SESSIONS, rounds: ROUNDS, modes: {} }
