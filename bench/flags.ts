@@ -4,6 +4,7 @@
  * would print figures that mean nothing).
  */
 import { parseArgs } from 'node:util'
+import { MODES, type Mode } from './report.ts'
 import type { WorkloadName } from './workloads/catalog.ts'
 
 export const WORKLOAD_NAMES: readonly WorkloadName[] = ['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding']
@@ -24,6 +25,8 @@ export interface BenchSettings {
   rounds: number
   seed: number
   workloads: WorkloadName[]
+  /** The modes run (all by default; `extensionRedis` only when Redis answers). */
+  modes: Mode[]
   scale: 'small' | 'standard'
   json: string | undefined
   svg: string
@@ -87,6 +90,10 @@ export function parseBenchFlags(argv: readonly string[]): BenchSettings {
   for (const name of workloads) {
     if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) fail(`--workloads must name workloads among ${WORKLOAD_NAMES.join(', ')}: ${JSON.stringify(name)}`)
   }
+  const modes = flags.modes === undefined ? [...MODES] : listOf('modes', flags.modes)
+  for (const mode of modes) {
+    if (!(MODES as readonly string[]).includes(mode)) fail(`--modes must name modes among ${MODES.join(', ')}: ${JSON.stringify(mode)}`)
+  }
   const scale = flags.scale ?? 'small'
   if (scale !== 'small' && scale !== 'standard') fail(`--scale must be small or standard: ${JSON.stringify(scale)}`)
   let options: unknown
@@ -105,6 +112,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchSettings {
     rounds: flags.rounds === undefined ? base.rounds : numberOf('rounds', flags.rounds, { integer: true, min: 1 }),
     seed: flags.seed === undefined ? 1 : numberOf('seed', flags.seed, { integer: true, min: -(2 ** 31) }),
     workloads: workloads as WorkloadName[],
+    modes: modes as Mode[],
     scale: scale as BenchSettings['scale'],
     json: flags.json,
     svg: flags.svg ?? 'bench/results/bench.svg',
@@ -137,6 +145,7 @@ function parse(argv: readonly string[]) {
       rounds: { type: 'string' },
       seed: { type: 'string' },
       workloads: { type: 'string' },
+      modes: { type: 'string' },
       scale: { type: 'string' },
       json: { type: 'string' },
       svg: { type: 'string' },

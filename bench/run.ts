@@ -20,7 +20,7 @@
  *   npm run bench -- --preset realistic          the headline: rtt 20 ms, think 200 ms, 96 sessions, 3 rounds
  *   npm run bench -- --quick                     the smoke run CI can afford (one round)
  *   npm run bench -- [--preset custom] [--rtt 5] [--think 10] [--sessions 96] [--concurrency 16]
- *                    [--rounds 3] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding]
+ *                    [--rounds 3] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding] [--modes none,oracle,...]
  *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
@@ -423,7 +423,7 @@ if (PROCESSES > 1 && !POSTGRES_URL) {
   process.exit(2)
 }
 
-const modes = (await redisAnswers()) ? MODES : MODES.filter((mode) => mode !== 'extensionRedis')
+const modes = settings.modes.includes('extensionRedis') && !(await redisAnswers()) ? settings.modes.filter((mode) => mode !== 'extensionRedis') : settings.modes
 const runs: Run[] = []
 const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
 const totalPages = ROUNDS * RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)

@@ -12,6 +12,7 @@ describe('benchmark flags', () => {
     expect(() => parseBenchFlags(['--rounds', '0'])).toThrow(/--rounds must be at least 1: "0"/)
     expect(() => parseBenchFlags(['--workloads', 'tpcw-browsing,tpcc'])).toThrow(/--workloads must name workloads among .*"tpcc"/)
     expect(() => parseBenchFlags(['--options', '[1]'])).toThrow(/--options must be a JSON object/)
+    expect(() => parseBenchFlags(['--modes', 'none,oracel'])).toThrow(/--modes must name modes among none, .*"oracel"/)
     expect(() => parseBenchFlags(['--scale', 'huge'])).toThrow(/--scale must be small or standard: "huge"/)
     expect(() => parseBenchFlags(['--preset', 'fast'])).toThrow(/--preset must be one of quick, realistic, custom: "fast"/)
     expect(() => parseBenchFlags(['--thinking', '5'])).toThrow(/prisma-prefetch: bench .*--thinking/)
@@ -35,6 +36,7 @@ describe('benchmark flags', () => {
 
   it('keeps --quick as the one-round smoke run, and takes lists and overrides', () => {
     expect(parseBenchFlags(['--quick'])).toMatchObject({ preset: 'quick', sessions: 32, rounds: 1, rttMs: [5], thinkMs: 10 })
+    expect(parseBenchFlags(['--modes', 'none, oracle'])).toMatchObject({ modes: ['none', 'oracle'] })
     expect(parseBenchFlags(['--rtt', '0, 1,5', '--think', '2.5', '--workloads', 'rubis-bidding'])).toMatchObject({
       preset: 'custom',
       rttMs: [0, 1, 5],
