@@ -45,7 +45,7 @@ export interface BenchSettings {
  *   and RUBiS bidding;
  * - custom: the defaults below.
  */
-const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'options' | 'processes' | 'child' | 'seed' | 'scale'>> = {
+const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'options' | 'processes' | 'child' | 'seed' | 'scale' | 'modes'>> = {
   quick: { rttMs: [5], thinkMs: 10, sessions: 32, concurrency: 16, rounds: 1, workloads: [...WORKLOAD_NAMES] },
   realistic: { rttMs: [20], thinkMs: 200, sessions: 96, concurrency: 96, rounds: 3, workloads: ['tpcw-browsing', 'rubis-bidding'] },
   custom: { rttMs: [5], thinkMs: 10, sessions: 96, concurrency: 16, rounds: 3, workloads: [...WORKLOAD_NAMES] },
