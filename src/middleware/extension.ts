@@ -270,6 +270,16 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         } as ForSession,
       },
     }
+    // `$transaction` through this extension, so that what a transaction wrote settles when it
+    // ends rather than at its timeout. Added outside the literal: its type stays Prisma's own.
+    const transaction = (client as { $transaction: (...args: unknown[]) => Promise<unknown> }).$transaction
+    Object.assign(definition.client, {
+      // Prisma's own method, run on the client it was called on (whose extensions the
+      // transaction's client keeps), inside the router's bookkeeping.
+      $transaction: function (this: unknown, ...args: unknown[]) {
+        return cache.transaction(() => transaction.apply(this ?? composition.current(), args))
+      },
+    })
     composition = new Composition(client as never, definition, sessions, (c) => helpersOn(c, helpers))
     return composition.adopt(client.$extends(definition))
   })

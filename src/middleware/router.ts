@@ -67,7 +67,7 @@ export class QueryRouter {
     this.reportError = errorReporter(stats, options.onError)
     const usage = new SpeculationUsage(stats, this.latency)
     const flights = new Flights(stats, usage)
-    this.unsettled = new UnsettledWrites(setup.transactionTimeoutMs, (models) => void this.writes.bump(models))
+    this.unsettled = new UnsettledWrites(setup.transactionTimeoutMs, (models) => this.writes.bump(models))
     this.entries = new QueryEntries(options, schema, sessions, this.unsettled, this.reportError, setup.fingerprint, (s) => usage.disposed(s), setup.rowsShared)
     const shadow = options.shadow ? new ShadowReads(options.l1 ? options.l1.maxEntries : DEFAULTS.l1.maxEntries, stats, usage, options.monotonic) : undefined
     this.reads = new ReadPath(options, this.entries, flights, this.demand, stats, usage, this.latency, this.pressure, this.reportError, shadow)
@@ -93,6 +93,11 @@ export class QueryRouter {
       return this.reads.read(model!, operation, args, query)
     }
     return this.writes.write(model, operation, kind, args, query, transaction?.kind === 'itx' ? transaction.id : undefined)
+  }
+
+  /** Runs the application's `$transaction` call; what it wrote settles when it returns. */
+  transaction<T>(call: () => Promise<T>): Promise<T> {
+    return this.unsettled.around(call)
   }
 
   /** Resolves when no speculative read is running and no store write is pending. */

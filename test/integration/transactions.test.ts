@@ -1,3 +1,4 @@
+import Keyv from 'keyv'
 import { describe, expect, it } from 'vitest'
 import { transactionOf } from '../../src/middleware/transaction.ts'
 import { reached, setup } from '../support/setup.ts'
@@ -63,6 +64,69 @@ describe('interactive transactions', () => {
     await transaction
     // ...and that result must not be served once the transaction has committed.
     expect((await client.user.findUnique({ where: { id: rows.bob.id } }))!.name).toBe('committed-name')
+  })
+})
+
+describe('the end of an interactive transaction', () => {
+  it('settles what it wrote once $transaction returns: the next reads are cached again', async () => {
+    const { prisma: client, spy: calls } = await env.client({})
+    await client.$transaction(async (tx: any) => {
+      await tx.tag.create({ data: { name: 'settled' } })
+    })
+    const first = await tagsRead(client)
+    const before = calls.calls.length
+    expect(await tagsRead(client)).toStrictEqual(first)
+    expect(reached(calls.calls, before)).toBe(0)
+    expect(first).toStrictEqual(await tagsRead(bare))
+  })
+
+  it('settles after a rollback too', async () => {
+    const { prisma: client, spy: calls } = await env.client({})
+    const error = await client
+      .$transaction(async (tx: any) => {
+        await tx.tag.create({ data: { name: 'undone' } })
+        throw new Error('abort')
+      })
+      .catch((e: unknown) => e)
+    expect((error as Error).message).toBe('abort')
+    const first = await tagsRead(client)
+    const before = calls.calls.length
+    await tagsRead(client)
+    expect(reached(calls.calls, before)).toBe(0)
+    expect(first).toStrictEqual(await tagsRead(bare))
+  })
+
+  it('keeps the extensions applied after prefetch() on the transaction client', async () => {
+    const { prisma: client, spy: calls } = await env.client({})
+    const before = calls.calls.length
+    const inside = await client.$transaction(async (tx: any) => tagsRead(tx))
+    expect(reached(calls.calls, before)).toBe(1) // the spy, applied after prefetch(), saw the read
+    expect(inside).toStrictEqual(await tagsRead(bare))
+  })
+
+  it('another process sharing the store never serves what it read while the transaction was open, once it returned', async () => {
+    const store = new Keyv()
+    const a = await env.client({ cache: store })
+    const b = await env.client({ cache: store })
+    const read = (c: any) => c.user.findUnique({ where: { id: rows.alice.id } })
+    await read(b.prisma)
+    let written!: () => void
+    const wrote = new Promise<void>((resolve) => (written = resolve))
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const name = `committed-${Math.random()}`
+    const transaction = a.prisma.$transaction(async (tx: any) => {
+      await tx.user.update({ where: { id: rows.alice.id }, data: { name } })
+      written()
+      await gate
+    })
+    await wrote
+    // The other process reads while the write has not committed: the old name, cached there
+    // under the generation the write's first bump set.
+    expect((await read(b.prisma))!.name).not.toBe(name)
+    release()
+    await transaction
+    expect((await read(b.prisma))!.name).toBe(name)
   })
 })
 

@@ -111,3 +111,13 @@ describe('a session client', () => {
     expectTypeOf(prisma.$prefetch.forSession<typeof prisma>('s1')).toEqualTypeOf<typeof prisma>()
   })
 })
+
+describe('$transaction on the extended client', () => {
+  it('keeps Prisma’s own types, for a callback and for a batch', async () => {
+    const count = await prisma.$transaction(async (tx) => tx.user.count())
+    expectTypeOf(count).toEqualTypeOf<number>()
+    const [users, posts] = await prisma.$transaction([prisma.user.findMany(), prisma.post.count()])
+    expectTypeOf(users[0].email).toEqualTypeOf<string>()
+    expectTypeOf(posts).toEqualTypeOf<number>()
+  })
+})
