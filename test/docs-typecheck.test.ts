@@ -14,7 +14,9 @@ import { describe, expect, it } from 'vitest'
  *   -->
  *   ```ts
  *
- * whose lines are prepended to the block (docs/contributing.md, "The docs are checked").
+ * whose lines are prepended to the block, or on one line, as most fragments do with the clients
+ * of test/docs-client.ts: `<!-- preamble: import { prisma } from '../test/docs-client.ts' -->`
+ * (docs/contributing.md, "The docs are checked").
  */
 const root = join(import.meta.dirname, '..')
 
@@ -44,7 +46,11 @@ function docBlocks(file: string, text: string): DocBlock[] {
     if (info === 'ts' || info === 'typescript') {
       let preamble = ''
       let preambleLine = 0
-      if (i > 0 && lines[i - 1]!.trim() === '-->') {
+      const oneLine = i > 0 ? /^<!--\s*preamble:\s*(.*?)\s*-->\s*$/.exec(lines[i - 1]!) : null
+      if (oneLine !== null) {
+        preamble = oneLine[1]!
+        preambleLine = i
+      } else if (i > 0 && lines[i - 1]!.trim() === '-->') {
         let start = i - 2
         while (start >= 0 && !lines[start]!.startsWith('<!--')) start--
         if (start >= 0 && /^<!--\s*preamble\s*$/.test(lines[start]!)) {
@@ -131,12 +137,20 @@ describe('the TypeScript blocks of the README and docs/', () => {
     const [block] = docBlocks('x.md', 'text\n<!-- preamble\ndeclare const a: number\n-->\n```ts\na.toFixed()\n```\n````md\n```ts\nnested\n```\n````\n')
     expect(block).toEqual({ file: 'x.md', line: 5, code: 'a.toFixed()', preamble: 'declare const a: number', preambleLine: 3 })
     expect(docBlocks('x.md', '````md\n```ts\nnested\n```\n````\n')).toEqual([])
+    expect(docBlocks('y.md', "<!-- preamble: import { prisma } from './p' -->\n```typescript\nprisma\n```\n")).toEqual([
+      { file: 'y.md', line: 2, code: 'prisma', preamble: "import { prisma } from './p'", preambleLine: 1 },
+    ])
   })
 
   it('reports an error at its line in the Markdown file, in the block or in its preamble', { timeout: 120_000 }, () => {
-    const wrong = docBlocks('wrong.md', '# t\n<!-- preamble\nconst n: string = 1\n-->\n```ts\nconst user = null as { id: number } | null\nuser.id\n```\n')
-    const [errors] = checkBlocks(wrong)
+    const wrong = docBlocks(
+      'wrong.md',
+      "# t\n<!-- preamble\nconst n: string = 1\n-->\n```ts\nconst user = null as { id: number } | null\nuser.id\n```\n<!-- preamble: import { prisma } from '../test/docs-client.ts' -->\n```ts\nprisma.post.findMany({ where: { writerId: 1 } })\n```\n",
+    )
+    const [errors, client] = checkBlocks(wrong)
     expect(errors!.map((e) => `${e.at} ${e.message.slice(0, 7)}`)).toEqual(['wrong.md:3 TS2322:', 'wrong.md:7 TS18047'])
+    // The preamble's client is the generated one: Post has no `writerId`.
+    expect(client!.map((e) => `${e.at} ${e.message.slice(0, 7)}`)).toEqual(['wrong.md:11 TS2353:'])
   })
 
   it.each(blocks.map((block, index) => [`${block.file}:${block.line}`, index] as const))('%s compiles', { timeout: 120_000 }, (at, index) => {

@@ -3,18 +3,20 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULTS, KNOWN_OPTIONS, resolveOptions } from '../src/options.ts'
 
 /**
- * The README's option tables cannot drift from the code: every option is listed once, and every
- * default shown is the one resolveOptions() applies.
+ * The option tables cannot drift from the code: every option is listed once, and every default
+ * shown is the one resolveOptions() applies (the README's options, the `learn` options in
+ * docs/how-it-works.md, which the README links).
  */
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+const howItWorks = readFileSync(new URL('../docs/how-it-works.md', import.meta.url), 'utf8')
 
 /** The rows of the first table after `heading`: names (a cell may list several, `a` / `b`) and their defaults. */
-function table(heading: string): Map<string, string> {
-  const start = readme.indexOf(heading)
+function table(heading: string, text = readme): Map<string, string> {
+  const start = text.indexOf(heading)
   expect(start).toBeGreaterThan(-1)
   const rows = new Map<string, string>()
   let inTable = false
-  for (const line of readme.slice(start).split('\n').slice(1)) {
+  for (const line of text.slice(start).split('\n').slice(1)) {
     if (!line.startsWith('|')) {
       if (inTable) break
       continue
@@ -82,8 +84,9 @@ describe('the README', () => {
     }
   })
 
-  it('lists every learn option with its default', () => {
-    const learn = table('`learn` options')
+  it('links the learn options, and docs/how-it-works.md lists every one with its default', () => {
+    expect(readme).toContain('(docs/how-it-works.md#learn-options)')
+    const learn = table('### `learn` options', howItWorks)
     expect([...learn.keys()].sort()).toEqual(Object.keys(DEFAULTS.learn).sort())
     for (const [name, cell] of learn) expect({ [name]: valueOf(cell) }).toEqual({ [name]: DEFAULTS.learn[name as keyof typeof DEFAULTS.learn] })
   })
