@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS, KNOWN_OPTIONS, resolveOptions } from '../src/options.ts'
 
@@ -89,5 +90,40 @@ describe('the README', () => {
     const learn = table('### `learn` options', howItWorks)
     expect([...learn.keys()].sort()).toEqual(Object.keys(DEFAULTS.learn).sort())
     for (const [name, cell] of learn) expect({ [name]: valueOf(cell) }).toEqual({ [name]: DEFAULTS.learn[name as keyof typeof DEFAULTS.learn] })
+  })
+})
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-')
+
+describe('the links of the README and docs/', () => {
+  const root = join(import.meta.dirname, '..')
+  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))]
+  const anchors = (file: string) => {
+    const text = readFileSync(join(root, file), 'utf8').replace(/^ {0,3}(`{3,})[^]*?^ {0,3}\1/gm, '')
+    return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1]!)))
+  }
+
+  it('finds the anchors GitHub makes', () => {
+    expect(anchorOf('`learn` options')).toBe('learn-options')
+    expect(anchorOf('What it did: `stats()`')).toBe('what-it-did-stats')
+  })
+
+  it.each(files)('%s: every relative link names a file that exists, and a heading of it', (file) => {
+    const text = readFileSync(join(root, file), 'utf8').replace(/^ {0,3}(`{3,})[^]*?^ {0,3}\1/gm, '')
+    const broken: string[] = []
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue
+      const [path, anchor] = target!.split('#') as [string, string | undefined]
+      const resolved = path === '' ? file : join(dirname(file), path)
+      if (!existsSync(join(root, resolved))) broken.push(`${target}: no file ${resolved}`)
+      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor)) broken.push(`${target}: no heading #${anchor} in ${resolved}`)
+    }
+    expect(broken).toEqual([])
   })
 })
