@@ -22,6 +22,7 @@ const unit = [
   'test/options.test.ts',
   'test/bounded-map.test.ts',
   'test/readme.test.ts',
+  'test/docs-typecheck.test.ts',
 ]
 
 const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)

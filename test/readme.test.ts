@@ -1,20 +1,23 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS, KNOWN_OPTIONS, resolveOptions } from '../src/options.ts'
 
 /**
- * The README's option tables cannot drift from the code: every option is listed once, and every
- * default shown is the one resolveOptions() applies.
+ * The option tables cannot drift from the code: every option is listed once, and every default
+ * shown is the one resolveOptions() applies (the README's options, the `learn` options in
+ * docs/how-it-works.md, which the README links).
  */
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+const howItWorks = readFileSync(new URL('../docs/how-it-works.md', import.meta.url), 'utf8')
 
 /** The rows of the first table after `heading`: names (a cell may list several, `a` / `b`) and their defaults. */
-function table(heading: string): Map<string, string> {
-  const start = readme.indexOf(heading)
+function table(heading: string, text = readme): Map<string, string> {
+  const start = text.indexOf(heading)
   expect(start).toBeGreaterThan(-1)
   const rows = new Map<string, string>()
   let inTable = false
-  for (const line of readme.slice(start).split('\n').slice(1)) {
+  for (const line of text.slice(start).split('\n').slice(1)) {
     if (!line.startsWith('|')) {
       if (inTable) break
       continue
@@ -82,9 +85,45 @@ describe('the README', () => {
     }
   })
 
-  it('lists every learn option with its default', () => {
-    const learn = table('`learn` options')
+  it('links the learn options, and docs/how-it-works.md lists every one with its default', () => {
+    expect(readme).toContain('(docs/how-it-works.md#learn-options)')
+    const learn = table('### `learn` options', howItWorks)
     expect([...learn.keys()].sort()).toEqual(Object.keys(DEFAULTS.learn).sort())
     for (const [name, cell] of learn) expect({ [name]: valueOf(cell) }).toEqual({ [name]: DEFAULTS.learn[name as keyof typeof DEFAULTS.learn] })
+  })
+})
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-')
+
+describe('the links of the README and docs/', () => {
+  const root = join(import.meta.dirname, '..')
+  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))]
+  const anchors = (file: string) => {
+    const text = readFileSync(join(root, file), 'utf8').replace(/^ {0,3}(`{3,})[^]*?^ {0,3}\1/gm, '')
+    return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1]!)))
+  }
+
+  it('finds the anchors GitHub makes', () => {
+    expect(anchorOf('`learn` options')).toBe('learn-options')
+    expect(anchorOf('What it did: `stats()`')).toBe('what-it-did-stats')
+  })
+
+  it.each(files)('%s: every relative link names a file that exists, and a heading of it', (file) => {
+    const text = readFileSync(join(root, file), 'utf8').replace(/^ {0,3}(`{3,})[^]*?^ {0,3}\1/gm, '')
+    const broken: string[] = []
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue
+      const [path, anchor] = target!.split('#') as [string, string | undefined]
+      const resolved = path === '' ? file : join(dirname(file), path)
+      if (!existsSync(join(root, resolved))) broken.push(`${target}: no file ${resolved}`)
+      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor)) broken.push(`${target}: no heading #${anchor} in ${resolved}`)
+    }
+    expect(broken).toEqual([])
   })
 })
