@@ -20,7 +20,7 @@
  *   npm run bench -- --preset realistic          the headline: rtt 20 ms, think 200 ms, 96 sessions, 3 rounds
  *   npm run bench -- --quick                     the smoke run CI can afford (one round)
  *   npm run bench -- [--preset custom] [--rtt 5] [--think 10] [--sessions 96] [--concurrency 16]
- *                    [--rounds 3] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding] [--modes none,oracle,...]
+ *                    [--rounds 3] [--max-pages 1000] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding] [--modes none,oracle,...]
  *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
@@ -411,7 +411,7 @@ function runChild(task: ChildTask): Promise<Played> {
 
 if (settings.child) {
   const task = JSON.parse(settings.child) as ChildTask
-  const plans = task.indices.map((i) => planSession(task.name, i, { seed: SEED }))
+  const plans = task.indices.map((i) => planSession(task.name, i, { seed: SEED, maxPages: settings.maxPages }))
   const recordings = new Map(codec.decode(readFileSync(task.recordingFile, 'utf8')) as [number, SessionRecording][])
   const result = await playMode(task.name, workloadNamed(task.name), task.mode, task.rttMs, plans, task.runName, task.concurrency, recordings, () => {})
   console.log(JSON.stringify(result))
@@ -425,7 +425,7 @@ if (PROCESSES > 1 && !POSTGRES_URL) {
 
 const modes = settings.modes.includes('extensionRedis') && !(await redisAnswers()) ? settings.modes.filter((mode) => mode !== 'extensionRedis') : settings.modes
 const runs: Run[] = []
-const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED }))]))
+const planned = new Map(WORKLOADS.map((name) => [name, Array.from({ length: SESSIONS }, (_, i) => planSession(name, i, { seed: SEED, maxPages: settings.maxPages }))]))
 const totalPages = ROUNDS * RTTS.length * modes.length * [...planned.values()].reduce((sum, plans) => sum + plans.reduce((n, p) => n + p.pages.length, 0), 0)
 const started = performance.now()
 console.log(
@@ -498,6 +498,7 @@ if (settings.json) {
       concurrency: CONCURRENCY,
       thinkMs: THINK_MS,
       rounds: ROUNDS,
+      maxPages: settings.maxPages,
       seed: SEED,
       scale: settings.scale,
       database: provider,

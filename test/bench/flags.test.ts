@@ -10,6 +10,7 @@ describe('benchmark flags', () => {
     expect(() => parseBenchFlags(['--rtt', '5,,20'])).toThrow(/--rtt is a comma-separated list without empty items: "5,,20"/)
     expect(() => parseBenchFlags(['--rtt', '5,x'])).toThrow(/--rtt must be a number: "x"/)
     expect(() => parseBenchFlags(['--rounds', '0'])).toThrow(/--rounds must be at least 1: "0"/)
+    expect(() => parseBenchFlags(['--max-pages', '0'])).toThrow(/--max-pages must be at least 1: "0"/)
     expect(() => parseBenchFlags(['--workloads', 'tpcw-browsing,tpcc'])).toThrow(/--workloads must name workloads among .*"tpcc"/)
     expect(() => parseBenchFlags(['--options', '[1]'])).toThrow(/--options must be a JSON object/)
     expect(() => parseBenchFlags(['--modes', 'none,oracel'])).toThrow(/--modes must name modes among none, .*"oracel"/)
@@ -26,6 +27,7 @@ describe('benchmark flags', () => {
       sessions: 96,
       rounds: 3,
       workloads: ['tpcw-browsing', 'rubis-bidding'],
+      maxPages: 100,
     })
     expect(parseBenchFlags(['--preset', 'realistic', '--sessions', '192', '--rounds', '5'])).toMatchObject({ sessions: 192, rounds: 5 })
     expect(() => parseBenchFlags(['--preset', 'realistic', '--sessions', '32'])).toThrow(/at least 96 sessions: 32/)
