@@ -58,7 +58,8 @@ export interface PrefetchCounters {
   expired: number
   /**
    * Candidates not run, by reason: `cached`, `inFlight`, `queued`, `queueFull`, `sessionBusy`,
-   * `modelOff`, `closed`, `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`, and
+   * `modelOff`, `closed`, `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`,
+   * `tooLarge` (a fan-out not one row of whose shape fits in `learn.maxFanOutBytes`), and
    * `invalid` (arguments Prisma would refuse, such as a learned or ruled `findUnique` whose unique
    * key came out null or missing, a null or undefined in an `in` list, or an empty `in` list:
    * dropped before they are queued, never sent).

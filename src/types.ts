@@ -189,10 +189,18 @@ export interface LearnOptions {
    */
   minConfidence?: number
   /**
-   * Rows fetched at most by one fan-out (a list followed by the detail of one of its rows).
-   * @default 20
+   * Rows fetched at most by one fan-out (a list followed by the detail of one of its rows): the
+   * whole list a page showed, up to this many rows, in one batched `in` read. At most `maxRows`.
+   * @default 50
    */
   maxFanOut?: number
+  /**
+   * Estimated bytes (in process memory) of the rows one fan-out keeps. Rows are kept in the
+   * list's order while they fit; the rest are not kept. Once rows of a fan-out's shape have been
+   * seen, later fan-outs of that shape fetch only as many rows as fit.
+   * @default 1048576 (1 MiB)
+   */
+  maxFanOutBytes?: number
   /**
    * Transitions (a template after another) whose argument sources and values are learned apart
    * from the template's: one template reached from two pages may take its argument from a

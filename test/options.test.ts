@@ -80,6 +80,7 @@ describe('resolveOptions', () => {
     ['learn.minConfidence', { learn: { minConfidence: 2 } }, /learn\.minConfidence must be a number from 0 to 1: 2/],
     ['learn.userPriorWeight', { learn: { userPriorWeight: -1 } }, /learn\.userPriorWeight must be a number of at least 0: -1/],
     ['learn.maxHistory below order', { learn: { order: 3, maxHistory: 2 } }, /learn\.maxHistory must be at least learn\.order \(3\): 2/],
+    ['learn.maxFanOutBytes', { learn: { maxFanOutBytes: 0 } }, /learn\.maxFanOutBytes must be a positive integer: 0/],
     ['learn.maxFanOut above maxRows', { learn: { maxRows: 10, maxFanOut: 11 } }, /learn\.maxFanOut must be at most learn\.maxRows \(10\): 11/],
     ['minProbability', { minProbability: 1.5 }, /minProbability must be a number from 0 to 1: 1\.5/],
     ['maxPerTrigger', { maxPerTrigger: 0 }, /maxPerTrigger must be a positive integer: 0/],

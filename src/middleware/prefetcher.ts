@@ -4,6 +4,7 @@
  * database pressure and the threshold to a target precision (where combining and chaining will live).
  */
 
+import { BoundedMap } from '../bounded-map.ts'
 import { cloneResult } from '../cache/clone.ts'
 import { canonicalArgs } from '../canonical.ts'
 import { DEFAULTS, type ResolvedOptions } from '../options.ts'
@@ -72,6 +73,10 @@ export class Prefetcher {
   threshold: number
   /** Levels of prediction from one read (`learn.chainDepth`). */
   private readonly chainDepth: number
+  /** `learn.maxFanOutBytes`: estimated bytes of the rows one fan-out keeps. */
+  private readonly maxFanOutBytes: number
+  /** Mean estimated bytes of a row, per fan-out shape seen (one per template at most). */
+  private readonly fanOutRowBytes: BoundedMap<string, number>
   private calmReads = 0
   private lastCut = -Infinity
   private window = { completed: 0, used: 0 }
@@ -105,7 +110,10 @@ export class Prefetcher {
       )
     }
     this.threshold = options.minProbability
-    this.chainDepth = (options.learn ?? DEFAULTS.learn).chainDepth
+    const learn = options.learn ?? DEFAULTS.learn
+    this.chainDepth = learn.chainDepth
+    this.maxFanOutBytes = learn.maxFanOutBytes
+    this.fanOutRowBytes = new BoundedMap(learn.maxTemplates)
     const { connections, reserve } = options.concurrency
     // With the pool's size known, speculation leaves `reserve` connections to the application.
     const room = connections === undefined ? undefined : (running: number) => running + demand.inFlight + reserve < connections
@@ -250,6 +258,8 @@ export class Prefetcher {
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
     const saving = this.latency.expected(model, fanOut?.operation ?? operation)
+    // A fan-out's shape: the batch's arguments other than its where (select/include), and the field matched on.
+    const shape = fanOut === undefined ? '' : `${model}\u0000${fanOut.field}\u0000${canonicalArgs({ ...(args as Record<string, unknown>), where: null })}`
     this.scheduler.submit({
       key,
       session: session?.sessionId,
@@ -263,7 +273,19 @@ export class Prefetcher {
             return this.speculator.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy)
           }
           return this.speculator.warmRows(
-            { model, operation: fanOut.operation, argsFor: fanOut.argsFor, field: fanOut.field, strip: fanOut.strip, values: fanOut.values, rows, source: trigger },
+            {
+              model,
+              operation: fanOut.operation,
+              argsFor: fanOut.argsFor,
+              field: fanOut.field,
+              strip: fanOut.strip,
+              values: fanOut.values,
+              rows,
+              source: trigger,
+              maxBytes: this.maxFanOutBytes,
+              rowBytes: this.fanOutRowBytes.touch(shape),
+              sized: (rowBytes) => this.fanOutRowBytes.remember(shape, rowBytes),
+            },
             (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
             candidate.strategy,
           )

@@ -7,7 +7,7 @@
  */
 
 import { cloneResult } from '../cache/clone.ts'
-import type { Speculation } from '../cache/store.ts'
+import { estimateSize, type Speculation } from '../cache/store.ts'
 import type { Stats } from '../stats.ts'
 import { sameValue } from '../strategies/values.ts'
 import { sameTokens, type QueryEntries } from './entries.ts'
@@ -31,6 +31,12 @@ export interface RowsWarming {
   /** Rows already at hand (no query needed), read under `source`'s generations. */
   rows?: readonly Record<string, unknown>[]
   source?: CompletedRead
+  /** Estimated bytes the rows kept may take at most (`learn.maxFanOutBytes`): the list's order decides which fit. */
+  maxBytes: number
+  /** Estimated bytes of one row of this batch's shape, when rows of it were seen before: only the rows that fit are fetched. */
+  rowBytes?: number
+  /** Told the mean estimated bytes of the rows a batch returned. */
+  sized?(rowBytes: number): void
 }
 
 /** What a speculative read got: a value it found or fetched, the error it failed with, or nothing (skipped). */
@@ -178,6 +184,12 @@ export class Speculator {
       if (lookup.entry === undefined && this.flights.running(lookup.key, lookup.gens) === undefined) wanted.push({ value, key: lookup.key })
     }
     if (wanted.length === 0 || deps === undefined || gens === undefined) return this.stats.skip('cached')
+    if (warming.rowBytes !== undefined && warming.rows === undefined) {
+      // Rows of this shape were seen: fetch no more of them than could be kept.
+      const fit = Math.floor(warming.maxBytes / Math.max(1, warming.rowBytes))
+      if (fit === 0) return this.stats.skip('tooLarge')
+      if (wanted.length > fit) wanted.length = fit
+    }
 
     const speculation: Speculation = { strategy, used: false, live: 0 }
     const source = warming.source
@@ -208,7 +220,10 @@ export class Speculator {
       const rows = await batch
       speculation.ms = performance.now() - startedAt
       this.stats.speculation('completed', strategy)
-      if (Array.isArray(rows)) this.keepRows(warming, wanted, rows, deps, gens, speculation)
+      if (Array.isArray(rows)) {
+        this.keepRows(warming, wanted, rows, deps, gens, speculation)
+        if (rows.length > 0) warming.sized?.(rows.reduce((sum: number, row) => sum + estimateSize(row), 0) / rows.length)
+      }
       this.usage.wasteIfUnused(speculation)
     } catch (error) {
       this.failed(error, strategy, model, 'findMany')
@@ -231,9 +246,15 @@ export class Speculator {
     gens: string[],
     speculation: Speculation,
   ): void {
+    let bytes = 0
     for (const { value, key } of wanted) {
-      const row = rows.find((r) => sameValue(r?.[warming.field], value))
-      if (row !== undefined) this.entries.keep(key, warming.model, warming.strip ? withoutField(row, warming.field) : row, deps, gens, speculation)
+      const found = rows.find((r) => sameValue(r?.[warming.field], value))
+      if (found === undefined) continue
+      const row = warming.strip ? withoutField(found, warming.field) : found
+      // In the list's order while they fit: the first row that does not fit ends the fan-out.
+      bytes += estimateSize(row)
+      if (bytes > warming.maxBytes) return
+      this.entries.keep(key, warming.model, row, deps, gens, speculation)
     }
   }
 }

@@ -129,6 +129,7 @@ const SPECS: Record<string, OptionSpec> = {
   'learn.maxSources': positiveInteger,
   'learn.minConfidence': probability,
   'learn.maxFanOut': positiveInteger,
+  'learn.maxFanOutBytes': positiveInteger,
   'learn.maxArgumentContexts': positiveInteger,
   'learn.maxValues': positiveInteger,
   'learn.maxAlternatives': positiveInteger,
