@@ -144,6 +144,8 @@ export class Prefetcher {
 
   private propose(phase: 'observe' | 'anticipate', read: { model: string; operation: string; args: unknown; result?: unknown }, trigger: CompletedRead | undefined): void {
     const session = this.sessions.current()
+    // Learning predicts within sessions only; outside one, only rules can propose anything.
+    if (session === undefined && this.options.rules.length === 0) return
     const candidates = predict(
       this.predictors,
       {
