@@ -6,7 +6,10 @@
  * With `--under TEXT`, only the samples taken while a function whose name contains TEXT was on
  * the stack count (`--under 'observe src/middleware/prefetcher.ts'`: what learning costs a read).
  *
- *   npx tsx scripts/cpu-profile.ts FILE.cpuprofile [--top 25] [--match src/] [--under TEXT]
+ * `--dirs` keeps the directory above src/ in names, to tell two copies of the code apart when one
+ * process runs both (an A/B run of two checkouts).
+ *
+ *   npx tsx scripts/cpu-profile.ts FILE.cpuprofile [--top 25] [--match src/] [--under TEXT] [--dirs]
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -26,7 +29,7 @@ interface Profile {
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, match: { type: 'string', default: '/src/' }, under: { type: 'string' } },
+  options: { top: { type: 'string', default: '25' }, match: { type: 'string', default: '/src/' }, under: { type: 'string' }, dirs: { type: 'boolean', default: false } },
 })
 if (positionals.length !== 1) throw new TypeError('usage: tsx scripts/cpu-profile.ts FILE.cpuprofile [--top N] [--match TEXT]')
 const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile
@@ -39,7 +42,8 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 /** A function's name as a person finds it: name, file and line. */
 function nameOf(node: ProfileNode): string {
   const { functionName, url } = node.callFrame
-  const file = url.replace(/^file:\/\//, '').replace(/^.*\/(src|node_modules|bench)\//, '$1/')
+  const path = url.replace(/^file:\/\//, '')
+  const file = flags.dirs ? path.replace(/^.*\/([^/]+\/(src|node_modules|bench)\/)/, '$1') : path.replace(/^.*\/(src|node_modules|bench)\//, '$1/')
   return `${functionName || '(anonymous)'} ${file}`.trim()
 }
 
