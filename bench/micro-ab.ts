@@ -2,7 +2,8 @@
  * The serving core's hit, session hit, miss and bare findUnique (and findMany's hit and session
  * hit) for two checkouts of this project in one process: the same loops as bench/micro.ts, the
  * checkouts interleaved within each round (order rotated), so both see the same machine load.
- * For comparing a change with what it changes on a busy machine; with `node --cpu-prof`, read the
+ * For comparing a change with what it changes on a busy machine (CPU time per call, printed beside
+ * wall-clock time, moves less with the load of other processes); with `node --cpu-prof`, read the
  * profile with `scripts/cpu-profile.ts --dirs`, which tells the two copies apart by directory.
  *
  *   node --import tsx bench/micro-ab.ts DIR_A DIR_B [--rounds 9]
@@ -66,19 +67,22 @@ const cases = (s: (typeof sides)[number]): Record<'findUnique' | 'findMany', Rec
   },
 })
 
-async function time(run: Run, calls: number): Promise<number> {
+/** Wall-clock and CPU (user + system, the whole process) µs per call. */
+async function time(run: Run, calls: number): Promise<{ wall: number; cpu: number }> {
   const start = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
   for (let i = 0; i < calls; i++) await run(i)
-  return Number(process.hrtime.bigint() - start) / 1000 / calls
+  const used = process.cpuUsage(cpu)
+  return { wall: Number(process.hrtime.bigint() - start) / 1000 / calls, cpu: (used.user + used.system) / calls }
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]
 
-console.log(`µs per call, median of ${ROUNDS} rounds, the two checkouts interleaved`)
+console.log(`µs per call (wall clock, and CPU time of the process), median of ${ROUNDS} rounds, the two checkouts interleaved`)
 for (const name of ['findUnique', 'findMany'] as const) {
   const runs = sides.map((s) => cases(s)[name])
   const modes = Object.keys(runs[0])
   for (const r of runs) for (const mode of modes) await time(r[mode], 50)
-  const samples = runs.map(() => Object.fromEntries(modes.map((mode) => [mode, [] as number[]])))
+  const samples = runs.map(() => Object.fromEntries(modes.map((mode) => [mode, [] as { wall: number; cpu: number }[]])))
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of modes.map((_, k) => modes[(k + round) % modes.length])) {
       for (let j = 0; j < sides.length; j++) {
@@ -87,11 +91,13 @@ for (const name of ['findUnique', 'findMany'] as const) {
       }
     }
   }
-  sides.forEach((s, j) => {
-    const m = Object.fromEntries(modes.map((mode) => [mode, median(samples[j][mode])]))
-    const ratios = [`session hit / hit ${(m.sessionHit / m.hit).toFixed(2)}x`, ...(m.bare ? [`miss / bare ${(m.miss / m.bare).toFixed(2)}x`] : [])]
-    console.log(`${s.root}  ${name.padEnd(10)} ${modes.map((mode) => `${mode} ${m[mode].toFixed(1)}`).join('  ')}  ${ratios.join('  ')}`)
-  })
+  for (const measure of ['wall', 'cpu'] as const) {
+    sides.forEach((s, j) => {
+      const m = Object.fromEntries(modes.map((mode) => [mode, median(samples[j][mode].map((sample) => sample[measure]))]))
+      const ratios = [`session hit / hit ${(m.sessionHit / m.hit).toFixed(2)}x`, ...(m.bare ? [`miss / bare ${(m.miss / m.bare).toFixed(2)}x`] : [])]
+      console.log(`${measure.padEnd(4)} ${s.root}  ${name.padEnd(10)} ${modes.map((mode) => `${mode} ${m[mode].toFixed(1)}`).join('  ')}  ${ratios.join('  ')}`)
+    })
+  }
 }
 for (const s of sides) await Promise.all([s.bare, s.miss, s.hit, s.session].map((client) => client.$disconnect()))
 rmSync(dir, { recursive: true, force: true })
