@@ -19,6 +19,12 @@ export interface GenerationStore {
    * (the store is unreachable): the caller then neither serves nor stores.
    */
   current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined>
+  /**
+   * The current tokens of `models` when this store knows them without asking anyone (no I/O, no
+   * side effect), else undefined; the same tokens `current()` would give now. Optional: a store
+   * without it is never asked so cheaply.
+   */
+  peek?(models: readonly string[]): string[] | undefined
   /** Gives each model a new token. Resolves when other processes can see it (or it failed). */
   bump(models: Iterable<string>): Promise<void>
   /** Last attempt at anything pending; stops every timer. */
@@ -28,6 +34,10 @@ export interface GenerationStore {
 /** Generations of one process: counters in a map, read synchronously. */
 export class LocalGenerations implements GenerationStore {
   private readonly tokens = new Map<string, number>()
+
+  peek(models: readonly string[]): string[] {
+    return this.current(models)
+  }
 
   current(models: readonly string[]): string[] {
     const out = new Array<string>(models.length)
@@ -180,6 +190,18 @@ export class BoundedGenerations implements GenerationStore {
     maxModels = 10_000,
   ) {
     this.known = new BoundedMap(maxModels)
+  }
+
+  peek(models: readonly string[]): string[] | undefined {
+    const now = this.now()
+    const tokens = new Array<string>(models.length)
+    for (let i = 0; i < models.length; i++) {
+      // `get` of a BoundedMap does not touch recency: a peek changes nothing.
+      const known = this.known.get(models[i])
+      if (known === undefined || !fresh(now - known.readAt, this.maxStalenessMs)) return undefined
+      tokens[i] = known.token
+    }
+    return tokens
   }
 
   current(models: readonly string[]): string[] | undefined | Promise<string[] | undefined> {

@@ -18,8 +18,9 @@ import { canonicalArgs } from '../canonical.ts'
  * short key here, less than half of `createHash().update().digest()`, and SHA-1 or MD5 are no
  * faster, so the key keeps a collision-resistant hash.
  */
-export function queryKey(model: string, operation: string, scope: string, args: unknown): string {
-  return digest(`${model}.${operation}|${scope.length}:${scope}|${canonicalArgs(args)}`)
+export function queryKey(model: string, operation: string, scope: string, args: unknown, canonical?: string): string {
+  // `canonical`: `canonicalArgs(args)`, when the caller has it already (it is not written twice).
+  return digest(`${model}.${operation}|${scope.length}:${scope}|${canonical ?? canonicalArgs(args)}`)
 }
 
 /** The SHA-256 of `text`, in base64url (43 characters), or its first `length` characters. */

@@ -129,6 +129,15 @@ export class ResultStore {
     })
   }
 
+  /**
+   * The entry under `key` in process memory, if it has not expired; never asks the keyv store.
+   * For checks that must cost nothing (is a candidate's result cached already?).
+   */
+  peekLocal(key: string): Entry | undefined {
+    const local = this.l1?.get(key)
+    return local !== undefined && alive(local.storedAt, local.ttl, this.options.monotonic()) ? local : undefined
+  }
+
   /** Stores `entry` in L1 at once and in the keyv store in the background. */
   set(key: string, fresh: NewEntry): void {
     const ttl = fresh.ttl

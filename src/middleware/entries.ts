@@ -92,11 +92,31 @@ export class QueryEntries {
     return settings === undefined || (settings.cache && settings.operations.has(operation))
   }
 
-  /** The cache key of a read in the current session's scope (throws UncacheableError). */
-  keyOf(model: string, operation: string, args: unknown): { key: string; scope: string } {
+  /**
+   * The cache key of a read in the current session's scope (throws UncacheableError);
+   * `canonical` is `canonicalArgs(args)` when the caller has it already.
+   */
+  keyOf(model: string, operation: string, args: unknown, canonical?: string): { key: string; scope: string } {
     const session = this.sessions.current()
     const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
-    return { key: queryKey(model, operation, scope, args), scope }
+    return { key: queryKey(model, operation, scope, args, canonical), scope }
+  }
+
+  /**
+   * The entry under `key` if it is in process memory and valid under generations known without
+   * I/O; undefined otherwise (not there, expired, outdated, or its validity not known so cheaply).
+   * Changes nothing, counts nothing: a check before deciding whether to look a read up for real.
+   */
+  peekEntry(key: string): Entry | undefined {
+    const entry = this.results.peekLocal(key)
+    if (entry === undefined) return undefined
+    const gens = this.generations.peek?.(entry.deps)
+    return gens !== undefined && sameTokens(entry.gens, gens) ? entry : undefined
+  }
+
+  /** The current generations of what a read depends on, when known without I/O; else undefined. */
+  peekGenerations(model: string, args: unknown): string[] | undefined {
+    return this.generations.peek?.(readDependencies(this.schema, model, args))
   }
 
   /**
@@ -104,9 +124,9 @@ export class QueryEntries {
    * undefined when the read cannot be cached (its arguments have no faithful key, or the lookup
    * failed: reported, and the read goes to the database).
    */
-  async lookup(model: string, operation: string, args: unknown): Promise<Lookup | undefined> {
+  async lookup(model: string, operation: string, args: unknown, canonical?: string): Promise<Lookup | undefined> {
     try {
-      const { key, scope } = this.keyOf(model, operation, args)
+      const { key, scope } = this.keyOf(model, operation, args, canonical)
       const found = await this.results.get(key)
       const deps = found?.deps ?? readDependencies(this.schema, model, args)
       // Read the generations before any query is sent: a write that lands while it runs moves

@@ -35,6 +35,11 @@ export class Flights {
     return flight !== undefined && sameTokens(flight.gens, gens) ? flight : undefined
   }
 
+  /** Whether any flight of `key` runs (under whichever generations). */
+  has(key: string): boolean {
+    return this.flights.has(key)
+  }
+
   /** Registers `promise` as the flight of `key` until `settle()`. */
   start(key: string, promise: Promise<unknown>, gens: readonly string[], speculation?: Speculation, startedAt = performance.now()): Flight {
     const flight: Flight = { promise, gens, startedAt, speculation }

@@ -152,6 +152,8 @@ export class Prefetcher {
 
   private propose(phase: 'observe' | 'anticipate', read: { model: string; operation: string; args: unknown; result?: unknown }, trigger: CompletedRead | undefined): void {
     const session = this.sessions.current()
+    // Learning predicts within sessions only; outside one, only rules can propose anything.
+    if (session === undefined && this.options.rules.length === 0) return
     const candidates = predict(
       this.predictors,
       {
@@ -236,13 +238,14 @@ export class Prefetcher {
     // Learned and ruled arguments alike: one that came out missing or null would only fail in
     // Prisma's validation, as a failed prefetch. A fan-out's batch is its query, as sent.
     if (whyInvalid(this.schema, model, operation, args) !== undefined) return this.stats.skip('invalid')
-    let key: string
+    let canonical: string
     try {
-      // Per session: with a scope function, the same query may be a different entry per session.
-      key = `${session?.sessionId ?? ''}\u0000${model}.${operation}${canonicalArgs(args)}`
+      canonical = canonicalArgs(args)
     } catch {
       return this.stats.skip('uncacheable')
     }
+    // Per session: with a scope function, the same query may be a different entry per session.
+    const key = `${session?.sessionId ?? ''}\u0000${model}.${operation}${canonical}`
     const fanOut = candidate.fanOut
     if (this.options.shadow) {
       if (fanOut === undefined) this.speculator.shadow(model, operation, [args], candidate.strategy)
@@ -254,6 +257,12 @@ export class Prefetcher {
       // reads it stands for: each of those goes as itself (Prisma batches same-tick findUniques).
       for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session)
       return
+    }
+    // A read whose result is cached or in flight already would be skipped when it ran: when
+    // process memory tells so, it is skipped now, before it takes a place in the queue.
+    if (!this.scheduler.closed) {
+      const known = fanOut === undefined ? this.speculator.known(model, operation, args, canonical) : this.speculator.knownRows(model, fanOut.operation, fanOut.argsFor, fanOut.values) ? 'cached' : undefined
+      if (known !== undefined) return this.stats.skip(known)
     }
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
@@ -270,7 +279,7 @@ export class Prefetcher {
         this.sessions.within(session, () => {
           if (fanOut === undefined) {
             const query = { model, operation, args }
-            return this.speculator.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy)
+            return this.speculator.warm(model, operation, args, () => this.sendChained(query, chain, candidate.probability, depth, session), candidate.strategy, canonical)
           }
           return this.speculator.warmRows(
             {

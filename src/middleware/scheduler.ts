@@ -44,7 +44,7 @@ export class Scheduler {
   private readonly queuedKeys = new Set<string>()
   private readonly perSession = new Map<string, number>()
   private running = 0
-  private closed = false
+  private isClosed = false
   private waiters: Array<() => void> = []
   /** The global limit in force now (AIMD moves it between 1 and `limits.global`). */
   limit: number
@@ -61,7 +61,7 @@ export class Scheduler {
 
   /** Queues `job` unless it is queued already or a bound says no; starts what the limits allow. */
   submit(job: Job): void {
-    if (this.closed) return this.stats.skip('closed')
+    if (this.isClosed) return this.stats.skip('closed')
     if (this.queuedKeys.has(job.key)) return this.stats.skip('queued')
     if (this.queue.length >= this.limits.maxQueue) return this.stats.skip('queueFull')
     if (job.session !== undefined) {
@@ -72,6 +72,11 @@ export class Scheduler {
     this.queue.push({ ...job, queuedAt: this.now() })
     this.queuedKeys.add(job.key)
     this.pump()
+  }
+
+  /** Whether close() was called: no job is taken any more. */
+  get closed(): boolean {
+    return this.isClosed
   }
 
   /** Jobs in flight now. */
@@ -134,7 +139,7 @@ export class Scheduler {
 
   /** Takes no more jobs, drops the queued ones, and resolves when the running ones are done. */
   close(): Promise<void> {
-    this.closed = true
+    this.isClosed = true
     while (this.queue.length > 0) {
       const job = this.queue.pop()!
       this.queuedKeys.delete(job.key)

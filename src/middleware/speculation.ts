@@ -78,9 +78,43 @@ export class Speculator {
     this.shadowReads.record(keys, this.entries.ttlOf(model), strategy)
   }
 
-  /** Runs a read speculatively (`execute` sends it beneath this extension) and stores its result. */
-  warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<void> {
-    return this.track(this.speculate(model, operation, args, execute, strategy).then(() => {}))
+  /**
+   * Runs a read speculatively (`execute` sends it beneath this extension) and stores its result;
+   * `canonical` is `canonicalArgs(args)` when the caller has it already.
+   */
+  warm(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string, canonical?: string): Promise<void> {
+    return this.track(this.speculate(model, operation, args, execute, strategy, false, canonical).then(() => {}))
+  }
+
+  /**
+   * Whether a speculative read of `args` would be skipped now because its result is cached
+   * (`cached`) or in flight (`inFlight`), when that can be told from process memory alone, with
+   * no I/O and nothing counted: the entry in L1, valid under generations known here; a flight
+   * under the current generations. Undefined when it cannot be told so cheaply (the read is then
+   * looked up as usual when it runs). `canonical` is `canonicalArgs(args)`.
+   */
+  known(model: string, operation: string, args: unknown, canonical?: string): 'cached' | 'inFlight' | undefined {
+    if (this.closed || !this.entries.cacheable(model, operation)) return undefined
+    let key: string
+    try {
+      key = this.entries.keyOf(model, operation, args, canonical).key
+    } catch {
+      // Uncacheable, or the scope failed: the lookup when it runs says so, once.
+      return undefined
+    }
+    if (this.entries.peekEntry(key) !== undefined) return 'cached'
+    if (!this.flights.has(key)) return undefined
+    const gens = this.entries.peekGenerations(model, args)
+    return gens !== undefined && this.flights.running(key, gens) !== undefined ? 'inFlight' : undefined
+  }
+
+  /**
+   * Whether every row of a fan-out is cached or in flight (as `known()` tells it), so that the
+   * batch would be skipped (`cached`) when it runs; false when any is not, or cannot be told.
+   */
+  knownRows(model: string, operation: string, argsFor: (value: unknown) => unknown, values: readonly unknown[]): boolean {
+    for (const value of values) if (this.known(model, operation, argsFor(value)) === undefined) return false
+    return values.length > 0
   }
 
   /**
@@ -90,7 +124,7 @@ export class Speculator {
    * with the speculative read's error: they never see a value the database did not give.
    */
   async warmAt(model: string, operation: string, args: unknown, query: () => PromiseLike<unknown>, strategy: string): Promise<unknown> {
-    const speculated = this.speculate(model, operation, args, () => new Promise((resolve, reject) => query().then(resolve, reject)), strategy)
+    const speculated = this.speculate(model, operation, args, () => new Promise((resolve, reject) => query().then(resolve, reject)), strategy, true)
     void this.track(speculated.then(() => {}))
     const outcome = await speculated
     if (outcome === undefined) {
@@ -127,23 +161,34 @@ export class Speculator {
     return running
   }
 
-  /** Runs a speculative read; says what it got (a value when it found or fetched one), never throws. */
-  private async speculate(model: string, operation: string, args: unknown, execute: () => Promise<unknown>, strategy: string): Promise<Speculated> {
+  /**
+   * Runs a speculative read; says what it got (a value when it found or fetched one; with
+   * `wanted` false, one it found is not copied out, as nobody reads it), never throws.
+   */
+  private async speculate(
+    model: string,
+    operation: string,
+    args: unknown,
+    execute: () => Promise<unknown>,
+    strategy: string,
+    wanted: boolean,
+    canonical?: string,
+  ): Promise<Speculated> {
     if (this.closed) return void this.stats.skip('closed')
     if (!this.entries.cacheable(model, operation)) return void this.stats.skip('notCached')
-    const lookup = await this.entries.lookup(model, operation, args)
+    const lookup = await this.entries.lookup(model, operation, args, canonical)
     if (lookup === undefined) return void this.stats.skip('uncacheable')
     const { key, gens, entry } = lookup
     if (entry !== undefined) {
       this.stats.skip('cached')
-      return { value: cloneResult(entry.value) }
+      return { value: wanted ? cloneResult(entry.value) : undefined }
     }
     if (gens === undefined) return void this.stats.skip('storeUnavailable')
     const flight = this.flights.running(key, gens)
     if (flight !== undefined) {
       this.stats.skip('inFlight')
       return flight.promise.then(
-        (value) => ({ value: cloneResult(value) }),
+        (value) => ({ value: wanted ? cloneResult(value) : undefined }),
         () => undefined,
       )
     }

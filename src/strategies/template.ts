@@ -83,6 +83,18 @@ function isLeaf(value: unknown): boolean {
  * or too wide to learn from (they are still served and cached as usual).
  */
 export function templateOf(query: Query): { shape: string; paths: string[]; skeleton: unknown; values: unknown[] } | undefined {
+  return split(query, true) as { shape: string; paths: string[]; skeleton: unknown; values: unknown[] } | undefined
+}
+
+/**
+ * The shape and slot values of `query` alone, as `templateOf` gives them, without building the
+ * skeleton and the slot paths: what a read of a shape already known needs (most reads).
+ */
+export function shapeOf(query: Query): { shape: string; values: unknown[] } | undefined {
+  return split(query, false)
+}
+
+function split(query: Query, full: boolean): { shape: string; paths?: string[]; skeleton?: unknown; values: unknown[] } | undefined {
   const paths: string[] = []
   const values: unknown[] = []
   // The shape is built as one list of text parts: this runs on every read of a session.
@@ -96,25 +108,26 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
     if (isLeaf(value)) {
       if (area === 'slots' || (area === 'args' && SLOT_KEYS.has(key) && typeof value === 'number')) {
         if (values.length >= MAX_SLOTS) throw new TooComplex()
-        const slot = new Slot(values.length)
+        const slot = full ? new Slot(values.length) : undefined
         values.push(copyValue(value))
-        paths.push(path)
+        if (full) paths.push(path)
         text.push('?')
         return slot
       }
       text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : valueText(value))
-      return copyValue(value)
+      return full ? copyValue(value) : undefined
     }
     if (Array.isArray(value)) {
       text.push('[')
       const node = value.map((item, i) => {
         if (i > 0) text.push(',')
-        return walk(item, `${path}.${i}`, key, area, order, depth + 1)
+        return walk(item, full ? `${path}.${i}` : '', key, area, order, depth + 1)
       })
       text.push(']')
       return node
     }
     const object = value as Record<string, unknown>
+    // Without `full` the node stays empty: the walk, and so the shape and the values, are the same.
     const node: Record<string, unknown> = {}
     text.push('{')
     let first = true
@@ -124,14 +137,15 @@ export function templateOf(query: Query): { shape: string; paths: string[]; skel
       first = false
       text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
       const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
-      node[name] = walk(object[name], path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
+      const child = walk(object[name], !full ? '' : path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
+      if (full) node[name] = child
     }
     text.push('}')
     return node
   }
   try {
     const skeleton = walk(query.args ?? {}, '', '', 'args', 'args', 0)
-    return { shape: text.join(''), paths, skeleton, values }
+    return full ? { shape: text.join(''), paths, skeleton, values } : { shape: text.join(''), values }
   } catch (error) {
     if (error instanceof TooComplex) return undefined
     throw error
@@ -165,10 +179,13 @@ export class TemplateTable {
 
   /** The template and slot values of `query` (registering the template), or undefined. */
   resolve(query: Query): TemplatedQuery | undefined {
-    const parts = templateOf(query)
-    if (parts === undefined) return undefined
-    let template = this.byShape.get(parts.shape)
+    // Most reads have a shape seen before: its template is found by the shape alone, and the
+    // skeleton and paths are built only for a new one.
+    const seen = shapeOf(query)
+    if (seen === undefined) return undefined
+    let template = this.byShape.get(seen.shape)
     if (template === undefined) {
+      const parts = templateOf(query)!
       template = {
         id: hashText(parts.shape),
         model: query.model,
@@ -180,13 +197,13 @@ export class TemplateTable {
       }
       this.byId.set(template.id, template)
     }
-    this.byShape.remember(parts.shape, template)
-    return { template, values: parts.values }
+    this.byShape.remember(seen.shape, template)
+    return { template, values: seen.values }
   }
 
   /** The template and slot values of `query` if its shape is known; registers nothing. */
   find(query: Query): TemplatedQuery | undefined {
-    const parts = templateOf(query)
+    const parts = shapeOf(query)
     const template = parts === undefined ? undefined : this.byShape.get(parts.shape)
     return template === undefined ? undefined : { template, values: parts!.values }
   }

@@ -11,6 +11,7 @@ describe('LocalGenerations', () => {
     const after = gens.current(['User', 'Post'])
     expect(after[0]).not.toBe(before[0])
     expect(after[1]).toBe(before[1])
+    expect(gens.peek(['User', 'Post'])).toEqual(after) // known without I/O, always
   })
 })
 
@@ -120,6 +121,21 @@ describe('BoundedGenerations', () => {
     clock.now += 1
     expect(await here.current(['User', 'Post'])).toEqual(first)
     expect(reads()).toBe(trips + 1)
+  })
+
+  it('tells the tokens it knows without a round trip (peek), and nothing once they are stale or unknown', async () => {
+    const { here, clock, reads } = twoProcesses(100)
+    expect(here.peek(['User'])).toBeUndefined() // never read: not known here
+    const first = await here.current(['User', 'Post'])
+    const trips = reads()
+    clock.now += 100
+    expect(here.peek(['User', 'Post'])).toEqual(first)
+    expect(here.peek(['User', 'Tag'])).toBeUndefined() // one of them unknown: none told
+    clock.now += 1
+    expect(here.peek(['User', 'Post'])).toBeUndefined()
+    expect(reads()).toBe(trips) // a peek never reads the store
+    expect(await here.current(['User', 'Post'])).toEqual(first)
+    expect(here.peek(['User', 'Post'])).toEqual(first)
   })
 
   it('sees a write of another process at most maxStalenessMs after it completed', async () => {

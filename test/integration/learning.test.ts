@@ -103,6 +103,17 @@ describe('learned prefetching against a real database', () => {
     const stats = prisma.$prefetch.stats()
     expect(stats.byModel.Post).toMatchObject({ reads: 7, hits: 6, prefetchHits: 6, misses: 1 })
     expect(stats.byStrategy.fanOut).toMatchObject({ issued: 1, completed: 1, used: 1 })
+
+    // The list again: every row it would fan out to is cached, so the batch is skipped, unqueued
+    // (a single detail read predicted beside it, of a row past the sixth, may still run).
+    prisma.$prefetch.resetStats()
+    await prisma.$prefetch.session('browse-again', () => prisma.post.findMany(list))
+    await prisma.$prefetch.idle()
+    const again = prisma.$prefetch.stats()
+    expect(again.byModel.Post).toMatchObject({ reads: 1, hits: 1 })
+    expect(again.byStrategy.fanOut?.issued ?? 0).toBe(0)
+    expect(again.prefetch.skipped.cached).toBeGreaterThanOrEqual(1)
+    expect(again.dbQueries).toBe(again.prefetch.issued)
   })
 
   it('answers single-row reads from the rows of a list that has their shape, without a query', async () => {

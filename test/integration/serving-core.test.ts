@@ -226,6 +226,56 @@ describe('the prefetcher', () => {
     expect(stats.snapshot({ entries: 0, bytes: 0 }, { queued: 0, inFlight: 0, limit: 0, threshold: 0 }).prefetch.skipped).toMatchObject({ modelOff: 1 })
   })
 
+  it('skips a candidate whose result is cached already before it is queued, without a query', async () => {
+    const { read, sql, prefetcher: p, stats } = prefetcher({ rules: [postsOf] })
+    const posts = { where: { authorId: rows.alice.id }, orderBy: { id: 'asc' } }
+    await read('Post', 'findMany', posts)
+    expect(sql()).toBe(1)
+    for (let i = 0; i < 3; i++) {
+      await read('User', 'findUnique', { where: { id: rows.alice.id } })
+      // Skipped at once, never queued: nothing waits, nothing runs.
+      expect(p.scheduler.queued + p.scheduler.inFlight).toBe(0)
+    }
+    await p.idle()
+    expect(sql()).toBe(2) // the user's first read only; the predicted list was cached
+    const snapshot = stats.snapshot({ entries: 0, bytes: 0 }, { queued: 0, inFlight: 0, limit: 0, threshold: 0 })
+    expect(snapshot.prefetch).toMatchObject({ issued: 0, skipped: { cached: 3 } })
+  })
+
+  it('leaves the session its place in the queue when a candidate is cached already', async () => {
+    // Two candidates per read, the first not cached and the second cached, with room for one per
+    // session: the cached one is dropped as cached, not refused as the session's second.
+    const titles = rule('User.findUnique').then('Post.findMany', ({ result }) => result && { where: { authorId: result.id, title: { startsWith: 'P' } } })
+    const { read, sql, prefetcher: p, stats, sessions } = prefetcher({ rules: [titles, postsOf], maxPerTrigger: 2, concurrency: { global: 4, perSession: 1 } })
+    await read('Post', 'findMany', { where: { authorId: rows.bob.id }, orderBy: { id: 'asc' } })
+    await sessions.run({ sessionId: 's' }, () => read('User', 'findUnique', { where: { id: rows.bob.id } }))
+    await p.idle()
+    expect(sql()).toBe(3) // the list, the user, and the one speculative read not cached
+    const snapshot = stats.snapshot({ entries: 0, bytes: 0 }, { queued: 0, inFlight: 0, limit: 0, threshold: 0 })
+    expect(snapshot.prefetch).toMatchObject({ issued: 1, completed: 1, skipped: { cached: 1 } })
+    expect(snapshot.prefetch.skipped.sessionBusy).toBeUndefined()
+  })
+
+  it('skips a candidate in flight already before it is queued, and its result then serves the read', async () => {
+    const { read, sql, prefetcher: p, stats, router } = prefetcher({ rules: [postsOf] })
+    const posts = { where: { authorId: rows.alice.id }, orderBy: { id: 'asc' } }
+    // The speculative list waits until the user's read is done, so it is in flight all along.
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const sent = sending(() => gate.then(() => query('Post', 'findMany')(posts) as Promise<unknown>))
+    const warming = router.speculator.warm('Post', 'findMany', posts, sent.execute, 'manual')
+    await sent.started
+    await read('User', 'findUnique', { where: { id: rows.alice.id } })
+    expect(p.scheduler.queued + p.scheduler.inFlight).toBe(0)
+    release()
+    await warming
+    await p.idle()
+    await read('Post', 'findMany', posts)
+    expect(sql()).toBe(2) // the user and the list, once
+    const snapshot = stats.snapshot({ entries: 0, bytes: 0 }, { queued: 0, inFlight: 0, limit: 0, threshold: 0 })
+    expect(snapshot.prefetch).toMatchObject({ issued: 1, skipped: { inFlight: 1 } })
+  })
+
   it('halves the speculative limit when the database strains, once per cooldown', () => {
     const { prefetcher: p, router } = prefetcher({ rules: [postsOf], concurrency: 8 })
     router.pressure.subscribe(() => p.pressure())

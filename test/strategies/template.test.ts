@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { instantiate, templateOf, TemplateTable } from '../../src/strategies/template.ts'
+import { instantiate, shapeOf, templateOf, TemplateTable } from '../../src/strategies/template.ts'
 import type { Query } from '../../src/strategies/types.ts'
 import { keyOrder, shuffleFreeKeys, shuffleKeys } from '../support/key-order.ts'
 
@@ -226,6 +226,25 @@ describe('templateOf: slots and shape', () => {
         expect(t.shape.split('?').length - 1).toBe(expected.length)
       }),
     )
+  })
+
+  it('finds a known template by the shape alone: the same shape, values and template as a full split (property)', () => {
+    fc.assert(
+      fc.property(operation, argsArb, (op, args) => {
+        const full = templateOf(query('Post', op, args))!
+        expect(shapeOf(query('Post', op, args))).toEqual({ shape: full.shape, values: full.values })
+        const table = new TemplateTable(100)
+        const first = table.resolve(query('Post', op, args))!
+        // The second read of the shape is found by it: the same template, and values of its own.
+        const second = table.resolve(query('Post', op, structuredClone(args)))!
+        expect(second.template).toBe(first.template)
+        expect(second.values).toEqual(full.values)
+        expect(second.values).not.toBe(first.values)
+        expect(table.find(query('Post', op, args))).toEqual({ template: first.template, values: full.values })
+        expect(instantiate(second.template, second.values)).toEqual(instantiate(first.template, full.values))
+      }),
+    )
+    expect(shapeOf(query('M', 'findMany', { where: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i])) }))).toBeUndefined()
   })
 
   it('does not depend on key order where it does not shape the result (property)', () => {
