@@ -127,7 +127,9 @@ const RETRY_MAX_MS = 2000
  * writes create row tokens. That is safe because a row token lives (`rowTtlMs`) longer than any
  * entry that could have recorded its absence, so it cannot disappear while such an entry is still
  * served; it relies on the store keeping a key until its TTL (a store that evicts keys early
- * under memory pressure should run with `rowGenerations: false`). Dirty row keys beyond
+ * under memory pressure should run with `rowGenerations: false`): a row token deleted, evicted or
+ * unreadable within its TTL makes its row read as never written. A value that is there but is not
+ * a token (another type, or `ROW_ABSENT` itself) is replaced by a fresh token. Dirty row keys beyond
  * `maxRows` are folded into their model's `#rows` key, which covers them.
  *
  * Keyv, and adapters such as `@keyv/redis`, report many failures only as an 'error' event and
@@ -185,11 +187,13 @@ export class SharedGenerations implements GenerationStore {
     const tokens = new Array<string>(models.length)
     for (let i = 0; i < models.length; i++) {
       const value = values[i]
-      if (typeof value === 'string') {
+      if (typeof value === 'string' && value !== ROW_ABSENT) {
         tokens[i] = value
         continue
       }
-      if (isRowKey(models[i])) {
+      // A row key with no value was never written (or its token expired); a value that is not a
+      // token this code writes was forged or corrupted, and is replaced like a missing model token.
+      if (value === undefined && isRowKey(models[i])) {
         tokens[i] = ROW_ABSENT
         continue
       }

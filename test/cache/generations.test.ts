@@ -235,6 +235,19 @@ describe('row generations', () => {
     expect(second![1]).not.toBe(ROW_ABSENT)
   })
 
+  it('a row key holding something that is not a token (another type, or the absent marker) gets a fresh token', async () => {
+    const { store } = memoryStores().make()
+    const gens = new SharedGenerations(store, 1000, (error) => {
+      throw error
+    }, 'g:')
+    for (const forged of [42, ROW_ABSENT, null, { token: 'x' }]) {
+      await store.set('g:Post#id=1', forged)
+      const [token] = (await gens.current(['Post#id=1']))!
+      expect(token).not.toBe(ROW_ABSENT)
+      expect(await store.get('g:Post#id=1')).toBe(token)
+    }
+  })
+
   it('bounds the rows remembered as not yet written: past the bound they fold into their model', async () => {
     const gens = new SharedGenerations(brokenStore('reject'), 20, () => {}, 'g:', undefined, 4)
     await gens.bump(Array.from({ length: 50 }, (_, i) => `Post#id=${i}`))
