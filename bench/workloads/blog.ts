@@ -18,11 +18,17 @@ export type BlogWorkload = 'blog-views' | 'blog-views-readonly'
 export const BLOG_PAGES = ['home', 'post', 'author'] as const
 export type BlogPage = (typeof BLOG_PAGES)[number]
 
+/** How big a blog database to make. */
+export interface BlogScale {
+  users: number
+  postsPerUser: number
+  commentsPerPost: number
+}
+
 export const BLOG_SCALES = {
   small: { users: 100, postsPerUser: 10, commentsPerPost: 3 },
   standard: { users: 1000, postsPerUser: 10, commentsPerPost: 3 },
-} as const
-export type BlogScale = (typeof BLOG_SCALES)[keyof typeof BLOG_SCALES]
+} as const satisfies Record<string, BlogScale>
 
 /** The session plan's random streams are named by this, shared by both blog workloads. */
 export const BLOG_FAMILY = 'blog'
