@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util'
 import { MODES, type Mode } from './report.ts'
 import type { WorkloadName } from './workloads/catalog.ts'
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding']
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding', 'blog-views', 'blog-views-readonly']
+/** What the quick and custom presets run when `--workloads` is not given. */
+const DEFAULT_WORKLOADS: readonly WorkloadName[] = ['tpcw-browsing', 'tpcw-shopping', 'rubis-bidding']
 export const PRESETS = ['quick', 'realistic', 'custom'] as const
 export type Preset = (typeof PRESETS)[number]
 
@@ -52,9 +54,9 @@ export interface BenchSettings {
  * - custom: the defaults below.
  */
 const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'options' | 'processes' | 'child' | 'seed' | 'scale' | 'modes'>> = {
-  quick: { rttMs: [5], thinkMs: 10, sessions: 32, concurrency: 16, rounds: 1, workloads: [...WORKLOAD_NAMES], maxPages: 1000 },
+  quick: { rttMs: [5], thinkMs: 10, sessions: 32, concurrency: 16, rounds: 1, workloads: [...DEFAULT_WORKLOADS], maxPages: 1000 },
   realistic: { rttMs: [20], thinkMs: 200, sessions: 96, concurrency: 96, rounds: 3, workloads: ['tpcw-browsing', 'rubis-bidding'], maxPages: 100 },
-  custom: { rttMs: [5], thinkMs: 10, sessions: 96, concurrency: 16, rounds: 3, workloads: [...WORKLOAD_NAMES], maxPages: 1000 },
+  custom: { rttMs: [5], thinkMs: 10, sessions: 96, concurrency: 16, rounds: 3, workloads: [...DEFAULT_WORKLOADS], maxPages: 1000 },
 }
 
 const fail = (message: string): never => {

@@ -1,3 +1,5 @@
+import type { WorkloadName } from './workloads/catalog.ts'
+
 /** What one mode measured on one workload in one round. */
 export interface RoundResult {
   meanPageMs: number
@@ -57,7 +59,7 @@ export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'pre
 export type Mode = (typeof MODES)[number]
 
 export interface Run {
-  workload: 'tpcw-browsing' | 'tpcw-shopping' | 'rubis-bidding'
+  workload: WorkloadName
   preset: string
   rttMs: number
   thinkMs: number

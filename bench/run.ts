@@ -137,7 +137,8 @@ async function template(workload: Workload): Promise<string> {
   const existing = templates.get(workload.schema)
   if (existing) return existing
   const name = `bench_${workload.schema}_${runId}`
-  const schema = readFileSync(new URL(`../prisma/bench/${workload.schema}.prisma`, import.meta.url), 'utf8')
+  const schemaFile = workload.schema === 'blog' ? '../prisma/schema.prisma' : `../prisma/bench/${workload.schema}.prisma`
+  const schema = readFileSync(new URL(schemaFile, import.meta.url), 'utf8')
   if (POSTGRES_URL) {
     await admin((c) => c.query(`CREATE DATABASE "${name}"`))
     created.push(name)

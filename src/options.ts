@@ -16,7 +16,10 @@ export type ResolvedModelOptions = Required<Omit<ModelOptions, 'operations'>> & 
 
 /** Options with every default filled in; what the rest of the code reads. */
 export type ResolvedOptions = Required<
-  Pick<PrefetchOptions, 'namespace' | 'ttl' | 'readThrough' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow' | 'now' | 'onError'>
+  Pick<
+    PrefetchOptions,
+    'namespace' | 'ttl' | 'readThrough' | 'rowGenerations' | 'maxRowGenerations' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow' | 'now' | 'onError'
+  >
 > &
   Pick<PrefetchOptions, 'cache' | 'targetPrecision'> & {
     /** `consistency`: undefined for strict. */
@@ -50,6 +53,8 @@ export const DEFAULTS = {
   l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
   ttl: 60_000,
   readThrough: true,
+  rowGenerations: true,
+  maxRowGenerations: 100_000,
   storeTimeout: 250,
   minProbability: 0.3,
   maxPerTrigger: 3,
@@ -85,7 +90,10 @@ export const DEFAULTS = {
     maxSharedContexts: 500,
   },
 } as const satisfies Required<
-  Pick<PrefetchOptions, 'namespace' | 'ttl' | 'readThrough' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow'>
+  Pick<
+    PrefetchOptions,
+    'namespace' | 'ttl' | 'readThrough' | 'rowGenerations' | 'maxRowGenerations' | 'storeTimeout' | 'minProbability' | 'maxPerTrigger' | 'maxQueue' | 'queueTimeout' | 'shadow'
+  >
 > & {
   l1: Required<L1Options>
   concurrency: Required<Omit<ConcurrencyOptions, 'connections'>>
@@ -100,6 +108,8 @@ const OPTION_NAMES = {
   l1: true,
   ttl: true,
   readThrough: true,
+  rowGenerations: true,
+  maxRowGenerations: true,
   storeTimeout: true,
   models: true,
   scope: true,
@@ -359,6 +369,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     l1,
     ttl,
     readThrough: o.readThrough === undefined ? DEFAULTS.readThrough : boolean('readThrough', o.readThrough),
+    rowGenerations: o.rowGenerations === undefined ? DEFAULTS.rowGenerations : boolean('rowGenerations', o.rowGenerations),
+    maxRowGenerations: o.maxRowGenerations === undefined ? DEFAULTS.maxRowGenerations : positiveInteger('maxRowGenerations', o.maxRowGenerations),
     storeTimeout: o.storeTimeout === undefined ? DEFAULTS.storeTimeout : positiveInteger('storeTimeout', o.storeTimeout),
     models: getValidModels(o.models, ttl),
     scope: getValidScope(o.scope),

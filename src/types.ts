@@ -310,6 +310,24 @@ export interface PrefetchOptions<Client = unknown> {
    */
   readThrough?: boolean
   /**
+   * Row generations (docs/invalidation.md): a `findUnique` by the value of a unique field depends
+   * on that row, not on every row of its model, and a write that names its rows (by unique key,
+   * or returns them) ends only the cached reads of those rows and the model's lists, counts and
+   * aggregates. A write whose rows are not known (a filter, raw SQL, referential actions) ends
+   * every read of the model, as with `false`, where every write ends every read of its models.
+   * Every process sharing a store must run a version that knows row generations before any turns
+   * them on (a process that does not know them never moves a row's generation).
+   * @default true
+   */
+  rowGenerations?: boolean
+  /**
+   * Row generations held in process memory at most (counters without a shared store; rows whose
+   * write has not reached the store yet, and tokens reused under `maxStalenessMs`, with one).
+   * Forgetting a row's counter ends every cached row read of its model, never serves a stale one.
+   * @default 100000
+   */
+  maxRowGenerations?: number
+  /**
    * Milliseconds a call to the keyv store may take before the query falls back to the database.
    * @default 250
    */

@@ -8,6 +8,8 @@ describe('resolveOptions', () => {
     expect(o.l1).toEqual(DEFAULTS.l1)
     expect(o.ttl).toBe(60_000)
     expect(o.readThrough).toBe(true)
+    expect(o.rowGenerations).toBe(true)
+    expect(o.maxRowGenerations).toBe(100_000)
     expect(o.storeTimeout).toBe(250)
     expect(o.scope({ model: 'User', operation: 'findMany' })).toBe('')
     expect(o.now).toBe(Date.now)
@@ -66,6 +68,8 @@ describe('resolveOptions', () => {
     ['ttl NaN', { ttl: Number.NaN }, /ttl must be a positive integer: NaN/],
     ['ttl string', { ttl: '60s' }, /ttl must be a positive integer: "60s"/],
     ['readThrough', { readThrough: 'yes' }, /readThrough must be a boolean: "yes"/],
+    ['rowGenerations', { rowGenerations: 1 }, /rowGenerations must be a boolean: 1/],
+    ['maxRowGenerations', { maxRowGenerations: 0 }, /maxRowGenerations must be a positive integer: 0/],
     ['storeTimeout', { storeTimeout: 0 }, /storeTimeout must be a positive integer: 0/],
     ['models', { models: [] }, /models must be an object keyed by model name: \[\]/],
     ['models.X', { models: { User: true } }, /models\.User must be false or an object .*: true/],

@@ -33,9 +33,16 @@ import {
   type TpcwPage,
   type TransitionMatrix,
 } from './data.ts'
+import { BLOG_FAMILY, blogSessionPages, type BlogWorkload } from './blog.ts'
 import { Rng } from './random.ts'
 
-export type Workload = MatrixName
+/** A workload whose sessions are planned here: a published matrix's, or a blog workload's. */
+export type Workload = MatrixName | BlogWorkload
+
+/** The name a session's random streams are drawn under: the two blog workloads share theirs. */
+function familyOf(workload: Workload): string {
+  return workload === 'blog-views' || workload === 'blog-views-readonly' ? BLOG_FAMILY : workload
+}
 
 /** Draws next states from a matrix: one cumulative row per `from` state. */
 class RowSampler {
@@ -175,6 +182,9 @@ export function planSession(workload: 'rubis-bidding', index: number, options?: 
 export function planSession(workload: Workload, index: number, options?: PlanOptions): SessionPlan
 export function planSession(workload: Workload, index: number, options: PlanOptions = {}): SessionPlan {
   const seed = options.seed ?? 1
+  if (workload === 'blog-views' || workload === 'blog-views-readonly') {
+    return { workload, seed, index, pages: blogSessionPages(Rng.derive(seed, BLOG_FAMILY, 'pages', index)) }
+  }
   const matrix = matrixOf(workload)
   const rng = Rng.derive(seed, workload, 'pages', index)
   const pages = workload === 'rubis-bidding' ? [...rubisSessionPages(matrix, rng, options)] : [...tpcwSessionPages(matrix, rng, options)]
@@ -191,12 +201,12 @@ export function* sessionPlans(workload: Workload, options: PlanOptions = {}): Ge
  * terms...): fresh at every call, so every mode of a run replays the same choices.
  */
 export function paramRng(plan: Pick<SessionPlan, 'workload' | 'seed' | 'index'>): Rng {
-  return Rng.derive(plan.seed, plan.workload, 'params', plan.index)
+  return Rng.derive(plan.seed, familyOf(plan.workload), 'params', plan.index)
 }
 
 const matrices = new Map<Workload, TransitionMatrix>()
 /** The published matrix of a workload, loaded once. */
-export function matrixOf(workload: Workload): TransitionMatrix {
+export function matrixOf(workload: MatrixName): TransitionMatrix {
   let matrix = matrices.get(workload)
   if (!matrix) matrices.set(workload, (matrix = loadMatrix(workload)))
   return matrix

@@ -1,12 +1,49 @@
 /**
- * Model generations: one token per model, moved on by every write; in this process, in the
- * shared store, or reused for a bounded time (`maxStalenessMs`).
+ * Generations: tokens moved on by writes, in this process, in the shared store, or reused for a
+ * bounded time (`maxStalenessMs`). Three kinds of key (see docs/invalidation.md):
+ * - `Model`: the model's list generation, moved on by every write to the model; lists, counts,
+ *   aggregates and every read that cannot name one row depend on it.
+ * - `Model#rows`: every row of the model at once, moved on by a write whose rows are not known
+ *   (a filter, raw SQL, a cascade); every row read of the model depends on it.
+ * - `Model#field=value`: one row, named by one of its unique fields, moved on by a write that
+ *   knows it changed that row. A row key that was never written reads as `ROW_ABSENT`, so the
+ *   store holds a token only for rows written within `rowTtlMs`.
  */
 
 import { randomBytes } from 'node:crypto'
 import { BoundedMap } from '../bounded-map.ts'
 import { guarded, stored } from './guard.ts'
 import type { KeyvLike } from '../types.ts'
+
+/** The key every row read of `model` depends on, moved on when its written rows are not known. */
+export function rowsKey(model: string): string {
+  return `${model}#rows`
+}
+
+/** The key of one row of `model`: `value` is the canonical text of its unique `field`. */
+export function rowKey(model: string, field: string, value: string): string {
+  return `${model}#${field}=${value}`
+}
+
+/** The model a generation key belongs to (model names never hold `#`). */
+export function modelOfKey(key: string): string {
+  const at = key.indexOf('#')
+  return at < 0 ? key : key.slice(0, at)
+}
+
+/** Whether `key` names one row (rather than a model's lists or all its rows). */
+export function isRowKey(key: string): boolean {
+  const at = key.indexOf('#')
+  return at >= 0 && key.slice(at) !== '#rows'
+}
+
+/** The keys a write moves on when it may have changed any row of `model`. */
+export function wholeModelKeys(model: string): [string, string] {
+  return [model, rowsKey(model)]
+}
+
+/** The token of a row key no write has set (or whose token expired): never a written token. */
+export const ROW_ABSENT = '-'
 
 /**
  * A generation is an opaque token per model that changes on every write to the model. A cached
@@ -31,23 +68,50 @@ export interface GenerationStore {
   close?(): Promise<void>
 }
 
-/** Generations of one process: counters in a map, read synchronously. */
+/** Default bound on the row generations one process holds (`maxRowGenerations`). */
+export const DEFAULT_MAX_ROW_GENERATIONS = 100_000
+
+/**
+ * Generations of one process: counters in a map, read synchronously. Row counters are bounded
+ * (`maxRows`): forgetting one would let its row read as never written again, so the row's model
+ * moves its `#rows` key on instead, which ends every row read of that model (never a stale one).
+ */
 export class LocalGenerations implements GenerationStore {
   private readonly tokens = new Map<string, number>()
+  private readonly rows: BoundedMap<string, number>
 
-  peek(models: readonly string[]): string[] {
-    return this.current(models)
+  constructor(maxRows = DEFAULT_MAX_ROW_GENERATIONS) {
+    this.rows = new BoundedMap(maxRows, (key) => this.add(rowsKey(modelOfKey(key))))
   }
 
-  current(models: readonly string[]): string[] {
-    const out = new Array<string>(models.length)
-    for (let i = 0; i < models.length; i++) out[i] = String(this.tokens.get(models[i]) ?? 0)
+  peek(keys: readonly string[]): string[] {
+    return this.current(keys)
+  }
+
+  current(keys: readonly string[]): string[] {
+    const out = new Array<string>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      out[i] = String((isRowKey(key) ? this.rows.get(key) : this.tokens.get(key)) ?? 0)
+    }
     return out
   }
 
-  bump(models: Iterable<string>): Promise<void> {
-    for (const model of models) this.tokens.set(model, (this.tokens.get(model) ?? 0) + 1)
+  bump(keys: Iterable<string>): Promise<void> {
+    for (const key of keys) {
+      if (isRowKey(key)) this.rows.remember(key, (this.rows.get(key) ?? 0) + 1)
+      else this.add(key)
+    }
     return Promise.resolve()
+  }
+
+  /** Row generations held now (at most `maxRows`). */
+  get rowCount(): number {
+    return this.rows.size
+  }
+
+  private add(key: string): void {
+    this.tokens.set(key, (this.tokens.get(key) ?? 0) + 1)
   }
 }
 
@@ -69,6 +133,15 @@ const RETRY_MAX_MS = 2000
  * processes cannot know of that write until the bump lands, so it is tried again in the background
  * (after 100 ms, doubling up to 2 s, on an unref'd timer) until it does, and once more on close.
  *
+ * A row key is the exception: a missing one reads as `ROW_ABSENT` and is not written, so only
+ * writes create row tokens. That is safe because a row token lives (`rowTtlMs`) longer than any
+ * entry that could have recorded its absence, so it cannot disappear while such an entry is still
+ * served; it relies on the store keeping a key until its TTL (a store that evicts keys early
+ * under memory pressure should run with `rowGenerations: false`): a row token deleted, evicted or
+ * unreadable within its TTL makes its row read as never written. A value that is there but is not
+ * a token (another type, or `ROW_ABSENT` itself) is replaced by a fresh token. Dirty row keys beyond
+ * `maxRows` are folded into their model's `#rows` key, which covers them.
+ *
  * Keyv, and adapters such as `@keyv/redis`, report many failures only as an 'error' event and
  * resolve the call as if it had worked (`set` with true, `getMany` with missing values). So a
  * store call during which the store emitted an error counts as failed, whichever call the error
@@ -89,6 +162,10 @@ export class SharedGenerations implements GenerationStore {
     private readonly timeoutMs: number,
     private readonly reportError: (error: unknown) => void,
     private readonly prefix = 'prisma-prefetch:gen:',
+    /** How long a row token lives in the store: longer than any entry may be served. */
+    private readonly rowTtlMs = GENERATION_TTL_MS,
+    /** Row keys remembered as dirty at most; more are folded into their model's `#rows` key. */
+    private readonly maxRows = DEFAULT_MAX_ROW_GENERATIONS,
   ) {
     store.on?.('error', this.countStoreError)
   }
@@ -120,8 +197,14 @@ export class SharedGenerations implements GenerationStore {
     const tokens = new Array<string>(models.length)
     for (let i = 0; i < models.length; i++) {
       const value = values[i]
-      if (typeof value === 'string') {
+      if (typeof value === 'string' && value !== ROW_ABSENT) {
         tokens[i] = value
+        continue
+      }
+      // A row key with no value was never written (or its token expired); a value that is not a
+      // token this code writes was forged or corrupted, and is replaced like a missing model token.
+      if (value === undefined && isRowKey(models[i])) {
+        tokens[i] = ROW_ABSENT
         continue
       }
       const token = this.freshToken()
@@ -138,15 +221,32 @@ export class SharedGenerations implements GenerationStore {
   private async write(model: string, token = this.freshToken()): Promise<boolean> {
     let failed = false
     const errorsBefore = this.storeErrors
-    await guarded(() => stored(this.store.set(this.keyOf(model), token, GENERATION_TTL_MS)), this.timeoutMs, (error) => {
+    const ttl = isRowKey(model) ? this.rowTtlMs : GENERATION_TTL_MS
+    await guarded(() => stored(this.store.set(this.keyOf(model), token, ttl)), this.timeoutMs, (error) => {
       failed = true
       this.reportError(error)
     })
     if (this.storeErrors !== errorsBefore) failed = true
-    if (failed) this.dirty.add(model)
+    if (failed) this.markDirty(model)
     else this.dirty.delete(model)
     if (this.dirty.size > 0) this.scheduleRetry()
     return !failed
+  }
+
+  /** Remembers `key` as not yet written; row keys past `maxRows` as their model's `#rows` key. */
+  private markDirty(key: string): void {
+    this.dirty.add(key)
+    if (this.dirty.size <= this.maxRows || !isRowKey(key)) return
+    for (const dirty of [...this.dirty]) {
+      if (!isRowKey(dirty)) continue
+      this.dirty.delete(dirty)
+      this.dirty.add(rowsKey(modelOfKey(dirty)))
+    }
+  }
+
+  /** Keys remembered as not yet written (bounded by `maxRows` row keys plus two per model). */
+  get dirtyCount(): number {
+    return this.dirty.size
   }
 
   private scheduleRetry(): void {
@@ -178,18 +278,31 @@ export class SharedGenerations implements GenerationStore {
  */
 export class BoundedGenerations implements GenerationStore {
   private readonly known: BoundedMap<string, { token: string; readAt: number }>
-  /** Per model, bumps started in this process: a read that overlapped one does not cache. */
-  private readonly epochs = new Map<string, number>()
+  /**
+   * Per key, the sequence number of the last bump started in this process: a read that
+   * overlapped one does not cache. Bounded: a key forgotten reads as `floor`, the highest number
+   * forgotten, so a read that overlapped a forgotten bump still sees its number change.
+   */
+  private readonly epochs: BoundedMap<string, number>
+  private sequence = 0
+  private floor = 0
 
   constructor(
     private readonly shared: SharedGenerations,
     private readonly maxStalenessMs: number,
     /** The clock ages are measured by: monotonic (performance.now) unless a test injects one. */
     private readonly now: () => number,
-    /** Models whose tokens are kept at most; the least recently read are read afresh. */
-    maxModels = 10_000,
+    /** Keys whose tokens (and bump numbers) are kept at most; the least recent are read afresh. */
+    maxKeys = 10_000,
   ) {
-    this.known = new BoundedMap(maxModels)
+    this.known = new BoundedMap(maxKeys)
+    this.epochs = new BoundedMap(maxKeys, (_key, value) => {
+      if (value > this.floor) this.floor = value
+    })
+  }
+
+  private epochOf(key: string): number {
+    return this.epochs.get(key) ?? this.floor
   }
 
   peek(models: readonly string[]): string[] | undefined {
@@ -218,12 +331,12 @@ export class BoundedGenerations implements GenerationStore {
   }
 
   private async refresh(models: readonly string[], tokens: string[], stale: string[], startedAt: number): Promise<string[] | undefined> {
-    const epochs = stale.map((model) => this.epochs.get(model) ?? 0)
+    const epochs = stale.map((model) => this.epochOf(model))
     const fresh = await this.shared.current(stale)
     if (fresh === undefined) return undefined
     stale.forEach((model, i) => {
       // A bump that started while this read ran may or may not be in what it got: don't keep it.
-      if ((this.epochs.get(model) ?? 0) !== epochs[i]) return
+      if (this.epochOf(model) !== epochs[i]) return
       this.known.remember(model, { token: fresh[i], readAt: startedAt })
     })
     const byModel = new Map(stale.map((model, i) => [model, fresh[i]]))
@@ -245,7 +358,7 @@ export class BoundedGenerations implements GenerationStore {
   /** Drops the tokens of `models` and marks every read of them running now as not to be kept. */
   private forget(models: readonly string[]): void {
     for (const model of models) {
-      this.epochs.set(model, (this.epochs.get(model) ?? 0) + 1)
+      this.epochs.remember(model, ++this.sequence)
       this.known.delete(model)
     }
   }

@@ -40,7 +40,15 @@ export function classify(model: string | undefined, operation: string): Operatio
  * model, never drops one.
  */
 export function readDependencies(schema: SchemaInfo, model: string, args: unknown): string[] {
-  const models = new Set<string>([model])
+  return [...relatedModels(schema, model, args).add(model)].sort()
+}
+
+/**
+ * The models a read reaches from `model` through relations and counts (see readDependencies):
+ * `model` itself only when a relation or a count leads back to it.
+ */
+export function relatedModels(schema: SchemaInfo, model: string, args: unknown): Set<string> {
+  const models = new Set<string>()
   walkRelations(
     schema,
     model,
@@ -53,7 +61,7 @@ export function readDependencies(schema: SchemaInfo, model: string, args: unknow
       for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) models.add(target)
     },
   )
-  return [...models].sort()
+  return models
 }
 
 /** Keys whose object lists the fields of the rows a read returns, where `_count: true` may stand. */
@@ -65,7 +73,7 @@ const SELECTIONS = new Set(['select', 'include'])
  * the walk goes on inside `child` with `target` as the model in context. `_count: true` inside a
  * select or include calls `onCountAll(model)`.
  */
-function walkRelations(
+export function walkRelations(
   schema: SchemaInfo,
   model: string,
   value: unknown,
@@ -98,19 +106,20 @@ const NESTED_REWRITES = new Set(['delete', 'deleteMany', 'update', 'updateMany',
  * Every model a write may change: its own; every model reached through relation fields in its
  * data (nested create, connect, update, upsert, delete, set, disconnect, ...); and, for deletes
  * and updates of referenced fields, the models whose rows referential actions (cascade, set null)
- * may change, transitively.
+ * may change, transitively. `cascaded`, when given, receives every model referential actions
+ * may change (the written model too, when it references itself).
  */
-export function writeTargets(schema: SchemaInfo, model: string, operation: string, args: unknown): Set<string> {
+export function writeTargets(schema: SchemaInfo, model: string, operation: string, args: unknown, cascaded?: Set<string>): Set<string> {
   const models = new Set<string>([model])
   const a = (args ?? {}) as Record<string, unknown>
-  if (operation === 'delete' || operation === 'deleteMany') addCascade(schema, model, undefined, models)
+  if (operation === 'delete' || operation === 'deleteMany') addCascade(schema, model, undefined, models, cascaded)
   if (operation.startsWith('update') || operation === 'upsert') {
-    addCascade(schema, model, changedFields(a.data, a.update, a.create), models)
+    addCascade(schema, model, changedFields(a.data, a.update, a.create), models, cascaded)
   }
   const onNested = (target: string, child: unknown) => {
     models.add(target)
     if (child !== null && typeof child === 'object' && Object.keys(child).some((op) => NESTED_REWRITES.has(op))) {
-      addCascade(schema, target, undefined, models)
+      addCascade(schema, target, undefined, models, cascaded)
     }
     return true
   }
@@ -132,12 +141,14 @@ function changedFields(...datas: unknown[]): Set<string> {
  * Adds the models whose rows change when rows of `model` are deleted (`changed` undefined) or
  * when the listed fields of `model` are updated.
  */
-function addCascade(schema: SchemaInfo, model: string, changed: Set<string> | undefined, out: Set<string>): void {
+function addCascade(schema: SchemaInfo, model: string, changed: Set<string> | undefined, out: Set<string>, cascaded?: Set<string>): void {
   for (const { model: holder, fields } of schema.referencedBy.get(model) ?? []) {
     const affected = changed === undefined || fields === undefined || fields.some((field) => changed.has(field))
-    if (!affected || out.has(holder)) continue
+    if (!affected) continue
+    cascaded?.add(holder)
+    if (out.has(holder)) continue
     out.add(holder)
     // Rows of `holder` are deleted or re-keyed in turn: treat them like a delete, conservatively.
-    addCascade(schema, holder, undefined, out)
+    addCascade(schema, holder, undefined, out, cascaded)
   }
 }

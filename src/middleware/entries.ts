@@ -8,14 +8,14 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { cloneResult } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
-import { BoundedGenerations, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
+import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { queryKey } from '../cache/key.ts'
 import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
 import { UncacheableError } from '../canonical.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { sameValue } from '../strategies/values.ts'
-import { readDependencies } from './classify.ts'
 import type { ReportError } from './errors.ts'
+import { readKeys } from './row-generations.ts'
 import { RowLocator } from './row-locator.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
@@ -78,12 +78,20 @@ export class QueryEntries {
     // configuration. A write made by a process of the old schema during a rolling deployment
     // must still invalidate what a process of the new one cached (and the other way round).
     const shared =
-      options.cache && new SharedGenerations(options.cache, options.storeTimeout, (error) => reportError(error, { phase: 'generation' }), `${options.namespace}:gen:`)
+      options.cache &&
+      new SharedGenerations(
+        options.cache,
+        options.storeTimeout,
+        (error) => reportError(error, { phase: 'generation' }),
+        `${options.namespace}:gen:`,
+        rowTokenTtl(options),
+        options.maxRowGenerations,
+      )
     this.generations = !shared
-      ? new LocalGenerations()
+      ? new LocalGenerations(options.maxRowGenerations)
       : options.maxStalenessMs === undefined
         ? shared
-        : new BoundedGenerations(shared, options.maxStalenessMs, options.monotonic)
+        : new BoundedGenerations(shared, options.maxStalenessMs, options.monotonic, options.maxRowGenerations)
     if (options.l1) this.rows = new RowLocator(options.l1.maxEntries, schema.uniqueFields)
   }
 
@@ -128,7 +136,7 @@ export class QueryEntries {
     try {
       const { key, scope } = this.keyOf(model, operation, args, canonical)
       const found = await this.results.get(key)
-      const deps = found?.deps ?? readDependencies(this.schema, model, args)
+      const deps = found?.deps ?? readKeys(this.schema, this.options.rowGenerations, model, operation, args)
       // Read the generations before any query is sent: a write that lands while it runs moves
       // them on, and the result stored under these tokens is then never served.
       const gens = await this.generations.current(deps)
@@ -209,6 +217,18 @@ export class QueryEntries {
 const decimalSupport: DecimalSupport = {
   isDecimal: (value) => Object.prototype.toString.call(value) === '[object Decimal]',
   fromString: (text) => new Decimal(text),
+}
+
+/**
+ * How long a row token lives in the shared store. A row key with no token reads as never written,
+ * so a token must outlive every entry that recorded the row's previous token or its absence: the
+ * longest ttl an entry may have, twice over (an entry's ttl starts when it is stored, after its
+ * query ran), and never less than a model token lives.
+ */
+function rowTokenTtl(options: ResolvedOptions): number {
+  let longest = options.ttl
+  for (const model of options.models.values()) longest = Math.max(longest, model.ttl)
+  return Math.max(GENERATION_TTL_MS, 2 * longest)
 }
 
 /** Whether two lists of generation tokens are the same. */

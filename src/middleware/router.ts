@@ -71,7 +71,7 @@ export class QueryRouter {
     this.entries = new QueryEntries(options, schema, sessions, this.unsettled, this.reportError, setup.fingerprint, (s) => usage.disposed(s), setup.rowsShared)
     const shadow = options.shadow ? new ShadowReads(options.l1 ? options.l1.maxEntries : DEFAULTS.l1.maxEntries, stats, usage, options.monotonic) : undefined
     this.reads = new ReadPath(options, this.entries, flights, this.demand, stats, usage, this.latency, this.pressure, this.reportError, shadow)
-    this.writes = new WritePath(schema, this.entries.generations, this.unsettled, this.demand, stats, this.reportError, () => this.entries.results.clearLocal())
+    this.writes = new WritePath(schema, this.entries.generations, this.unsettled, this.demand, stats, this.reportError, () => this.entries.results.clearLocal(), options.rowGenerations)
     this.speculator = new Speculator(this.entries, flights, stats, usage, this.pressure, this.reportError, shadow)
     // Keyv reports many of its adapters' failures only as events: count them too.
     options.cache?.on?.('error', this.storeErrorEvent)

@@ -28,6 +28,13 @@ export interface SchemaInfo {
    * relation when the schema text is unknown, so a count never misses a dependency).
    */
   counted: ReadonlyMap<string, readonly string[]>
+  /**
+   * model -> the single-field unique keys whose values name a row exactly, so that a read by one
+   * and a write that returned it agree on the text of its value (see row-generations.ts): `int`
+   * for Int and BigInt, `string` for String where the database compares strings byte for byte
+   * (SQLite, PostgreSQL and CockroachDB, but not a `@db.Citext` column). Empty when unknown.
+   */
+  rowFields: ReadonlyMap<string, ReadonlyMap<string, 'int' | 'string'>>
 }
 
 export interface FieldInfo {
@@ -102,7 +109,40 @@ export function describeSchema(client: unknown): SchemaInfo {
     const targets = [...relations.get(model)!].filter(([field]) => infos.get(field)?.list !== false).map(([, target]) => target)
     counted.set(model, [...new Set(targets)])
   }
-  return { models, relations, referencedBy, uniqueFields: parseUniqueFields(text), fields, uniqueSelectors: parseUniqueSelectors(text), counted }
+  const uniqueFields = parseUniqueFields(text)
+  return { models, relations, referencedBy, uniqueFields, fields, uniqueSelectors: parseUniqueSelectors(text), counted, rowFields: rowFieldsOf(text, uniqueFields, fields) }
+}
+
+/** Providers whose default string comparison is exact, so one row has one text per unique string. */
+const EXACT_STRINGS = new Set(['sqlite', 'postgresql', 'postgres', 'cockroachdb'])
+
+function rowFieldsOf(
+  schema: string | undefined,
+  unique: ReadonlyMap<string, ReadonlySet<string>>,
+  fields: ReadonlyMap<string, ReadonlyMap<string, FieldInfo>>,
+): Map<string, Map<string, 'int' | 'string'>> {
+  const out = new Map<string, Map<string, 'int' | 'string'>>()
+  if (typeof schema !== 'string') return out
+  const provider = /\bdatasource\s+\w+\s*\{[^}]*?\bprovider\s*=\s*"([^"]+)"/.exec(schema.replace(/\/\/[^\n]*/g, ''))?.[1]
+  const exactStrings = provider !== undefined && EXACT_STRINGS.has(provider)
+  const citext = new Set<string>()
+  for (const [, model, body] of modelBlocks(schema)) {
+    for (const line of body.split('\n')) {
+      const match = /^\s*(\w+)\s.*@db\.Citext\b/i.exec(line)
+      if (match !== null) citext.add(`${model}.${match[1]}`)
+    }
+  }
+  for (const [model, names] of unique) {
+    const kinds = new Map<string, 'int' | 'string'>()
+    for (const name of names) {
+      const field = fields.get(model)?.get(name)
+      if (field === undefined || field.kind !== 'scalar' || field.list === true) continue
+      if (field.type === 'Int' || field.type === 'BigInt') kinds.set(name, 'int')
+      else if (field.type === 'String' && exactStrings && !citext.has(`${model}.${name}`)) kinds.set(name, 'string')
+    }
+    out.set(model, kinds)
+  }
+  return out
 }
 
 /** `Model` -> `field` -> whether its type is a list (`[]`) and whether it is optional (`?`). */

@@ -7,10 +7,11 @@
  */
 
 import { cloneResult } from '../cache/clone.ts'
+import { modelOfKey } from '../cache/generations.ts'
 import { estimateSize, type Speculation } from '../cache/store.ts'
 import type { Stats } from '../stats.ts'
 import { sameValue } from '../strategies/values.ts'
-import { sameTokens, type QueryEntries } from './entries.ts'
+import type { QueryEntries } from './entries.ts'
 import type { ReportError } from './errors.ts'
 import type { Flight, Flights } from './flights.ts'
 import type { CompletedRead } from './read-path.ts'
@@ -215,20 +216,19 @@ export class Speculator {
     const { model, operation, field } = warming
     if (this.closed) return this.stats.skip('closed')
     if (!this.entries.cacheable(model, operation)) return this.stats.skip('notCached')
-    // Only the rows not cached or in flight already are fetched, all under one set of generations.
-    const wanted: { value: unknown; key: string }[] = []
-    let deps: string[] | undefined
-    let gens: string[] | undefined
+    // Only the rows not cached or in flight already are fetched. Each is stored under the
+    // generations its own read depends on (its row's, with row generations), read before the
+    // batch is sent.
+    const wanted: { value: unknown; key: string; deps: string[]; gens: string[] }[] = []
     for (const value of warming.values) {
       const lookup = await this.entries.lookup(model, operation, warming.argsFor(value))
       if (lookup === undefined) return this.stats.skip('uncacheable')
       if (lookup.gens === undefined) return this.stats.skip('storeUnavailable')
-      if (gens !== undefined && !sameTokens(gens, lookup.gens)) return this.stats.skip('generationMoved')
-      deps = lookup.deps
-      gens = lookup.gens
-      if (lookup.entry === undefined && this.flights.running(lookup.key, lookup.gens) === undefined) wanted.push({ value, key: lookup.key })
+      if (lookup.entry === undefined && this.flights.running(lookup.key, lookup.gens) === undefined) {
+        wanted.push({ value, key: lookup.key, deps: lookup.deps, gens: lookup.gens })
+      }
     }
-    if (wanted.length === 0 || deps === undefined || gens === undefined) return this.stats.skip('cached')
+    if (wanted.length === 0) return this.stats.skip('cached')
     if (warming.rowBytes !== undefined && warming.rows === undefined) {
       // Rows of this shape were seen: fetch no more of them than could be kept.
       const fit = Math.floor(warming.maxBytes / Math.max(1, warming.rowBytes))
@@ -238,11 +238,14 @@ export class Speculator {
 
     const speculation: Speculation = { strategy, used: false, live: 0 }
     const source = warming.source
-    if (warming.rows !== undefined && source?.gens !== undefined && sameTokens(source.deps ?? [], deps)) {
-      // The rows came with a read made under `source.gens`; they are as fresh as it was.
+    if (warming.rows !== undefined && source?.gens !== undefined && source.deps !== undefined && wanted.every((w) => coveredBy(w.deps, source.deps!))) {
+      // The rows came with a read made under `source.gens`, which depends on everything each row
+      // read does (or on its model's list generation, which every write of a row moves on): they
+      // are as fresh as it was, and stored under its generations.
       this.stats.speculation('issued', strategy)
       this.stats.speculation('completed', strategy)
-      this.keepRows(warming, wanted, warming.rows, deps, source.gens, speculation)
+      const asSource = wanted.map((w) => ({ ...w, deps: source.deps!, gens: source.gens! }))
+      this.keepRows(warming, asSource, warming.rows, speculation)
       this.usage.wasteIfUnused(speculation)
       return
     }
@@ -252,7 +255,7 @@ export class Speculator {
     const startedAt = performance.now()
     const batch = send(() => execute(wanted.map((w) => w.value)))
     const own = new Map<string, Flight>()
-    for (const { value, key } of wanted) {
+    for (const { value, key, gens } of wanted) {
       const promise = batch.then((rows) => {
         const row = Array.isArray(rows) ? rows.find((r) => sameValue(r?.[field], value)) : undefined
         if (row === undefined) throw new RowMissing()
@@ -266,7 +269,7 @@ export class Speculator {
       speculation.ms = performance.now() - startedAt
       this.stats.speculation('completed', strategy)
       if (Array.isArray(rows)) {
-        this.keepRows(warming, wanted, rows, deps, gens, speculation)
+        this.keepRows(warming, wanted, rows, speculation)
         if (rows.length > 0) warming.sized?.(rows.reduce((sum: number, row) => sum + estimateSize(row), 0) / rows.length)
       }
       this.usage.wasteIfUnused(speculation)
@@ -285,14 +288,12 @@ export class Speculator {
 
   private keepRows(
     warming: RowsWarming,
-    wanted: readonly { value: unknown; key: string }[],
+    wanted: readonly { value: unknown; key: string; deps: string[]; gens: string[] }[],
     rows: readonly Record<string, unknown>[],
-    deps: string[],
-    gens: string[],
     speculation: Speculation,
   ): void {
     let bytes = 0
-    for (const { value, key } of wanted) {
+    for (const { value, key, deps, gens } of wanted) {
       const found = rows.find((r) => sameValue(r?.[warming.field], value))
       if (found === undefined) continue
       const row = warming.strip ? withoutField(found, warming.field) : found
@@ -302,6 +303,15 @@ export class Speculator {
       this.entries.keep(key, warming.model, row, deps, gens, speculation)
     }
   }
+}
+
+/**
+ * Whether an entry stored under `listDeps` is at least as strict as one under `rowDeps`: every
+ * key of the row read is in `listDeps`, or is a row key of a model whose list key is (every write
+ * that moves a row's generation on moves its model's list generation on too).
+ */
+function coveredBy(rowDeps: readonly string[], listDeps: readonly string[]): boolean {
+  return rowDeps.every((key) => listDeps.includes(key) || (key.includes('#') && listDeps.includes(modelOfKey(key))))
 }
 
 /** The promise of `execute()`, a rejected one when it throws. */

@@ -1,15 +1,18 @@
 /**
- * The write path: a write (or raw query) runs, then the generation of every model it may have
- * touched moves on, so that no entry that read one of them is served again; inside an
+ * The write path: a write (or raw query) runs, then the generations of everything it may have
+ * changed move on (row-generations.ts: the rows it is known to have changed, or whole models),
+ * so that no entry that read one of them is served again; inside an
  * interactive transaction the bump is repeated when the transaction settles; the queries of a
  * batch transaction all take one path. Also `$prefetch.invalidate()`.
  */
 
 import type { GenerationStore } from '../cache/generations.ts'
 import type { Stats } from '../stats.ts'
-import { writeTargets, type OperationKind } from './classify.ts'
+import { wholeModelKeys } from '../cache/generations.ts'
+import type { OperationKind } from './classify.ts'
 import type { DemandQueries, Query } from './demand.ts'
 import type { ReportError } from './errors.ts'
+import { modelsOfKeys, writeKeys } from './row-generations.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { UnsettledWrites } from './transaction.ts'
 
@@ -23,16 +26,22 @@ export class WritePath {
     private readonly reportError: ReportError,
     /** Drops every entry held in process memory (`invalidate()` of every model). */
     private readonly clearLocal: () => void,
+    /** Whether writes move row generations on (`rowGenerations`), rather than whole models. */
+    private readonly rows: boolean,
   ) {}
 
   async write(model: string | undefined, operation: string, kind: OperationKind, args: unknown, query: Query, interactiveTransaction: string | undefined): Promise<unknown> {
     this.stats.count('writes', model)
     this.stats.count('dbQueries', model)
-    const targets = this.targetsOf(model, operation, kind, args)
+    let outcome: { result: unknown } | undefined
     try {
-      return await this.demand.send(query, args)
+      const result = await this.demand.send(query, args)
+      outcome = { result }
+      return result
     } finally {
-      // Bump even when the write failed: a statement that errored may still have changed rows.
+      // Bump even when the write failed: a statement that errored may still have changed rows
+      // (without a result, which ones is not known: its models are bumped whole).
+      const targets = this.targetsOf(model, operation, kind, args, outcome)
       if (interactiveTransaction !== undefined) this.unsettled.record(interactiveTransaction, targets)
       await this.bump(targets)
     }
@@ -49,27 +58,29 @@ export class WritePath {
   async inBatch(model: string | undefined, operation: string, kind: OperationKind, args: unknown, query: Query): Promise<unknown> {
     if (kind !== 'read') this.stats.count('writes', model)
     this.stats.count('dbQueries', model)
-    const targets = kind === 'read' ? undefined : this.targetsOf(model, operation, kind, args)
     const result = await query(args)
-    if (targets !== undefined) await this.bump(targets)
+    if (kind !== 'read') await this.bump(this.targetsOf(model, operation, kind, args, { result }))
     return result
   }
 
-  /** Every model a write may change; every model when that cannot be told (reported). */
-  private targetsOf(model: string | undefined, operation: string, kind: OperationKind, args: unknown): Set<string> {
+  /**
+   * The generation keys a write moves on: the rows it is known to have changed and the models it
+   * may have changed; every model, whole, when that cannot be told (reported).
+   */
+  private targetsOf(model: string | undefined, operation: string, kind: OperationKind, args: unknown, outcome: { result: unknown } | undefined): Set<string> {
     try {
-      return kind === 'write' ? writeTargets(this.schema, model!, operation, args) : new Set(this.schema.models)
+      return writeKeys(this.schema, this.rows, model, operation, kind, args, outcome)
     } catch (error) {
       this.reportError(error, { phase: 'generation', model, operation })
-      return new Set(this.schema.models)
+      return new Set(this.schema.models.flatMap(wholeModelKeys))
     }
   }
 
-  /** Moves the generations of `models` on; every entry that read one of them stops being served. */
-  async bump(models: Iterable<string>): Promise<void> {
-    const list = [...models]
+  /** Moves the generations of `keys` on; every entry that read one of them stops being served. */
+  async bump(keys: Iterable<string>): Promise<void> {
+    const list = [...keys]
     if (list.length === 0) return
-    for (const model of list) this.stats.count('invalidations', model)
+    for (const model of modelsOfKeys(list)) this.stats.count('invalidations', model)
     await this.generations.bump(list)
   }
 
@@ -77,12 +88,12 @@ export class WritePath {
   async invalidate(model?: string): Promise<void> {
     if (model === undefined) {
       this.clearLocal()
-      await this.bump(this.schema.models)
+      await this.bump(this.schema.models.flatMap(wholeModelKeys))
       return
     }
     if (!this.schema.models.includes(model)) {
       throw new TypeError(`prisma-prefetch: invalidate() needs a model of this client (${this.schema.models.join(', ')}): ${JSON.stringify(model)}`)
     }
-    await this.bump([model])
+    await this.bump(wholeModelKeys(model))
   }
 }

@@ -169,3 +169,18 @@ function probability(matrix: TransitionMatrix, from: string, to: string): number
   if (i < 0 || j < 0) throw new Error(`${matrix.name}: unknown transition ${from} -> ${to}`)
   return matrix.probs[i][j]
 }
+
+describe('blog workloads', () => {
+  it('blog-views and blog-views-readonly play the same pages with the same parameters', () => {
+    for (let index = 0; index < 20; index++) {
+      const views = planSession('blog-views', index, { seed: 3 })
+      const readonly = planSession('blog-views-readonly', index, { seed: 3 })
+      expect(views.pages).toEqual(readonly.pages)
+      expect(views.pages[0]).toBe('home')
+      const a = paramRng(views)
+      const b = paramRng(readonly)
+      for (let k = 0; k < 10; k++) expect(a.float()).toBe(b.float())
+    }
+    expect(new Set(Array.from({ length: 20 }, (_, i) => planSession('blog-views', i).pages.join())).size).toBeGreaterThan(1)
+  })
+})

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { BoundedGenerations, LocalGenerations, SharedGenerations } from '../../src/cache/generations.ts'
+import { BoundedGenerations, isRowKey, LocalGenerations, modelOfKey, ROW_ABSENT, rowKey, rowsKey, SharedGenerations } from '../../src/cache/generations.ts'
 import { brokenStore, memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
 import { describeWith, redis } from '../support/services.ts'
 
@@ -196,5 +196,110 @@ describe('BoundedGenerations', () => {
     const old = await reading
     const after = await here.current(['User'])
     expect(after).not.toEqual(old)
+  })
+})
+
+describe('row generations', () => {
+  it('a row key reads the same until its row is written, and the bound holds: a forgotten row ends every row read of its model', async () => {
+    const gens = new LocalGenerations(3)
+    const read = ['Post#id=1', rowsKey('Post')]
+    const before = gens.current(read)
+    await gens.bump(['Post#id=2', 'Post#id=3', 'Post'])
+    expect(gens.current(read)).toEqual(before)
+    await gens.bump(['Post#id=1'])
+    const written = gens.current(read)
+    expect(written[0]).not.toBe(before[0])
+    expect(written[1]).toBe(before[1])
+    for (let id = 4; id < 100; id++) await gens.bump([`Post#id=${id}`])
+    expect(gens.rowCount).toBe(3)
+    // Post#id=1 was forgotten: it reads as never written again, but the model's rows key moved.
+    const after = gens.current(read)
+    expect(after).not.toEqual(before)
+    expect(after).not.toEqual(written)
+    expect(gens.current(['User#id=1', rowsKey('User')])).toEqual(['0', '0'])
+  })
+
+  it('keys name their model', () => {
+    expect(modelOfKey(rowKey('User', 'email', '"a#b@c"'))).toBe('User')
+    expect(isRowKey(rowKey('User', 'email', '"rows"'))).toBe(true)
+    expect(isRowKey(rowsKey('User'))).toBe(false)
+    expect(isRowKey('User')).toBe(false)
+  })
+
+  it('in a shared store, a row never written holds no token and reads as absent; a written one holds a token with the row ttl', async () => {
+    const { store } = memoryStores().make()
+    const ttls = new Map<string, number | undefined>()
+    const recording = {
+      get: (key: string) => store.get(key),
+      getMany: (keys: string[]) => store.getMany(keys),
+      set: (key: string, value: string, ttl?: number) => {
+        ttls.set(key, ttl)
+        return store.set(key, value, ttl)
+      },
+      delete: (key: string) => store.delete(key),
+    }
+    const gens = new SharedGenerations(recording, 1000, (error) => {
+      throw error
+    }, 'g:', 123_456_789)
+    const first = await gens.current(['Post', 'Post#id=1'])
+    expect(first![1]).toBe(ROW_ABSENT)
+    expect([...ttls.keys()]).toEqual(['g:Post']) // the model's token was made; the row's was not
+    await gens.bump(['Post#id=1'])
+    expect(ttls.get('g:Post#id=1')).toBe(123_456_789)
+    const second = await gens.current(['Post', 'Post#id=1'])
+    expect(second![0]).toBe(first![0])
+    expect(second![1]).not.toBe(ROW_ABSENT)
+  })
+
+  it('a row key holding something that is not a token (another type, or the absent marker) gets a fresh token', async () => {
+    const { store } = memoryStores().make()
+    const gens = new SharedGenerations(store, 1000, (error) => {
+      throw error
+    }, 'g:')
+    for (const forged of [42, ROW_ABSENT, null, { token: 'x' }]) {
+      await store.set('g:Post#id=1', forged)
+      const [token] = (await gens.current(['Post#id=1']))!
+      expect(token).not.toBe(ROW_ABSENT)
+      expect(await store.get('g:Post#id=1')).toBe(token)
+    }
+  })
+
+  it('bounds the rows remembered as not yet written: past the bound they fold into their model', async () => {
+    const gens = new SharedGenerations(brokenStore('reject'), 20, () => {}, 'g:', undefined, 4)
+    await gens.bump(Array.from({ length: 50 }, (_, i) => `Post#id=${i}`))
+    expect(gens.dirtyCount).toBeLessThanOrEqual(5)
+    expect(await gens.current([rowsKey('Post'), 'Post#id=49'])).toBeUndefined()
+    await gens.close()
+  })
+
+  it('bounded staleness keeps at most its bound of keys, and a read that overlapped a forgotten bump is not kept', async () => {
+    const stores = memoryStores()
+    let release: () => void = () => {}
+    const { store } = stores.make()
+    let hold = false
+    const slow = {
+      get: (key: string) => store.get(key),
+      getMany: async (keys: string[]) => {
+        const values = await store.getMany(keys)
+        if (hold) await new Promise<void>((resolve) => (release = resolve))
+        return values
+      },
+      set: (key: string, value: string, ttl?: number) => store.set(key, value, ttl),
+      delete: (key: string) => store.delete(key),
+    }
+    const here = new BoundedGenerations(new SharedGenerations(slow, 5000, () => {}), 60_000, () => 0, 2)
+    const there = new SharedGenerations(store, 5000, () => {})
+    hold = true
+    const reading = here.current(['Post#id=1'])
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // While the read runs: this process bumps the row, then two other keys push it out.
+    await here.bump(['Post#id=1'])
+    await here.bump(['Post#id=2'])
+    await here.bump(['Post#id=3'])
+    release()
+    await reading
+    hold = false
+    const now = await here.current(['Post#id=1'])
+    expect(now).toEqual(await there.current(['Post#id=1']))
   })
 })

@@ -103,6 +103,8 @@ const SPECS: Record<string, OptionSpec> = {
   'l1.maxBytes': positiveInteger,
   ttl: positiveInteger,
   readThrough: booleanOption,
+  rowGenerations: booleanOption,
+  maxRowGenerations: positiveInteger,
   storeTimeout: positiveInteger,
   models: { wrongType: [42, 'User', [], true, false], outOfRange: [], atExtends: [{ Nope: false }, { user: false }, { User: false, Usr: {} }] },
   'models.X': { wrongType: [true, 'off', 42, []], outOfRange: [{ tll: 5 }, { ttl: 5, cached: true }] },
@@ -826,8 +828,12 @@ function describeForgedStore(backend: Backend) {
       const tagRead = (c: any) => c.tag.findUnique({ where: { id: rows.tags[2].id } })
       await tagRead(s.c.prisma)
       await s.c.prisma.$prefetch.idle()
+      // A row read: it depends on its row's token (written by the first write below) and on the
+      // token of every row of its model (written now). Both are forged.
+      const rowKey = `prisma-prefetch:gen:Tag#id=${rows.tags[2].id}`
       const genKeys = [...s.written].filter((key) => key.startsWith('prisma-prefetch:gen:'))
-      expect(genKeys).toEqual(['prisma-prefetch:gen:Tag'])
+      expect(genKeys).toEqual(['prisma-prefetch:gen:Tag#rows'])
+      genKeys.push(rowKey)
       const forgeries: Array<[string, 'typed' | 'raw', unknown]> = [
         ['a number', 'typed', 42],
         ['an object', 'typed', { token: 'x', __proto__: null }],
@@ -846,6 +852,9 @@ function describeForgedStore(backend: Backend) {
         await s.c.prisma.tag.update({ where: { id: rows.tags[2].id }, data: { name: `gen-${name}-${Math.random()}` } })
         const expected = await tagRead(s.c.bare)
         for (const key of genKeys) {
+          // Raw garbage below Keyv reads as no value on some stores, and a row token that is not
+          // there reads as never written: a known limitation (docs/invalidation.md), not forged here.
+          if (how === 'raw' && key === rowKey) continue
           if (how === 'raw') await s.raw(key, value as string)
           else await s.keyv.set(key, value)
         }
@@ -1033,9 +1042,15 @@ function describeForgedStore(backend: Backend) {
       const tagRead = (c: any) => c.tag.findUnique({ where: { id: rows.tags[2].id } })
       await tagRead(s.c.prisma)
       await s.c.prisma.$prefetch.idle()
-      const old = await s.keyv.get('prisma-prefetch:gen:Tag')
+      // Every token the read depends on; a row's token before its first write is no token at
+      // all, and writing it back is deleting it.
+      const keys = ['prisma-prefetch:gen:Tag#rows', `prisma-prefetch:gen:Tag#id=${rows.tags[2].id}`]
+      const old = await Promise.all(keys.map((key) => s.keyv.get(key)))
       await s.c.prisma.tag.update({ where: { id: rows.tags[2].id }, data: { name: `rollback-${Math.random()}` } })
-      await s.keyv.set('prisma-prefetch:gen:Tag', old)
+      for (const [i, key] of keys.entries()) {
+        if (old[i] === undefined) await s.keyv.delete(key)
+        else await s.keyv.set(key, old[i])
+      }
       expect(await tagRead(s.c.prisma)).toStrictEqual(await tagRead(s.c.bare))
     })
   })
