@@ -57,8 +57,8 @@ export interface ConcurrencyOptions {
  * `performance.eventLoopUtilization()`, the share of wall-clock time the loop spent running
  * callbacks rather than waiting for I/O) is sampled over a window, never per read. While it is
  * above `maxUtilization` no speculative read starts (queued ones are dropped, new candidates
- * skipped as `cpuBusy`); when a window at or below it follows, speculation resumes at half the
- * limit it had and grows back as after database pressure.
+ * skipped as `cpuBusy`); when a window at or below it follows, speculation resumes at the limit
+ * it had (the one database pressure sets).
  */
 export interface CpuOptions {
   /**

@@ -129,15 +129,12 @@ export class Prefetcher {
       room,
     )
     if (room) demand.settled.subscribe(() => this.scheduler.poke())
-    // A busy loop pauses speculation and halves the limit it resumes at (then +1 per calm reads).
+    // A busy loop pauses speculation until a calm window (see docs/performance.md).
     if (options.cpu !== false && this.active) {
       this.cpu = new CpuPressure(
         options.cpu,
         {
-          busy: () => {
-            this.pressure()
-            this.scheduler.pause()
-          },
+          busy: () => this.scheduler.pause(),
           calm: () => this.scheduler.resume(),
           paused: (ms) => stats.cpuBackoff(ms),
         },

@@ -55,8 +55,8 @@ describe('CPU-aware speculation', () => {
     expect(calm.prefetch).toMatchObject({ issued: 1, completed: 1, skipped: { cpuBusy: 1 } })
     // The pause was counted, from the busy sample to the calm one.
     expect(calm.prefetch.cpuBackoffMs).toBeGreaterThan(0)
-    // It resumed at half the limit it had (8 -> 4).
-    expect(calm.scheduler.limit).toBe(4)
+    // It resumed at the limit it had.
+    expect(calm.scheduler.limit).toBe(8)
     // The speculative result serves Bob's posts.
     const posts = await prisma.post.findMany({ where: { authorId: rows.bob.id } })
     expect(posts.length).toBeGreaterThan(0)
