@@ -36,9 +36,10 @@ export interface CpuPressureHooks {
 }
 
 /**
- * Samples `source` every `sampleMs` on an unref'd timer (it never keeps the process alive) and
- * tells `hooks` when the utilisation crosses `maxUtilization`, either way. A source that throws
- * or returns no number in 0..1 reads as calm: this must never stop speculation for good by itself.
+ * Samples `source` every `sampleMs` on an unref'd timer (it keeps neither the process nor the
+ * client that made it alive) and tells `hooks` when the utilisation crosses `maxUtilization`,
+ * either way. A source that throws or returns no number in 0..1 reads as calm: this must never
+ * stop speculation for good by itself.
  */
 export class CpuPressure {
   /** Whether the last window was busier than the bound. */
@@ -53,8 +54,16 @@ export class CpuPressure {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.lastSample = now()
-    this.timer = setInterval(() => this.sample(), settings.sampleMs)
-    this.timer.unref()
+    // Through a weak reference: a client dropped without close() is not kept alive by its
+    // sampler, whose timer then stops itself.
+    const self = new WeakRef(this)
+    const timer = setInterval(() => {
+      const pressure = self.deref()
+      if (pressure === undefined) clearInterval(timer)
+      else pressure.sample()
+    }, settings.sampleMs)
+    timer.unref()
+    this.timer = timer
   }
 
   /** Reads the utilisation of the window that just ended and moves to busy or calm. */

@@ -296,7 +296,7 @@ describe('hostile options', () => {
       minProbability: 0.2,
       maxPerTrigger: 2,
       concurrency: { global: 4, perSession: 2, connections: 10, reserve: 2 },
-      cpu: { maxUtilization: 0.9, sampleMs: 50 },
+      cpu: { maxUtilization: 1, sampleMs: 50 }, // sampled, never paused (utilisation is at most 1)
       maxQueue: 50,
       queueTimeout: 2000,
       targetPrecision: 0.5,
