@@ -62,6 +62,10 @@ describe('CPU-aware speculation', () => {
     expect(posts.length).toBeGreaterThan(0)
     expect(prisma.$prefetch.stats().prefetchHits).toBe(1)
     await prisma.$prefetch.close()
+    // close() stopped the sampler: the source is read no more.
+    const atClose = source.reads
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(source.reads).toBe(atClose)
     await base.$disconnect()
   })
 
