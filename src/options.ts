@@ -9,7 +9,7 @@ import { isPlainObject, isReadOperation, READ_OPERATIONS } from './shared.ts'
 import type { LearnSettings } from './strategies/learner.ts'
 import { isRule } from './strategies/rules.ts'
 import { globalTelemetry } from './telemetry.ts'
-import type { ConcurrencyOptions, KeyvLike, L1Options, LearnOptions, ModelOptions, PrefetchOptions, ScopeContext, TelemetryOptions } from './types.ts'
+import type { ConcurrencyOptions, CpuOptions, KeyvLike, L1Options, LearnOptions, ModelOptions, PrefetchOptions, ScopeContext, TelemetryOptions } from './types.ts'
 
 /** Per-model settings with every default filled in. */
 export type ResolvedModelOptions = Required<Omit<ModelOptions, 'operations'>> & { operations: ReadonlySet<string> }
@@ -37,6 +37,8 @@ export type ResolvedOptions = Required<
     /** Undefined when learning is off. */
     learn: LearnSettings | undefined
     concurrency: Required<Omit<ConcurrencyOptions, 'connections'>> & Pick<ConcurrencyOptions, 'connections'>
+    /** False when off. */
+    cpu: Required<CpuOptions> | false
     rules: readonly Rule[]
     /** False when off. */
     telemetry: TelemetryOptions | false
@@ -59,6 +61,7 @@ export const DEFAULTS = {
   minProbability: 0.3,
   maxPerTrigger: 3,
   concurrency: { global: 8, perSession: 3, reserve: 1 },
+  cpu: { maxUtilization: 0.8, sampleMs: 200 },
   maxQueue: 1000,
   queueTimeout: 1000,
   shadow: false,
@@ -97,6 +100,7 @@ export const DEFAULTS = {
 > & {
   l1: Required<L1Options>
   concurrency: Required<Omit<ConcurrencyOptions, 'connections'>>
+  cpu: Required<CpuOptions>
   learn: Required<LearnOptions>
 }
 
@@ -119,6 +123,7 @@ const OPTION_NAMES = {
   minProbability: true,
   maxPerTrigger: true,
   concurrency: true,
+  cpu: true,
   maxQueue: true,
   queueTimeout: true,
   targetPrecision: true,
@@ -283,6 +288,23 @@ function getValidConcurrency(value: unknown): ResolvedOptions['concurrency'] {
   return { global, perSession, connections, reserve }
 }
 
+function getValidCpu(value: unknown): ResolvedOptions['cpu'] {
+  if (value === undefined || value === true) return { ...DEFAULTS.cpu }
+  if (value === false) return false
+  if (!isPlainObject(value)) fail('cpu', 'a boolean or an object { maxUtilization, sampleMs }', value)
+  for (const key of Object.keys(value)) {
+    if (key !== 'maxUtilization' && key !== 'sampleMs') fail(`cpu.${key}`, 'one of maxUtilization, sampleMs (unknown option)', value[key])
+  }
+  const { maxUtilization, sampleMs } = value
+  if (maxUtilization !== undefined && (typeof maxUtilization !== 'number' || !(maxUtilization > 0 && maxUtilization <= 1))) {
+    fail('cpu.maxUtilization', 'a number above 0 and at most 1', maxUtilization)
+  }
+  if (sampleMs !== undefined && (typeof sampleMs !== 'number' || !Number.isSafeInteger(sampleMs) || sampleMs < 10 || sampleMs > 60_000)) {
+    fail('cpu.sampleMs', 'an integer from 10 to 60000', sampleMs)
+  }
+  return { maxUtilization: maxUtilization ?? DEFAULTS.cpu.maxUtilization, sampleMs: sampleMs ?? DEFAULTS.cpu.sampleMs }
+}
+
 function getValidRules(value: unknown): readonly Rule[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) fail('rules', "an array of rule('Model.operation').then(...)", value)
@@ -382,6 +404,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     minProbability: o.minProbability === undefined ? DEFAULTS.minProbability : probability('minProbability', o.minProbability),
     maxPerTrigger: o.maxPerTrigger === undefined ? DEFAULTS.maxPerTrigger : positiveInteger('maxPerTrigger', o.maxPerTrigger),
     concurrency: getValidConcurrency(o.concurrency),
+    cpu: getValidCpu(o.cpu),
     maxQueue: o.maxQueue === undefined ? DEFAULTS.maxQueue : positiveInteger('maxQueue', o.maxQueue),
     queueTimeout: o.queueTimeout === undefined ? DEFAULTS.queueTimeout : positiveInteger('queueTimeout', o.queueTimeout),
     targetPrecision: o.targetPrecision === undefined ? undefined : probability('targetPrecision', o.targetPrecision),

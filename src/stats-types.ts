@@ -57,8 +57,14 @@ export interface PrefetchCounters {
   /** Queued candidates that expired before they ran. */
   expired: number
   /**
+   * Milliseconds speculation was paused because the event loop was busier than
+   * `cpu.maxUtilization` (counted at each sample, so at most one sample window behind).
+   */
+  cpuBackoffMs: number
+  /**
    * Candidates not run, by reason: `cached`, `inFlight`, `queued`, `queueFull`, `sessionBusy`,
-   * `modelOff`, `closed`, `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`,
+   * `modelOff`, `closed`, `cpuBusy` (dropped or not queued while the event loop was busier than
+   * `cpu.maxUtilization`), `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`,
    * `tooLarge` (a fan-out not one row of whose shape fits in `learn.maxFanOutBytes`), and
    * `invalid` (arguments Prisma would refuse, such as a learned or ruled `findUnique` whose unique
    * key came out null or missing, a null or undefined in an `in` list, or an empty `in` list:

@@ -60,7 +60,7 @@ export function totalRatios(totals: Counters, prefetch: Pick<PrefetchCounters, '
 }
 
 export function emptyPrefetch(): PrefetchCounters {
-  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, skipped: {} }
+  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, cpuBackoffMs: 0, skipped: {} }
 }
 
 /** Points the timeline keeps at most; when full, every other one goes and the interval doubles. */
@@ -178,6 +178,11 @@ export class Stats {
   /** A speculative result that expired, was invalidated or replaced before it served a read. */
   waste(strategy: string, by: 1 | -1): void {
     this.speculation('wasted', strategy, by)
+  }
+
+  /** Milliseconds speculation stayed paused because the event loop was busy. */
+  cpuBackoff(ms: number): void {
+    this.prefetch.cpuBackoffMs += ms
   }
 
   /** A candidate that was not run, and why. */

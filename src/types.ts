@@ -52,6 +52,27 @@ export interface ConcurrencyOptions {
   reserve?: number
 }
 
+/**
+ * CPU-aware speculation: the event loop's utilisation (Node's
+ * `performance.eventLoopUtilization()`, the share of wall-clock time the loop spent running
+ * callbacks rather than waiting for I/O) is sampled over a window, never per read. While it is
+ * above `maxUtilization` no speculative read starts (queued ones are dropped, new candidates
+ * skipped as `cpuBusy`); when a window at or below it follows, speculation resumes at the limit
+ * it had (the one database pressure sets).
+ */
+export interface CpuOptions {
+  /**
+   * Utilisation (above 0, at most 1) above which speculation pauses.
+   * @default 0.8
+   */
+  maxUtilization?: number
+  /**
+   * Milliseconds of one sample window (from 10 to 60000); the timer is unref'd and stopped by `close()`.
+   * @default 200
+   */
+  sampleMs?: number
+}
+
 /** Bounds of the in-process LRU that sits in front of the keyv store. */
 export interface L1Options {
   /**
@@ -355,6 +376,13 @@ export interface PrefetchOptions<Client = unknown> {
    * @default { global: 8, perSession: 3 }
    */
   concurrency?: number | ConcurrencyOptions
+  /**
+   * Pause speculation while the process itself is the bottleneck: while the event loop's
+   * utilisation over a sample window is above `maxUtilization` (see `CpuOptions`). `true` for
+   * the defaults, `false` never to sample.
+   * @default { maxUtilization: 0.8, sampleMs: 200 }
+   */
+  cpu?: boolean | CpuOptions
   /**
    * Predict and score, execute nothing: every candidate that would run is counted as issued and
    * completed, and a later read of it as a prefetch hit and a use, so `precision` and `coverage`

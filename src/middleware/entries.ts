@@ -123,8 +123,8 @@ export class QueryEntries {
   }
 
   /** The current generations of what a read depends on, when known without I/O; else undefined. */
-  peekGenerations(model: string, args: unknown): string[] | undefined {
-    return this.generations.peek?.(readDependencies(this.schema, model, args))
+  peekGenerations(model: string, operation: string, args: unknown): string[] | undefined {
+    return this.generations.peek?.(readKeys(this.schema, this.options.rowGenerations, model, operation, args))
   }
 
   /**

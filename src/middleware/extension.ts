@@ -19,6 +19,7 @@ import { QueryRouter, type OperationParams } from './router.ts'
 import { resultFingerprint } from './fingerprint.ts'
 import { describeSchema } from './schema.ts'
 import { Composition } from './composition.ts'
+import type { UtilizationSource } from './cpu-pressure.ts'
 import { sessionContext, Sessions, type SessionId } from './session.ts'
 
 /** Transitions a report draws from at most. */
@@ -104,7 +105,18 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * value throws a TypeError naming it.
  */
 export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
-  const resolved = resolveOptions(options as PrefetchOptions)
+  return prefetchWith(options as PrefetchOptions, {})
+}
+
+/** Parts of the extension tests replace (never exported by the package). */
+export interface Internals {
+  /** The event loop's utilisation, read every `cpu.sampleMs`. */
+  utilization?: UtilizationSource
+}
+
+/** `prefetch()` with `internals` in place of Node's own signals. */
+export function prefetchWith(options: PrefetchOptions | undefined, internals: Internals) {
+  const resolved = resolveOptions(options)
   return Prisma.defineExtension((client) => {
     const schema = describeSchema(client)
     checkModelNames(resolved, schema.models)
@@ -139,6 +151,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
       execute,
       reportError: cache.reportError,
       schema,
+      utilization: internals.utilization,
     })
     // With a shared store, what was learned is shared too (periodic snapshots, read at start).
     const share =

@@ -16,6 +16,7 @@ import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strateg
 import type { DemandQueries } from './demand.ts'
 import type { ReportError } from './errors.ts'
 import type { Latencies } from './latency.ts'
+import { CpuPressure, type UtilizationSource } from './cpu-pressure.ts'
 import type { CompletedRead, StartedRead } from './read-path.ts'
 import { whyInvalid } from './query-check.ts'
 import type { SchemaInfo } from './schema.ts'
@@ -41,6 +42,8 @@ export interface PrefetcherParts {
   execute: Execute
   reportError: ReportError
   schema: SchemaInfo
+  /** The event loop's utilisation (tests feed their own); Node's own measure when absent. */
+  utilization?: UtilizationSource
 }
 
 /** `$prefetch.model()`: what was learned, and the rules given. */
@@ -80,6 +83,8 @@ export class Prefetcher {
   private calmReads = 0
   private lastCut = -Infinity
   private window = { completed: 0, used: 0 }
+  /** CPU-aware speculation (`cpu`): pauses the scheduler while the event loop is too busy. */
+  private readonly cpu: CpuPressure | undefined
 
   private readonly speculator: Speculator
   private readonly latency: Latencies
@@ -124,6 +129,18 @@ export class Prefetcher {
       room,
     )
     if (room) demand.settled.subscribe(() => this.scheduler.poke())
+    // A busy loop pauses speculation until a calm window (see docs/performance.md).
+    if (options.cpu !== false && this.active) {
+      this.cpu = new CpuPressure(
+        options.cpu,
+        {
+          busy: () => this.scheduler.pause(),
+          calm: () => this.scheduler.resume(),
+          paused: (ms) => stats.cpuBackoff(ms),
+        },
+        parts.utilization,
+      )
+    }
   }
 
   /** Whether there is anything to predict with at all. */
@@ -180,7 +197,7 @@ export class Prefetcher {
   private adapt(read: CompletedRead): void {
     if (read.dbMs !== undefined) {
       if (this.latency.underPressure(read.model, read.operation)) this.pressure()
-      else if (++this.calmReads >= RECOVERY_READS && this.scheduler.limit < this.options.concurrency.global) {
+      else if (++this.calmReads >= RECOVERY_READS && this.scheduler.limit < this.options.concurrency.global && !this.scheduler.paused) {
         this.calmReads = 0
         this.scheduler.limit++
       }
@@ -233,6 +250,8 @@ export class Prefetcher {
   }
 
   private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1): void {
+    // The event loop is the bottleneck: not even the cost of keying and queueing it.
+    if (this.scheduler.paused) return this.stats.skip('cpuBusy')
     const { model, operation, args } = candidate.query
     if (this.options.models.get(model)?.prefetch === false) return this.stats.skip('modelOff')
     // Learned and ruled arguments alike: one that came out missing or null would only fail in
@@ -308,6 +327,7 @@ export class Prefetcher {
   }
 
   close(): Promise<void> {
+    this.cpu?.close()
     return this.scheduler.close()
   }
 

@@ -36,7 +36,7 @@ interface Queued extends Job {
  * Runs speculative reads by priority within limits: a bounded queue, at most `limit` in flight
  * (at most `limits.global`; lowered under pressure by the caller), and at most `perSession` per
  * session queued or running. Jobs that waited longer than `queueTimeout` are dropped when they
- * come up. No timers: the queue moves when a job is added or one finishes, so nothing keeps the
+ * come up; while paused (the process busy, see `pause()`) nothing is queued or started. No timers: the queue moves when a job is added or one finishes, so nothing keeps the
  * process alive.
  */
 export class Scheduler {
@@ -48,6 +48,8 @@ export class Scheduler {
   private waiters: Array<() => void> = []
   /** The global limit in force now (AIMD moves it between 1 and `limits.global`). */
   limit: number
+  /** While true (the process is busy, see CpuPressure) nothing starts and nothing is queued. */
+  paused = false
 
   constructor(
     private readonly limits: SchedulerLimits,
@@ -62,6 +64,7 @@ export class Scheduler {
   /** Queues `job` unless it is queued already or a bound says no; starts what the limits allow. */
   submit(job: Job): void {
     if (this.isClosed) return this.stats.skip('closed')
+    if (this.paused) return this.stats.skip('cpuBusy')
     if (this.queuedKeys.has(job.key)) return this.stats.skip('queued')
     if (this.queue.length >= this.limits.maxQueue) return this.stats.skip('queueFull')
     if (job.session !== undefined) {
@@ -94,7 +97,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    while (this.running < this.limit && this.queue.length > 0 && this.room(this.running)) {
+    while (!this.paused && this.running < this.limit && this.queue.length > 0 && this.room(this.running)) {
       const job = this.queue.pop()!
       this.queuedKeys.delete(job.key)
       if (this.now() - job.queuedAt > this.limits.queueTimeout) {
@@ -137,15 +140,35 @@ export class Scheduler {
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
-  /** Takes no more jobs, drops the queued ones, and resolves when the running ones are done. */
-  close(): Promise<void> {
-    this.isClosed = true
+  /**
+   * Starts nothing more until `resume()`, and drops what is queued (`cpuBusy`): by the time the
+   * process has room again those candidates are likely stale, and a paused queue would hold
+   * `idle()` open. What runs finishes.
+   */
+  pause(): void {
+    this.paused = true
+    this.drop('cpuBusy')
+    this.pump()
+  }
+
+  resume(): void {
+    this.paused = false
+    this.pump()
+  }
+
+  private drop(reason: string): void {
     while (this.queue.length > 0) {
       const job = this.queue.pop()!
       this.queuedKeys.delete(job.key)
       this.release(job)
-      this.stats.skip('closed')
+      this.stats.skip(reason)
     }
+  }
+
+  /** Takes no more jobs, drops the queued ones, and resolves when the running ones are done. */
+  close(): Promise<void> {
+    this.isClosed = true
+    this.drop('closed')
     return this.idle()
   }
 }

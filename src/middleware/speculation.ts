@@ -105,7 +105,7 @@ export class Speculator {
     }
     if (this.entries.peekEntry(key) !== undefined) return 'cached'
     if (!this.flights.has(key)) return undefined
-    const gens = this.entries.peekGenerations(model, args)
+    const gens = this.entries.peekGenerations(model, operation, args)
     return gens !== undefined && this.flights.running(key, gens) !== undefined ? 'inFlight' : undefined
   }
 

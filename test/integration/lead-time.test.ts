@@ -25,7 +25,7 @@ async function gatedClient(table: string, options: PrefetchOptions) {
   })
   const spy = spyExtension()
   const base = await createTestClient({ ...env.db, adapterFactory: () => gated.factory })
-  const prisma = base.$extends(prefetch(options)).$extends(spy.extension)
+  const prisma = base.$extends(prefetch({ cpu: false, ...options })).$extends(spy.extension)
   const hold = () => {
     gate.reached = false
     gate.hold = new Promise<void>((resolve) => (gate.release = resolve))

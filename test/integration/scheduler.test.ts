@@ -28,7 +28,7 @@ async function measuredClient(options: PrefetchOptions, rttMs = 30, failing?: Re
   })
   const spy = spyExtension()
   const base = await createTestClient({ ...env.db, adapterFactory: () => slow.factory })
-  const prisma = base.$extends(prefetch(options)).$extends(spy.extension)
+  const prisma = base.$extends(prefetch({ cpu: false, ...options })).$extends(spy.extension)
   await prisma.tag.count() // connect
   prisma.$prefetch.resetStats()
   peak.max = 0

@@ -60,4 +60,27 @@ describe('Scheduler', () => {
     await scheduler.idle()
     expect(ran).toEqual(['fine'])
   })
+
+  it('while paused starts nothing and queues nothing (cpuBusy), lets what runs finish, and starts again on resume', async () => {
+    const stats = new Stats()
+    const scheduler = new Scheduler({ global: 1, perSession: 5, maxQueue: 10, queueTimeout: 1000 }, stats, () => 0)
+    const ran: string[] = []
+    const running = controlled()
+    scheduler.submit({ key: 'running', session: 's', priority: 1, run: () => running.done.then(() => void ran.push('running')) })
+    scheduler.submit({ key: 'queued', session: 's', priority: 1, run: async () => void ran.push('queued') })
+    scheduler.pause()
+    // The queue was dropped: idle() waits only for the job already running.
+    expect(scheduler.queued).toBe(0)
+    scheduler.submit({ key: 'late', session: 's', priority: 1, run: async () => void ran.push('late') })
+    const idle = scheduler.idle()
+    running.finish()
+    await idle
+    expect(ran).toEqual(['running'])
+    expect(stats.snapshot().prefetch.skipped).toEqual({ cpuBusy: 2 })
+
+    scheduler.resume()
+    scheduler.submit({ key: 'after', session: 's', priority: 1, run: async () => void ran.push('after') })
+    await scheduler.idle()
+    expect(ran).toEqual(['running', 'after'])
+  })
 })

@@ -145,6 +145,9 @@ const SPECS: Record<string, OptionSpec> = {
   'concurrency.perSession': positiveInteger,
   'concurrency.connections': { wrongType: positiveInteger.wrongType, outOfRange: [...(positiveInteger.outOfRange as unknown[]), 1 /* not above reserve */] },
   'concurrency.reserve': positiveInteger,
+  cpu: { wrongType: ['on', 1, 0, []], outOfRange: [{ maxUtilisation: 0.5 }, { sampleMs: 100, extra: 1 }] },
+  'cpu.maxUtilization': { wrongType: ['0.5', true, [], {}], outOfRange: [0, -0.01, 1.01, Number.NaN, Infinity] },
+  'cpu.sampleMs': { wrongType: ['200', true, [], {}], outOfRange: [0, -1, 9, 60_001, 12.5, Number.NaN, Infinity, 2 ** 53] },
   shadow: booleanOption,
   targetPrecision: probability,
   maxQueue: positiveInteger,
@@ -225,7 +228,7 @@ describe('hostile options', () => {
 
   it.each(declaredOptionPaths())('reject %s of a wrong type and out of range, naming it, in resolveOptions and prefetch', (path) => {
     const spec = SPECS[path] ?? { wrongType: [], outOfRange: [] }
-    const leaf = !['consistency', 'l1', 'models', 'models.X', 'learn', 'concurrency', 'rules'].includes(path)
+    const leaf = !['consistency', 'l1', 'models', 'models.X', 'learn', 'concurrency', 'cpu', 'rules'].includes(path)
     for (const value of [...ALWAYS_WRONG, ...spec.wrongType]) {
       const options = optionsWith(path, value)
       const exact = leaf || path === 'models.X' || !(value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
@@ -259,6 +262,7 @@ describe('hostile options', () => {
     ['learn', (key) => `{"learn":{"${key}":1}}`, 'learn.'],
     ['l1', (key) => `{"l1":{"${key}":1}}`, 'l1.'],
     ['concurrency', (key) => `{"concurrency":{"${key}":1}}`, 'concurrency.'],
+    ['cpu', (key) => `{"cpu":{"${key}":1}}`, 'cpu.'],
     ['models.X', (key) => `{"models":{"User":{"${key}":1}}}`, 'models.User.'],
   ]
   it.each(containers)('reject inherited property names used as option keys (%s)', (_name, json, prefix) => {
@@ -294,6 +298,7 @@ describe('hostile options', () => {
       minProbability: 0.2,
       maxPerTrigger: 2,
       concurrency: { global: 4, perSession: 2, connections: 10, reserve: 2 },
+      cpu: { maxUtilization: 1, sampleMs: 50 }, // sampled, never paused (utilisation is at most 1)
       maxQueue: 50,
       queueTimeout: 2000,
       targetPrecision: 0.5,

@@ -25,7 +25,10 @@ export async function setup(options?: PrefetchOptions) {
     made.push(bare)
     // A test that counts hits through a shared store must not see a slow moment of a busy machine
     // as a store timeout; tests of timeouts set their own.
-    const options = clientOptions?.cache && clientOptions.storeTimeout === undefined ? { ...clientOptions, storeTimeout: 5000 } : clientOptions
+    const withStore = clientOptions?.cache && clientOptions.storeTimeout === undefined ? { ...clientOptions, storeTimeout: 5000 } : clientOptions
+    // Nor may a busy machine pause speculation (the event loop's utilisation, `cpu`) in a test that
+    // counts speculative reads; the tests of that back-off set `cpu` themselves.
+    const options = withStore?.cpu === undefined ? { ...withStore, cpu: false } : withStore
     const prisma = bare.$extends(prefetch(options)).$extends(spy.extension)
     return { prisma, bare, spy, sql: counting.stats }
   }

@@ -1,0 +1,93 @@
+/**
+ * CPU pressure: whether the process itself is the bottleneck, from the event loop's utilisation
+ * sampled over a window (`cpu.sampleMs`), never per read. Above `cpu.maxUtilization` the
+ * prefetcher pauses speculation; when a window at or below it follows, it resumes.
+ */
+
+import { performance } from 'node:perf_hooks'
+import type { CpuOptions } from '../types.ts'
+
+/** The event loop's utilisation (0 to 1) since the previous call. */
+export type UtilizationSource = () => number
+
+/**
+ * Node's own measure: the share of wall-clock time since the previous call that the loop spent
+ * running callbacks rather than waiting in the poll phase. A loop blocked by synchronous work (or
+ * kept busy by a flood of small callbacks) reads near 1; one waiting for I/O reads near 0.
+ */
+export function eventLoopUtilization(): UtilizationSource {
+  let last = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const { utilization } = performance.eventLoopUtilization(now, last)
+    last = now
+    return utilization
+  }
+}
+
+/** What the owner does when the state changes, and where the paused time goes. */
+export interface CpuPressureHooks {
+  /** The loop was busier than the bound over the last window. */
+  busy(): void
+  /** The loop is at or below the bound again. */
+  calm(): void
+  /** Milliseconds just spent paused. */
+  paused(ms: number): void
+}
+
+/**
+ * Samples `source` every `sampleMs` on an unref'd timer (it keeps neither the process nor the
+ * client that made it alive) and tells `hooks` when the utilisation crosses `maxUtilization`,
+ * either way. A source that throws or returns no number in 0..1 reads as calm: this must never
+ * stop speculation for good by itself.
+ */
+export class CpuPressure {
+  /** Whether the last window was busier than the bound. */
+  busy = false
+  private readonly timer: ReturnType<typeof setInterval>
+  private lastSample: number
+
+  constructor(
+    private readonly settings: Required<CpuOptions>,
+    private readonly hooks: CpuPressureHooks,
+    private readonly source: UtilizationSource = eventLoopUtilization(),
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastSample = now()
+    // Through a weak reference: a client dropped without close() is not kept alive by its
+    // sampler, whose timer then stops itself.
+    const self = new WeakRef(this)
+    const timer = setInterval(() => {
+      const pressure = self.deref()
+      if (pressure === undefined) clearInterval(timer)
+      else pressure.sample()
+    }, settings.sampleMs)
+    timer.unref()
+    this.timer = timer
+  }
+
+  /** Reads the utilisation of the window that just ended and moves to busy or calm. */
+  sample(): void {
+    const at = this.now()
+    if (this.busy) this.hooks.paused(Math.max(0, at - this.lastSample))
+    this.lastSample = at
+    let utilization: number
+    try {
+      utilization = this.source()
+    } catch {
+      utilization = 0
+    }
+    const busy = utilization > this.settings.maxUtilization && utilization <= 1
+    if (busy === this.busy) return
+    this.busy = busy
+    if (busy) this.hooks.busy()
+    else this.hooks.calm()
+  }
+
+  /** Stops sampling; a pause still running is counted up to now. */
+  close(): void {
+    clearInterval(this.timer)
+    if (this.busy) this.hooks.paused(Math.max(0, this.now() - this.lastSample))
+    this.busy = false
+  }
+}
