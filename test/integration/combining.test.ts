@@ -1,0 +1,150 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { prefetch } from '../../src/index.ts'
+import type { PrefetchOptions } from '../../src/types.ts'
+import { countingAdapter, createTestDatabase, spyExtension, type TestClient } from '../helpers/db.ts'
+
+// Combining: a user read that goes to the database carries the posts read predicted to follow it,
+// in one statement, where Prisma runs relations as joins (PostgreSQL with `relationJoins`).
+const db = await createTestDatabase()
+const joins = db.provider === 'postgresql'
+type Constructor = new (options: object) => TestClient
+const { PrismaClient: JoinsClient } = (joins
+  ? await import('../../src/generated/prisma-pg-joins/client.ts')
+  : await import('../../src/generated/prisma/client.ts')) as unknown as { PrismaClient: Constructor }
+const { PrismaClient: PlainClient } = (joins
+  ? await import('../../src/generated/prisma-pg/client.ts')
+  : await import('../../src/generated/prisma/client.ts')) as unknown as { PrismaClient: Constructor }
+
+const bare = new PlainClient({ adapter: db.adapterFactory() })
+const users: { id: number; email: string }[] = []
+for (let i = 0; i < 16; i++) {
+  const user = await bare.user.create({ data: { email: `combine${i}@example.com`, name: `user ${i}`, karma: BigInt(i) } })
+  for (let p = 0; p < 3; p++) await bare.post.create({ data: { title: `post ${i}.${p}`, authorId: user.id, views: BigInt(p), price: `${p}.5`, published: p % 2 === 0 } })
+  users.push(user)
+}
+const opened: { $disconnect(): Promise<void> }[] = [bare]
+afterAll(async () => {
+  for (const client of opened) await client.$disconnect()
+  await db.drop()
+})
+
+// By email: the posts read's authorId comes from the user's row, not from the user read's arguments.
+const emailOf = (id: number) => users.find((user) => user.id === id)!.email
+const userArgs = (id: number) => ({ where: { email: emailOf(id) }, select: { id: true, name: true, karma: true } })
+const postsArgs = (authorId: number) => ({ where: { authorId, published: true }, orderBy: { id: 'asc' as const }, take: 5, omit: { meta: true } })
+
+/** An extended client counting SQL statements at its adapter, with a spy of what reaches the database. */
+async function client(Client: Constructor, options: PrefetchOptions = {}) {
+  const counting = countingAdapter(db.adapterFactory())
+  const base = new Client({ adapter: counting.factory })
+  const spy = spyExtension()
+  const errors: unknown[] = []
+  const prisma = base.$extends(prefetch({ onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
+  opened.push(prisma)
+  // A user page: the user, then the user's published posts.
+  const page = (id: number) =>
+    prisma.$prefetch.session(`page-${id}-${Math.random()}`, async () => {
+      const user = await prisma.user.findUnique(userArgs(id))
+      return { user, posts: await prisma.post.findMany(postsArgs(user!.id)) }
+    })
+  for (const user of users.slice(0, 8)) await page(user.id)
+  await prisma.$prefetch.idle()
+  const since = () => {
+    const start = counting.stats.queries
+    return () => counting.stats.queries - start
+  }
+  return { prisma, spy, errors, since }
+}
+
+const combinedCalls = (spy: ReturnType<typeof spyExtension>) => spy.calls.filter((call) => (call.args as { relationLoadStrategy?: unknown }).relationLoadStrategy !== undefined)
+
+describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
+  it('sends a user read that misses with the posts read that follows as one statement, and serves the posts read from it', async () => {
+    const { prisma, spy, since } = await client(JoinsClient)
+    const id = users[8].id
+    const sql = since()
+    const user = await prisma.$prefetch.session('visit', async () => {
+      const user = await prisma.user.findUnique(userArgs(id))
+      expect(sql()).toBe(1)
+      const posts = await prisma.post.findMany(postsArgs(id))
+      expect(sql()).toBe(1)
+      expect(posts).toStrictEqual(await bare.post.findMany(postsArgs(id)))
+      return user
+    })
+    expect(user).toStrictEqual(await bare.user.findUnique(userArgs(id)))
+    expect(Object.keys(user!)).toEqual(['id', 'name', 'karma'])
+    expect(combinedCalls(spy).length).toBeGreaterThan(0)
+    await prisma.$prefetch.idle()
+    expect(sql()).toBe(1)
+    const stats = prisma.$prefetch.stats()
+    expect(stats.byStrategy.combine).toMatchObject({ completed: expect.any(Number), used: expect.any(Number) })
+    expect(stats.byStrategy.combine.used).toBeGreaterThan(0)
+  })
+
+  it('gives the caller the row with its own include, and keeps the relation it did not ask for out', async () => {
+    const { prisma } = await client(JoinsClient)
+    const id = users[9].id
+    const args = { where: { email: emailOf(id) }, include: { profile: true } }
+    // Another shape of the user read: not what was learned, so sent as it is; the learned one is combined.
+    expect(await prisma.$prefetch.session('v', () => prisma.user.findUnique(args))).toStrictEqual(await bare.user.findUnique(args))
+    const user = await prisma.$prefetch.session('w', () => prisma.user.findUnique(userArgs(id)))
+    expect(user).toStrictEqual(await bare.user.findUnique(userArgs(id)))
+  })
+
+  it('a write between the user read and the posts read is seen by the posts read', async () => {
+    const { prisma, since } = await client(JoinsClient)
+    const id = users[10].id
+    await prisma.$prefetch.session('visit', async () => {
+      await prisma.user.findUnique(userArgs(id))
+      const first = (await bare.post.findFirst({ where: { authorId: id, published: true }, orderBy: { id: 'asc' } }))!
+      await prisma.post.update({ where: { id: first.id }, data: { title: 'changed' } })
+      const sql = since()
+      const posts = await prisma.post.findMany(postsArgs(id))
+      expect(sql()).toBe(1)
+      expect(posts[0].title).toBe('changed')
+      expect(posts).toStrictEqual(await bare.post.findMany(postsArgs(id)))
+    })
+  })
+
+  it('combines nothing inside a transaction', async () => {
+    const { prisma, spy } = await client(JoinsClient)
+    const id = users[11].id
+    const before = combinedCalls(spy).length
+    await prisma.$prefetch.session('visit', () =>
+      prisma.$transaction(async (tx) => {
+        const user = await tx.user.findUnique(userArgs(id))
+        expect(user).toStrictEqual(await bare.user.findUnique(userArgs(id)))
+      }),
+    )
+    expect(combinedCalls(spy).length).toBe(before)
+  })
+
+  it('learn.combine: false turns it off', async () => {
+    const { prisma, spy } = await client(JoinsClient, { learn: { combine: false } })
+    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[12].id)))
+    expect(combinedCalls(spy)).toEqual([])
+    expect(prisma.$prefetch.stats().byStrategy.combine).toBeUndefined()
+  })
+
+  it('combines only at or above the learn.combine probability', async () => {
+    const { prisma, spy } = await client(JoinsClient, { learn: { combine: 1 } })
+    // The pages read the posts after every user: probability 1, so even this threshold is met.
+    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[13].id)))
+    expect(combinedCalls(spy).length).toBeGreaterThan(0)
+  })
+})
+
+describe('combining where Prisma does not run relations as joins', () => {
+  it('never combines on a client without relationJoins', async () => {
+    const { prisma, spy, since, errors } = await client(PlainClient)
+    const id = users[14].id
+    const sql = since()
+    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(id)))
+    await prisma.$prefetch.idle()
+    // The user read, then the posts read prefetched after it: two statements.
+    expect(sql()).toBe(2)
+    expect(combinedCalls(spy)).toEqual([])
+    expect(prisma.$prefetch.stats().byStrategy.combine).toBeUndefined()
+    expect(errors).toEqual([])
+  })
+})
