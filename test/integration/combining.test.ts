@@ -34,9 +34,10 @@ const userArgs = (id: number) => ({ where: { email: emailOf(id) }, select: { id:
 const postsArgs = (authorId: number) => ({ where: { authorId, published: true }, orderBy: { id: 'asc' as const }, take: 5, omit: { meta: true } })
 
 /** An extended client counting SQL statements at its adapter, with a spy of what reaches the database. */
-async function client(Client: Constructor, options: PrefetchOptions = {}) {
+async function client(Client: Constructor, options: PrefetchOptions = {}, userRead: (id: number) => object = userArgs, pages = users.slice(0, 8), patch?: (base: TestClient) => void) {
   const counting = countingAdapter(db.adapterFactory())
   const base = new Client({ adapter: counting.factory })
+  patch?.(base)
   const spy = spyExtension()
   const errors: unknown[] = []
   const prisma = base.$extends(prefetch({ onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
@@ -44,10 +45,11 @@ async function client(Client: Constructor, options: PrefetchOptions = {}) {
   // A user page: the user, then the user's published posts.
   const page = (id: number) =>
     prisma.$prefetch.session(`page-${id}-${Math.random()}`, async () => {
-      const user = await prisma.user.findUnique(userArgs(id))
-      return { user, posts: await prisma.post.findMany(postsArgs(user!.id)) }
+      const user = (await prisma.user.findUnique(userRead(id) as { where: { id: number } }))!
+      // A page of `skips` reads the tags instead of the user's posts.
+      return { user, posts: skips.has(id) ? await prisma.tag.findMany() : await prisma.post.findMany(postsArgs(user.id)) }
     })
-  for (const user of users.slice(0, 8)) await page(user.id)
+  for (const user of pages) await page(user.id)
   await prisma.$prefetch.idle()
   const since = () => {
     const start = counting.stats.queries
@@ -55,6 +57,9 @@ async function client(Client: Constructor, options: PrefetchOptions = {}) {
   }
   return { prisma, spy, errors, since }
 }
+
+/** Users whose training page reads the tags instead of the posts. */
+const skips = new Set<number>()
 
 const combinedCalls = (spy: ReturnType<typeof spyExtension>) => spy.calls.filter((call) => (call.args as { relationLoadStrategy?: unknown }).relationLoadStrategy !== undefined)
 
@@ -117,6 +122,9 @@ describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
       }),
     )
     expect(combinedCalls(spy).length).toBe(before)
+    // The same read outside the transaction is combined.
+    await prisma.$prefetch.session('after', () => prisma.user.findUnique(userArgs(id)))
+    expect(combinedCalls(spy).length).toBe(before + 1)
   })
 
   it('learn.combine: false turns it off', async () => {
@@ -127,10 +135,53 @@ describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
   })
 
   it('combines only at or above the learn.combine probability', async () => {
-    const { prisma, spy } = await client(JoinsClient, { learn: { combine: 1 } })
-    // The pages read the posts after every user: probability 1, so even this threshold is met.
-    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[13].id)))
+    // Half of the training pages read the tags instead: the posts read follows with probability 0.5.
+    const pages = users.slice(0, 12)
+    for (const user of pages.filter((_, i) => i % 2 === 1)) skips.add(user.id)
+    try {
+      const below = await client(JoinsClient, {}, userArgs, pages)
+      await below.prisma.$prefetch.session('visit', () => below.prisma.user.findUnique(userArgs(users[13].id)))
+      expect(combinedCalls(below.spy)).toEqual([])
+      const above = await client(JoinsClient, { learn: { combine: 0.4 } }, userArgs, pages)
+      await above.prisma.$prefetch.session('visit', () => above.prisma.user.findUnique(userArgs(users[13].id)))
+      expect(combinedCalls(above.spy).length).toBeGreaterThan(0)
+    } finally {
+      skips.clear()
+    }
+  })
+
+  it('combines into a read with an include, and the caller gets exactly its own include', async () => {
+    const withProfile = (id: number) => ({ where: { email: emailOf(id) }, include: { profile: true }, omit: { avatar: true } })
+    const { prisma, spy, since } = await client(JoinsClient, {}, withProfile)
+    const id = users[12].id
+    const sql = since()
+    await prisma.$prefetch.session('visit', async () => {
+      const user = await prisma.user.findUnique(withProfile(id))
+      expect(user).toStrictEqual(await bare.user.findUnique(withProfile(id)))
+      expect(Object.keys(user!)).toEqual(Object.keys((await bare.user.findUnique(withProfile(id)))!))
+      expect(await prisma.post.findMany(postsArgs(id))).toStrictEqual(await bare.post.findMany(postsArgs(id)))
+    })
+    expect(sql()).toBe(1)
     expect(combinedCalls(spy).length).toBeGreaterThan(0)
+  })
+
+  it('a combined read Prisma refuses is sent as it is, and combining stops for the process', async () => {
+    // A client without relationJoins that says it has it: Prisma refuses relationLoadStrategy.
+    const { prisma, spy, errors } = await client(PlainClient, {}, userArgs, users.slice(0, 8), (base) => {
+      ;(base as unknown as { _previewFeatures: string[] })._previewFeatures = ['relationJoins']
+    })
+    // Refused once, while training (once the posts read was learned), and reported.
+    expect(combinedCalls(spy)).toHaveLength(1)
+    expect(errors).toHaveLength(1)
+    expect((errors[0] as Error).message).toContain('relationLoadStrategy')
+    // The refused read was sent again as it is: every training page read its user.
+    const userReads = spy.calls.filter((call) => call.model === 'User' && call.operation === 'findUnique')
+    expect(userReads.length).toBe(8 + 1)
+    const id = users[13].id
+    const user = await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(id)))
+    expect(user).toStrictEqual(await bare.user.findUnique(userArgs(id)))
+    expect(combinedCalls(spy)).toHaveLength(1)
+    expect(errors).toHaveLength(1)
   })
 })
 
