@@ -58,6 +58,8 @@ export class Combiner {
     private readonly usage: SpeculationUsage,
     private readonly reportError: ReportError,
     private readonly now: () => number,
+    /** Whether reads of a model may be prefetched (`models[model].prefetch`). */
+    private readonly prefetches: (model: string) => boolean,
   ) {
     this.enabled = supported && threshold !== false && learner !== undefined
   }
@@ -72,7 +74,7 @@ export class Combiner {
         if (dependent.probability < (this.threshold as number)) break
         const planned = this.shape(model, args, dependent.query.model, dependent.query.operation, dependent.query.args, dependent.field, dependent.path)
         if (planned === undefined) continue
-        if (!this.entries.cacheable(planned.followerModel, 'findMany')) continue
+        if (!this.entries.cacheable(planned.followerModel, 'findMany') || !this.prefetches(planned.followerModel)) continue
         const tokens = await this.entries.generationsOf(planned.followerModel, fill(planned.followerArgs, null))
         if (tokens === undefined) return undefined
         return {

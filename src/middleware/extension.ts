@@ -155,7 +155,8 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
         : undefined
     if (prefetcher.learner !== undefined && resolved.learn !== undefined && resolved.learn.combine !== false && !resolved.shadow) {
       cache.reads.combineWith(
-        new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now),
+        new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now, (model) =>
+          resolved.models.get(model)?.prefetch !== false),
       )
     }
     if (prefetcher.active) {

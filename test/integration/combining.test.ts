@@ -134,6 +134,12 @@ describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
     expect(prisma.$prefetch.stats().byStrategy.combine).toBeUndefined()
   })
 
+  it('combines nothing into a model whose reads are not prefetched (models.Post.prefetch: false)', async () => {
+    const { prisma, spy } = await client(JoinsClient, { models: { Post: { prefetch: false } } })
+    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[12].id)))
+    expect(combinedCalls(spy)).toEqual([])
+  })
+
   it('combines only at or above the learn.combine probability', async () => {
     // Half of the training pages read the tags instead: the posts read follows with probability 0.5.
     const pages = users.slice(0, 12)
