@@ -60,13 +60,17 @@ export class Combiner {
     private readonly now: () => number,
     /** Whether reads of a model may be prefetched (`models[model].prefetch`). */
     private readonly prefetches: (model: string) => boolean,
+    /** Whether the query hooks beneath this extension treat every operation alike (see QueryEntries.rowsShared). */
+    private readonly rowsShared: () => boolean,
   ) {
     this.enabled = supported && threshold !== false && learner !== undefined
   }
 
   /** The combined form of a read about to be sent outside transactions, or undefined to send it as it is. Never throws. */
   async plan(model: string, operation: string, args: unknown): Promise<CombinedRead | undefined> {
-    if (!this.enabled || !SINGLE_ROW.has(operation) || !isPlainObject(args) || args.relationLoadStrategy !== undefined) return undefined
+    // Query hooks beneath this extension for some operations only would see the list read inside
+    // the user read, not as itself: its result might not be what it returns when sent alone.
+    if (!this.enabled || !this.rowsShared() || !SINGLE_ROW.has(operation) || !isPlainObject(args) || args.relationLoadStrategy !== undefined) return undefined
     try {
       const session = this.sessions.current()
       const dependents = this.learner!.dependents({ session, query: { model, operation, args }, at: this.now() })

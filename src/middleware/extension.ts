@@ -156,7 +156,7 @@ export function prefetch<Client = unknown>(options?: PrefetchOptions<Client>) {
     if (prefetcher.learner !== undefined && resolved.learn !== undefined && resolved.learn.combine !== false && !resolved.shadow) {
       cache.reads.combineWith(
         new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now, (model) =>
-          resolved.models.get(model)?.prefetch !== false),
+          resolved.models.get(model)?.prefetch !== false, cache.entries.rowsShared),
       )
     }
     if (prefetcher.active) {

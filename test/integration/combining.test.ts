@@ -34,13 +34,21 @@ const userArgs = (id: number) => ({ where: { email: emailOf(id) }, select: { id:
 const postsArgs = (authorId: number) => ({ where: { authorId, published: true }, orderBy: { id: 'asc' as const }, take: 5, omit: { meta: true } })
 
 /** An extended client counting SQL statements at its adapter, with a spy of what reaches the database. */
-async function client(Client: Constructor, options: PrefetchOptions = {}, userRead: (id: number) => object = userArgs, pages = users.slice(0, 8), patch?: (base: TestClient) => void) {
+async function client(
+  Client: Constructor,
+  options: PrefetchOptions = {},
+  userRead: (id: number) => object = userArgs,
+  pages = users.slice(0, 8),
+  patch?: (base: TestClient) => void,
+  beneath?: object,
+) {
   const counting = countingAdapter(db.adapterFactory())
   const base = new Client({ adapter: counting.factory })
   patch?.(base)
   const spy = spyExtension()
   const errors: unknown[] = []
-  const prisma = base.$extends(prefetch({ onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
+  const extended = base.$extends(prefetch({ onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
+  const prisma = (beneath === undefined ? extended : (extended as unknown as { $extends(e: object): unknown }).$extends(beneath)) as typeof extended
   opened.push(prisma)
   // A user page: the user, then the user's published posts.
   const page = (id: number) =>
@@ -136,6 +144,14 @@ describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
 
   it('combines nothing into a model whose reads are not prefetched (models.Post.prefetch: false)', async () => {
     const { prisma, spy } = await client(JoinsClient, { models: { Post: { prefetch: false } } })
+    await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[12].id)))
+    expect(combinedCalls(spy)).toEqual([])
+  })
+
+  it('combines nothing when query hooks beneath it treat some operations apart', async () => {
+    // A hook on Post.findMany alone would not see the posts loaded inside a user read.
+    const hook = { query: { post: { findMany: ({ args, query }: { args: object; query: (a: object) => Promise<unknown> }) => query(args) } } }
+    const { prisma, spy } = await client(JoinsClient, {}, userArgs, users.slice(0, 8), undefined, hook)
     await prisma.$prefetch.session('visit', () => prisma.user.findUnique(userArgs(users[12].id)))
     expect(combinedCalls(spy)).toEqual([])
   })
