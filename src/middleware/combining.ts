@@ -45,7 +45,7 @@ export interface CombinedRead {
 
 export class Combiner {
   /** Turned off for the process when Prisma refuses a combined read. */
-  private enabled: boolean
+  private on: boolean
 
   constructor(
     supported: boolean,
@@ -63,7 +63,12 @@ export class Combiner {
     /** Whether the query hooks beneath this extension treat every operation alike (see QueryEntries.rowsShared). */
     private readonly rowsShared: () => boolean,
   ) {
-    this.enabled = supported && threshold !== false && learner !== undefined
+    this.on = supported && threshold !== false && learner !== undefined
+  }
+
+  /** Whether reads may be combined. */
+  get enabled(): boolean {
+    return this.on
   }
 
   /** The combined form of a read about to be sent outside transactions, or undefined to send it as it is. Never throws. */
@@ -117,7 +122,7 @@ export class Combiner {
   /** Prisma refused a combined read: combine no more in this process (other failures are the read's own). */
   refused(error: unknown, model: string, operation: string): void {
     if ((error as { name?: unknown } | null)?.name !== 'PrismaClientValidationError') return
-    this.enabled = false
+    this.on = false
     this.reportError(error, { phase: 'prefetch', model, operation })
   }
 

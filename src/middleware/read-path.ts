@@ -109,7 +109,8 @@ export class ReadPath {
 
     this.stats.count('misses', model)
     this.stats.count('dbQueries', model)
-    const plan = await this.combiner?.plan(model, operation, args)
+    // Awaited only where combining can happen: elsewhere the read is sent in the same tick as before.
+    const plan = this.combiner?.enabled === true ? await this.combiner.plan(model, operation, args) : undefined
     const startedAt = performance.now()
     const promise = plan === undefined ? this.demand.send(query, args) : this.combined(model, operation, args, query, plan)
     // After the query is on its way: reads predicted from its arguments alone go alongside it.
