@@ -1,6 +1,7 @@
 // Generates the Prisma clients the project uses, each schema twice:
 //
-//   prisma/schema.prisma     -> src/generated/prisma  (SQLite)  and src/generated/prisma-pg  (PostgreSQL)
+//   prisma/schema.prisma     -> src/generated/prisma  (SQLite)  and src/generated/prisma-pg  (PostgreSQL),
+//                               and src/generated/prisma-pg-joins (PostgreSQL, `relationJoins` preview feature)
 //   prisma/bench/tpcw.prisma  -> src/generated/tpcw    (SQLite)  and src/generated/tpcw-pg    (PostgreSQL)
 //   prisma/bench/rubis.prisma -> src/generated/rubis   (SQLite)  and src/generated/rubis-pg   (PostgreSQL)
 //
@@ -43,6 +44,8 @@ interface Target {
   pgSchemaPath: string
   sqliteOutput: string
   pgOutput: string
+  /** A third client, PostgreSQL with the `relationJoins` preview feature (where relations load in one statement). */
+  pgJoins?: { schemaPath: string; output: string }
 }
 
 const targets: Target[] = [
@@ -52,6 +55,7 @@ const targets: Target[] = [
     pgSchemaPath: join(generatedDir, 'schema.postgresql.prisma'),
     sqliteOutput: join(root, 'src', 'generated', 'prisma'),
     pgOutput: join(root, 'src', 'generated', 'prisma-pg'),
+    pgJoins: { schemaPath: join(generatedDir, 'schema.postgresql-joins.prisma'), output: join(root, 'src', 'generated', 'prisma-pg-joins') },
   },
   ...['tpcw', 'rubis'].map((name) => ({
     name,
@@ -77,6 +81,7 @@ export function toPostgresSchema(
   schemaPath: string,
   pgOutputDir: string = pgOutput,
   sourceName = 'prisma/schema.prisma',
+  previewFeatures: readonly string[] = [],
 ): string {
   let sawDatasource = false
   let sawGenerator = false
@@ -90,6 +95,7 @@ export function toPostgresSchema(
       } else {
         sawGenerator = true
         body = body.replace(/^(\s*output\s*=\s*)"[^"]*"/m, `$1"${outputRel}"`)
+        if (previewFeatures.length > 0) body = `${body.trimEnd()}\n  previewFeatures = ${JSON.stringify(previewFeatures)}\n`
       }
       return `${indent}${kind}${head}${body}}`
     },
@@ -155,11 +161,16 @@ async function main(): Promise<void> {
     if (!existsSync(target.pgSchemaPath) || readFileSync(target.pgSchemaPath, 'utf8') !== pgSchema) {
       writeFileSync(target.pgSchemaPath, pgSchema)
     }
+    if (target.pgJoins !== undefined) {
+      const joins = toPostgresSchema(source, target.pgJoins.schemaPath, target.pgJoins.output, relative(root, target.schemaPath), ['relationJoins'])
+      if (!existsSync(target.pgJoins.schemaPath) || readFileSync(target.pgJoins.schemaPath, 'utf8') !== joins) writeFileSync(target.pgJoins.schemaPath, joins)
+    }
     const fingerprint = inputsFingerprint(source)
     const upToDate =
       !force &&
       existsSync(join(target.sqliteOutput, 'client.ts')) &&
       existsSync(join(target.pgOutput, 'client.ts')) &&
+      (target.pgJoins === undefined || existsSync(join(target.pgJoins.output, 'client.ts'))) &&
       existsSync(stampPath(target)) &&
       readFileSync(stampPath(target), 'utf8') === fingerprint
     if (!upToDate) stale.push({ target, fingerprint })
@@ -175,7 +186,11 @@ async function main(): Promise<void> {
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`
   const runs = await Promise.all(
     stale.map(async ({ target, fingerprint }) => {
-      const [sqlite, pg] = await Promise.all([runGenerate(target.schemaPath), runGenerate(target.pgSchemaPath)])
+      const [sqlite, pg] = await Promise.all([
+        runGenerate(target.schemaPath),
+        runGenerate(target.pgSchemaPath),
+        ...(target.pgJoins === undefined ? [] : [runGenerate(target.pgJoins.schemaPath)]),
+      ])
       // Written only once both outputs exist: a failed run leaves the target stale.
       writeFileSync(stampPath(target), fingerprint)
       const [sqliteDir, pgDir] = outputs(target)

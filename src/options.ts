@@ -89,6 +89,7 @@ export const DEFAULTS = {
     maxValues: 8,
     maxAlternatives: 3,
     chainDepth: 2,
+    combine: 0.8 as number | false,
     shareIntervalMs: 15_000,
     maxSharedContexts: 500,
   },
@@ -257,7 +258,8 @@ function getValidLearn(value: unknown): LearnSettings | undefined {
     // Own keys only: `in` would take inherited names (constructor, toString, __proto__) for options.
     if (!Object.hasOwn(DEFAULTS.learn, key)) fail(name, `one of ${Object.keys(DEFAULTS.learn).join(', ')} (unknown option)`, option)
     if (option === undefined) continue
-    if (LEARN_PROBABILITIES.has(key)) settings[key as keyof LearnSettings] = probability(name, option)
+    if (key === 'combine') settings.combine = option === false ? false : probability(name, option)
+    else if (LEARN_PROBABILITIES.has(key)) settings[key as keyof LearnSettings] = probability(name, option)
     else if (LEARN_NUMBERS.has(key)) {
       if (typeof option !== 'number' || !Number.isFinite(option) || option < 0) fail(name, 'a number of at least 0', option)
       settings[key as keyof LearnSettings] = option

@@ -250,6 +250,18 @@ export interface LearnOptions {
    */
   chainDepth?: number
   /**
+   * Combining: when a single-row read goes to the database and a list read of a related model is
+   * predicted, with at least this probability, to follow it with its foreign key taken from the
+   * row (a user, then the user's posts by `authorId`), the list is loaded with the row as an added
+   * relation in one statement (`relationLoadStrategy: 'join'`) and kept as that list read's
+   * result; the application gets the row exactly as it asked for it. Only on clients where Prisma
+   * runs relations as joins (the `relationJoins` preview feature on PostgreSQL, CockroachDB or
+   * MySQL), never inside a transaction, and only for a list ordered by a unique field last.
+   * `false`: never combine.
+   * @default 0.8
+   */
+  combine?: number | false
+  /**
    * With a shared `cache`: milliseconds between two writes of what this process learned to the
    * store (a new process reads what the others wrote when it starts).
    * @default 15000

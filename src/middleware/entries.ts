@@ -149,6 +149,18 @@ export class QueryEntries {
     }
   }
 
+  /** The generation keys a read depends on and their generations now; undefined when they cannot be read (reported). */
+  async generationsOf(model: string, operation: string, args: unknown): Promise<{ deps: string[]; gens: string[] } | undefined> {
+    try {
+      const deps = readKeys(this.schema, this.options.rowGenerations, model, operation, args)
+      const gens = await this.generations.current(deps)
+      return gens === undefined ? undefined : { deps, gens }
+    } catch (error) {
+      this.reportError(error, { phase: 'generation', model })
+      return undefined
+    }
+  }
+
   /**
    * Stores a result fetched under `gens` (and, for a list, where its rows are), unless it can
    * already be seen to be outdated; says whether it did.

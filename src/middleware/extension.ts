@@ -17,6 +17,7 @@ import { LearningShare } from './learning-share.ts'
 import { Prefetcher, type PrefetchModel } from './prefetcher.ts'
 import { QueryRouter, type OperationParams } from './router.ts'
 import { resultFingerprint } from './fingerprint.ts'
+import { Combiner, joinsRelations } from './combining.ts'
 import { describeSchema } from './schema.ts'
 import { Composition } from './composition.ts'
 import type { UtilizationSource } from './cpu-pressure.ts'
@@ -165,6 +166,12 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
             stats: () => ({ stats: helpers.stats(), timeline: stats.timeline() }),
           })
         : undefined
+    if (prefetcher.learner !== undefined && resolved.learn !== undefined && resolved.learn.combine !== false && !resolved.shadow) {
+      cache.reads.combineWith(
+        new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now, (model) =>
+          resolved.models.get(model)?.prefetch !== false, cache.entries.rowsShared),
+      )
+    }
     if (prefetcher.active) {
       cache.reads.completed.subscribe((read) => prefetcher.observe(read))
       cache.reads.started.subscribe((read) => prefetcher.anticipate(read))

@@ -9,6 +9,7 @@ import { cloneResult } from '../cache/clone.ts'
 import type { Speculation } from '../cache/store.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
+import type { CombinedRead, Combiner } from './combining.ts'
 import type { DemandQueries, Query } from './demand.ts'
 import type { QueryEntries } from './entries.ts'
 import type { ReportError } from './errors.ts'
@@ -36,6 +37,9 @@ export interface CompletedRead extends StartedRead {
 }
 
 export class ReadPath {
+  /** Adds to a read that goes to the database the read predicted to follow it (see Combiner). */
+  private combiner: Combiner | undefined
+
   /** Every read completed outside transactions (hits included). */
   readonly completed = new Signal<CompletedRead>()
   /** Every read sent to the database, once it is on its way. */
@@ -54,6 +58,11 @@ export class ReadPath {
     private readonly reportError: ReportError,
     private readonly shadow: ShadowReads | undefined,
   ) {}
+
+  /** Combines reads with their followers from now on. */
+  combineWith(combiner: Combiner): void {
+    this.combiner = combiner
+  }
 
   async read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
     this.stats.count('reads', model)
@@ -100,8 +109,10 @@ export class ReadPath {
 
     this.stats.count('misses', model)
     this.stats.count('dbQueries', model)
+    // Awaited only where combining can happen: elsewhere the read is sent in the same tick as before.
+    const plan = this.combiner?.enabled === true ? await this.combiner.plan(model, operation, args) : undefined
     const startedAt = performance.now()
-    const promise = this.demand.send(query, args)
+    const promise = plan === undefined ? this.demand.send(query, args) : this.combined(model, operation, args, query, plan)
     // After the query is on its way: reads predicted from its arguments alone go alongside it.
     this.started.emit({ model, operation, args })
     const own = this.flights.start(key, promise, gens, undefined, startedAt)
@@ -121,6 +132,18 @@ export class ReadPath {
     } finally {
       this.flights.settle(key, own)
     }
+  }
+
+  /** Sends a read with its follower added; if Prisma refuses that, sends it as it is. */
+  private combined(model: string, operation: string, args: unknown, query: Query, plan: CombinedRead): Promise<unknown> {
+    return this.demand.send(query, plan.args).then(
+      (result) => this.combiner!.finish(plan, result),
+      (error: unknown) => {
+        this.combiner!.refused(error, model, operation)
+        this.stats.count('dbQueries', model)
+        return this.demand.send(query, args)
+      },
+    )
   }
 
   /** A read served from the cache (an entry, or a row of a cached list). */

@@ -50,6 +50,8 @@ export interface RouterSetup {
 
 export class QueryRouter {
   readonly entries: QueryEntries
+  /** Whether each speculative result was used (precision). */
+  readonly usage: SpeculationUsage
   readonly reads: ReadPath
   readonly writes: WritePath
   readonly speculator: Speculator
@@ -65,7 +67,7 @@ export class QueryRouter {
   constructor(private readonly setup: RouterSetup) {
     const { options, schema, stats, sessions } = setup
     this.reportError = errorReporter(stats, options.onError)
-    const usage = new SpeculationUsage(stats, this.latency)
+    const usage = (this.usage = new SpeculationUsage(stats, this.latency))
     const flights = new Flights(stats, usage)
     this.unsettled = new UnsettledWrites(setup.transactionTimeoutMs, (models) => this.writes.bump(models))
     this.entries = new QueryEntries(options, schema, sessions, this.unsettled, this.reportError, setup.fingerprint, (s) => usage.disposed(s), setup.rowsShared)

@@ -35,6 +35,12 @@ export interface SchemaInfo {
    * (SQLite, PostgreSQL and CockroachDB, but not a `@db.Citext` column). Empty when unknown.
    */
   rowFields: ReadonlyMap<string, ReadonlyMap<string, 'int' | 'string'>>
+  /**
+   * model -> field -> the list relations of other models that a read filtered on that field (a
+   * single-field foreign key) can be loaded through: `Post.authorId` -> `User.posts` referencing
+   * `User.id`. Empty when the schema text is unknown.
+   */
+  loadedThrough: ReadonlyMap<string, ReadonlyMap<string, { model: string; relation: string; references: string }>>
 }
 
 export interface FieldInfo {
@@ -110,7 +116,23 @@ export function describeSchema(client: unknown): SchemaInfo {
     counted.set(model, [...new Set(targets)])
   }
   const uniqueFields = parseUniqueFields(text)
-  return { models, relations, referencedBy, uniqueFields, fields, uniqueSelectors: parseUniqueSelectors(text), counted, rowFields: rowFieldsOf(text, uniqueFields, fields) }
+  const loadedThrough = new Map<string, Map<string, { model: string; relation: string; references: string }>>()
+  const keyFields = parseKeyFields(text)
+  for (const model of models) {
+    for (const field of runtimeModels[model].fields ?? []) {
+      const key = keyFields?.get(`${model}.${field.name}`)
+      if (field.kind !== 'object' || key === undefined || key.fields.length !== 1 || key.references.length !== 1) continue
+      // The other side: the list field of the target model in the same relation.
+      const back = (runtimeModels[field.type]?.fields ?? []).find(
+        (other) => other.kind === 'object' && other.type === model && other.relationName === field.relationName && !(field.type === model && other.name === field.name),
+      )
+      if (back === undefined || fields.get(field.type)?.get(back.name)?.list !== true) continue
+      let byField = loadedThrough.get(model)
+      if (byField === undefined) loadedThrough.set(model, (byField = new Map()))
+      byField.set(key.fields[0], { model: field.type, relation: back.name, references: key.references[0] })
+    }
+  }
+  return { models, relations, referencedBy, uniqueFields, fields, uniqueSelectors: parseUniqueSelectors(text), counted, rowFields: rowFieldsOf(text, uniqueFields, fields), loadedThrough }
 }
 
 /** Providers whose default string comparison is exact, so one row has one text per unique string. */
@@ -217,6 +239,24 @@ function parseForeignKeys(schema: string | undefined): Map<string, string[]> | u
         `${model}.${field}`,
         references.split(',').map((name) => name.trim()).filter(Boolean),
       )
+    }
+  }
+  return keys
+}
+
+/** `Model.relationField` -> the fields holding its foreign key and the fields they reference. */
+function parseKeyFields(schema: string | undefined): Map<string, { fields: string[]; references: string[] }> | undefined {
+  if (typeof schema !== 'string' || schema.length === 0) return undefined
+  const names = (list: string) => list.split(',').map((name) => name.trim()).filter(Boolean)
+  const keys = new Map<string, { fields: string[]; references: string[] }>()
+  for (const [, model, body] of modelBlocks(schema)) {
+    for (const line of body.split('\n')) {
+      const field = /^\s*(\w+)\s/.exec(line)?.[1]
+      const relation = /@relation\(([^)]*)\)/.exec(line)?.[1]
+      if (field === undefined || relation === undefined) continue
+      const fields = /fields\s*:\s*\[([^\]]*)\]/.exec(relation)?.[1]
+      const references = /references\s*:\s*\[([^\]]*)\]/.exec(relation)?.[1]
+      if (fields !== undefined && references !== undefined) keys.set(`${model}.${field}`, { fields: names(fields), references: names(references) })
     }
   }
   return keys

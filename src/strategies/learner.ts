@@ -12,10 +12,26 @@ import type { Source } from './sources.ts'
 import { contextOf, LOOP_DONE, SessionHistories, summarize, type Step } from './history.ts'
 import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
-import type { Candidate, FanOut, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
+import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
 /** The bounds and thresholds of learning, every one set; see `LearnOptions` in the public types for each. */
 export type LearnSettings = Required<LearnOptions>
+
+/** A field of a read's row that a read predicted to follow it takes as an argument (see `dependents`). */
+export class RowField {
+  constructor(readonly field: string) {}
+}
+
+/** A read predicted to follow a started single-row read, with one argument from that read's row. */
+export interface Dependent {
+  /** Its arguments, with a `RowField` where the row's value goes. */
+  query: Query
+  probability: number
+  /** The field of the row the argument comes from. */
+  field: string
+  /** The argument path it goes to (`where.authorId`). */
+  path: string
+}
 
 /** Plain data on what was learned, for `$prefetch.model()`. */
 export interface LearnedModel {
@@ -118,6 +134,49 @@ export class LearnedPredictor implements Predictor {
     const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
     return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true)
+  }
+
+  /**
+   * For a single-row read that has only started: the reads likely to follow it whose one unknown
+   * argument is a field of its row (every other argument at hand), each with that argument as a
+   * `RowField` to be filled in from the row. Learns nothing.
+   */
+  dependents(event: ReadEvent): Dependent[] {
+    const { session, query, at } = event
+    if (session === undefined) return []
+    const templated = this.templates.find(query)
+    if (templated === undefined) return []
+    const before = this.histories.before(session, at)
+    const user = session.userId === undefined ? undefined : this.users.get(session.userId)
+    const started: Step = { template: templated.template, values: templated.values, result: undefined, at }
+    const context = contextOf([...before, started], this.settings.order)
+    const { minSupport, userPriorWeight, maxBranches } = this.settings
+    const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
+    if (next === undefined) return []
+    const out: Dependent[] = []
+    for (const [id, probability] of [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, maxBranches)) {
+      const template = this.templates.get(id)
+      if (template === undefined) continue
+      const fields = this.mappings.firstRowFields(template, templated.template.id)
+      if (fields.length === 0) continue
+      // The started read's row, each field it may give standing as a placeholder.
+      const row = fields.map((field) => new RowField(field))
+      const step: Step = { ...started, result: { single: true, fields, rows: [row], last: undefined, length: 1 } }
+      const history = [...before, step].slice(-this.settings.maxHistory)
+      for (const derived of this.mappings.derive(template, history, true)) {
+        if (derived.fanOut !== undefined) continue
+        const placed = derived.values.filter((value) => value instanceof RowField)
+        if (placed.length !== 1) continue
+        const slot = derived.values.indexOf(placed[0])
+        out.push({
+          query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
+          probability: probability * derived.confidence,
+          field: (placed[0] as RowField).field,
+          path: template.paths[slot],
+        })
+      }
+    }
+    return out.sort((a, b) => b.probability - a.probability)
   }
 
   follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[] {

@@ -340,6 +340,23 @@ export class ArgumentMappings {
   }
 
   /**
+   * The fields of the first row of the read just before (of template `previous`) that are the best
+   * usable source of a slot of `template`.
+   */
+  firstRowFields(template: Template, previous: string): string[] {
+    const model = this.modelFor(template, previous)
+    if (model === undefined) return []
+    const fields: string[] = []
+    for (const { sources } of model.slots) {
+      let best: Evidence | undefined
+      for (const item of sources) if (isUsable(item, this.bounds) && item.source.kind !== 'anyRow' && (best === undefined || better(item, best))) best = item
+      const source = best?.source
+      if (source?.kind === 'row' && source.lag === 1 && source.row === 0 && source.template === previous && !fields.includes(source.field)) fields.push(source.field)
+    }
+    return fields
+  }
+
+  /**
    * Adds evidence learned elsewhere for slot `slot` of a template with `slots` slots: counts of
    * a source already known here are added, a new source is kept if there is room. A constant
    * counts in the slot's value memory.

@@ -136,6 +136,7 @@ const SPECS: Record<string, OptionSpec> = {
   'learn.maxValues': positiveInteger,
   'learn.maxAlternatives': positiveInteger,
   'learn.chainDepth': positiveInteger,
+  'learn.combine': { wrongType: ['0.5', true, [], {}], outOfRange: [-0.01, 1.01, Number.NaN, Infinity] },
   'learn.shareIntervalMs': positiveInteger,
   'learn.maxSharedContexts': positiveInteger,
   minProbability: probability,

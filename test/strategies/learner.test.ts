@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS } from '../../src/options.ts'
 import { rank } from '../../src/strategies/combine.ts'
-import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
+import { LearnedPredictor, RowField, type LearnSettings } from '../../src/strategies/learner.ts'
 import type { Candidate, ObservedQuery, SessionRef } from '../../src/strategies/types.ts'
 import { keyOrder } from '../support/key-order.ts'
 
@@ -23,6 +23,32 @@ const user = (id: number) => ({ id, name: `user ${id}` })
 const posts = (authorId: number, n = 3) => Array.from({ length: n }, (_, i) => ({ id: authorId * 100 + i, authorId, title: `post ${i}` }))
 
 describe('LearnedPredictor', () => {
+  it('names, for a read that has only started, the read that follows it with an argument from its row', () => {
+    const { predictor, read } = learner()
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `s${i}` }
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { email: `u${i}@x` } }, result: user(i) })
+      read(session, { model: 'Post', operation: 'findMany', args: { where: { authorId: i, title: 'post 0' }, take: 10 }, result: posts(i) })
+    }
+    const started = { session: { sessionId: 'new' }, query: { model: 'User', operation: 'findUnique', args: { where: { email: 'z@x' } } }, at: 100_000 }
+    const [dependent, ...others] = predictor.dependents(started)
+    expect(others).toEqual([])
+    expect(dependent).toMatchObject({ field: 'id', path: 'where.authorId', query: { model: 'Post', operation: 'findMany' } })
+    expect(dependent.probability).toBeCloseTo(1)
+    // The constant stays, the row's value is a placeholder.
+    expect(dependent.query.args).toEqual({ where: { authorId: new RowField('id'), title: 'post 0' }, take: 10 })
+    expect((dependent.query.args.where as { authorId: unknown }).authorId).toBeInstanceOf(RowField)
+    // A read by id: the posts read's argument is the read's own argument, not a field of its row.
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `t${i}` }
+      read(session, { model: 'Comment', operation: 'findUnique', args: { where: { id: i } }, result: { id: i, postId: i } })
+      read(session, { model: 'Post', operation: 'findUnique', args: { where: { id: i } }, result: posts(i)[0] })
+    }
+    expect(predictor.dependents({ ...started, query: { model: 'Comment', operation: 'findUnique', args: { where: { id: 99 } } } })).toEqual([])
+    // A shape never seen: nothing.
+    expect(predictor.dependents({ ...started, query: { model: 'User', operation: 'findFirst', args: { where: { name: 'z' } } } })).toEqual([])
+  })
+
   it('learns that a findMany by author follows a findUnique of a user, with the author from the result', () => {
     const { read } = learner()
     for (let i = 1; i <= 8; i++) {
