@@ -47,7 +47,7 @@ async function client(
   patch?.(base)
   const spy = spyExtension()
   const errors: unknown[] = []
-  const extended = base.$extends(prefetch({ onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
+  const extended = base.$extends(prefetch({ cpu: false, onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
   const prisma = (beneath === undefined ? extended : (extended as unknown as { $extends(e: object): unknown }).$extends(beneath)) as typeof extended
   opened.push(prisma)
   // A user page: the user, then the user's published posts.

@@ -61,7 +61,7 @@ async function compose(other: Other, order: 'before' | 'after', options: Prefetc
   const spy = spyExtension()
   const base = await createTestClient(env.db)
   const ext = others[other] as never
-  const prisma = (order === 'before' ? base.$extends(ext).$extends(prefetch(options)) : base.$extends(prefetch(options)).$extends(ext)).$extends(spy.extension) as any
+  const prisma = (order === 'before' ? base.$extends(ext).$extends(prefetch({ cpu: false, ...options })) : base.$extends(prefetch({ cpu: false, ...options })).$extends(ext)).$extends(spy.extension) as any
   const reference = (await createTestClient(env.db)).$extends(ext) as any
   return { prisma, reference, spy }
 }
@@ -180,7 +180,7 @@ describe('forSession()', () => {
 
   it('learns from the queries of its client', async () => {
     const base = await createTestClient(env.db)
-    const prisma = base.$extends(prefetch()).$extends(others.computed)
+    const prisma = base.$extends(prefetch({ cpu: false })).$extends(others.computed)
     for (const [i, t] of trainees.entries()) {
       const db = prisma.$prefetch.forSession<typeof prisma>(`learn-${i}`)
       const user = await db.user.byEmail(t.email)

@@ -21,7 +21,7 @@ async function gatedClient(table: string) {
   })
   const spy = spyExtension()
   const base = await createTestClient({ ...env.db, adapterFactory: () => gated.factory })
-  const prisma = base.$extends(prefetch()).$extends(spy.extension)
+  const prisma = base.$extends(prefetch({ cpu: false })).$extends(spy.extension)
   const hold = () => {
     gate.reached = false
     gate.hold = new Promise<void>((resolve) => (gate.release = resolve))

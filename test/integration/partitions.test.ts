@@ -44,7 +44,7 @@ async function clientOfAnotherSchema(options: PrefetchOptions) {
     models: { ...model.models, Tag: { ...model.models.Tag, fields: [...model.models.Tag.fields, { name: 'slug', kind: 'scalar', type: 'String' }] } },
   }
   const spy = spyExtension()
-  const prisma = bare.$extends(prefetch({ storeTimeout: 5000, ...options })).$extends(spy.extension)
+  const prisma = bare.$extends(prefetch({ storeTimeout: 5000, cpu: false, ...options })).$extends(spy.extension)
   return { prisma, bare, spy }
 }
 const made: Array<{ $disconnect(): Promise<void> }> = []

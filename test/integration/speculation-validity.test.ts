@@ -29,7 +29,7 @@ async function client(options: PrefetchOptions) {
   const below = spyExtension()
   const errors: unknown[] = []
   const prisma = await createTestClient(db, (c) =>
-    c.$extends(below.extension).$extends(prefetch({ ...options, onError: (error) => errors.push(error) })),
+    c.$extends(below.extension).$extends(prefetch({ cpu: false, ...options, onError: (error) => errors.push(error) })),
   )
   return { prisma, calls: below.calls, errors }
 }

@@ -191,7 +191,7 @@ describe('a database that fails speculative queries', () => {
     const base = await createTestClient({ ...env.db, adapterFactory: () => faulty.factory })
     const errors: string[] = []
     const postsOf = rule('User.findUnique').then('Post.findMany', ({ result }) => (result ? { where: { authorId: result.id }, orderBy: { id: 'asc' } } : null))
-    const prisma = base.$extends(prefetch({ learn: false, rules: [postsOf], onError: (_e, c) => errors.push(c.phase) })).$extends(spy.extension)
+    const prisma = base.$extends(prefetch({ learn: false, cpu: false, rules: [postsOf], onError: (_e, c) => errors.push(c.phase) })).$extends(spy.extension)
     const posts = (id: number) => ({ where: { authorId: id }, orderBy: { id: 'asc' as const } })
 
     // 1. The speculative query fails while the user's query has joined it: the user's runs on its own.
@@ -258,7 +258,7 @@ describe.runIf(provider === 'postgresql')('a connection pool run dry by slow spe
     let n = 0
     // Each user read predicts a different post list, so every one is a new speculative query.
     const postsOf = rule('User.findFirst').then('Post.findMany', ({ result }) => (result ? { where: { authorId: result.id }, skip: n++ % 1000 } : null))
-    const prisma = base.$extends(prefetch({ learn: false, rules: [postsOf], ...quiet, ...options }))
+    const prisma = base.$extends(prefetch({ learn: false, cpu: false, rules: [postsOf], ...quiet, ...options }))
     await prisma.user.count()
     const failed: string[] = []
     // Two workers: the application never has more than two queries of its own in flight.

@@ -19,7 +19,7 @@ export async function childClient(options: PrefetchOptions = {}) {
     provider: postgres ? 'postgresql' : 'sqlite',
     adapterFactory: () => (postgres ? new PrismaPg({ connectionString: DATABASE }) : new PrismaBetterSqlite3({ url: DATABASE, timeout: 20_000 })) as never,
   })
-  const prisma = base.$extends(prefetch({ cache, namespace: NAMESPACE, ...options }))
+  const prisma = base.$extends(prefetch({ cache, namespace: NAMESPACE, cpu: false, ...options }))
   async function close() {
     await prisma.$prefetch.close()
     await prisma.$disconnect()
