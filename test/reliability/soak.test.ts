@@ -477,7 +477,8 @@ describe(`soak: ${SESSIONS.toLocaleString('en')} sessions x ${READS_PER_SESSION}
     expect(gc).toBeTypeOf('function')
     // Linear growth would add three times the first quarter's growth (a leak of 140 bytes a read,
     // the spy's record of each query left uncleared, adds 6 MB over the CI run's last three
-    // quarters); allow a little drift.
-    expect(laterGrowth).toBeLessThan(Math.max(2, 0.5 * firstQuarterGrowth))
+    // quarters; one of 70 bytes, 3 MB); allow a little drift (1.4-2.0 MB measured, the higher
+    // on PostgreSQL under the whole suite's load).
+    expect(laterGrowth).toBeLessThan(Math.max(3, 0.5 * firstQuarterGrowth))
   })
 })
