@@ -1,45 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { withLatency } from '../../bench/latency.ts'
-import { createTestClient, spyExtension } from '../helpers/db.ts'
-import { prefetch } from '../../src/index.ts'
 import { reached, setup } from '../support/setup.ts'
+import { gatedClient, until } from '../support/gated.ts'
 import { seed } from '../support/seed.ts'
 
 const env = await setup()
 const rows = await seed(env.bare)
 
-/**
- * A client whose SELECTs on `table` can be held before their result is returned: `hold()` makes
- * the next ones wait until `release()`; `reached` says whether one is being held.
- */
-async function gatedClient(table: string) {
-  const gate = { hold: undefined as Promise<void> | undefined, release: () => {}, reached: false }
-  const gated = withLatency(env.db.adapterFactory(), 0, (sql) => {
-    if (gate.hold === undefined || !/select/i.test(sql) || !sql.includes(table)) return undefined
-    gate.reached = true
-    return gate.hold
-  })
-  const spy = spyExtension()
-  const base = await createTestClient({ ...env.db, adapterFactory: () => gated.factory })
-  const prisma = base.$extends(prefetch({ cpu: false })).$extends(spy.extension)
-  const hold = () => {
-    gate.reached = false
-    gate.hold = new Promise<void>((resolve) => (gate.release = resolve))
-  }
-  const release = () => {
-    gate.hold = undefined
-    gate.release()
-  }
-  return { prisma, base, spy, trips: gated.trips, gate, hold, release }
-}
-
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
-}
 
 describe('on-time and late prefetch hits', () => {
   it('counts a read that joined a speculative query in flight as late: in lateCoverage, not in coverage', async () => {
-    const { prisma, base, spy, trips, gate, hold, release } = await gatedClient('User')
+    const { prisma, base, spy, trips, gate, hold, release } = await gatedClient(env.db, 'User')
     await prisma.user.count() // connect
     prisma.$prefetch.resetStats()
     hold()
@@ -88,7 +58,7 @@ describe('on-time and late prefetch hits', () => {
   })
 
   it('never credits savedMs with more than the script ran, even after a cold first read', async () => {
-    const { prisma, base, spy, hold, release, gate } = await gatedClient('Post')
+    const { prisma, base, spy, hold, release, gate } = await gatedClient(env.db, 'Post')
     await prisma.user.count() // connect
     // The first read of Post.findUnique is cold: here it takes 300 ms more.
     hold()

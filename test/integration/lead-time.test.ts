@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { withLatency } from '../../bench/latency.ts'
 import { estimateSize } from '../../src/cache/store.ts'
-import { prefetch, rule } from '../../src/index.ts'
-import type { PrefetchOptions } from '../../src/types.ts'
-import { createTestClient, spyExtension } from '../helpers/db.ts'
+import { rule } from '../../src/index.ts'
 import { reached, setup } from '../support/setup.ts'
+import { gatedClient, until } from '../support/gated.ts'
 import { seed } from '../support/seed.ts'
 
 // Lead time: a read joining a speculative query in flight predicts what follows it as a miss
@@ -12,41 +10,13 @@ import { seed } from '../support/seed.ts'
 const env = await setup()
 const rows = await seed(env.bare)
 
-/**
- * A client whose SELECTs on `table` can be held before their result is returned: `hold()` makes
- * the next ones wait until `release()`; `gate.reached` says whether one is being held.
- */
-async function gatedClient(table: string, options: PrefetchOptions) {
-  const gate = { hold: undefined as Promise<void> | undefined, release: () => {}, reached: false }
-  const gated = withLatency(env.db.adapterFactory(), 0, (sql) => {
-    if (gate.hold === undefined || !/select/i.test(sql) || !new RegExp(`[\`"]${table}[\`"]`).test(sql)) return undefined
-    gate.reached = true
-    return gate.hold
-  })
-  const spy = spyExtension()
-  const base = await createTestClient({ ...env.db, adapterFactory: () => gated.factory })
-  const prisma = base.$extends(prefetch({ cpu: false, ...options })).$extends(spy.extension)
-  const hold = () => {
-    gate.reached = false
-    gate.hold = new Promise<void>((resolve) => (gate.release = resolve))
-  }
-  const release = () => {
-    gate.hold = undefined
-    gate.release()
-  }
-  return { prisma, base, spy, trips: gated.trips, gate, hold, release }
-}
-
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
-}
 
 const postsOfUser = rule('User.findUnique').then('Post.findMany', ({ result }) => (result ? { where: { authorId: result.id } } : null))
 const authorOfPost = rule('Post.findUnique').then('User.findUnique', ({ result }) => (result ? { where: { id: result.authorId } } : null))
 
 describe('a read that joins a speculative query in flight (a late hit)', () => {
   it('predicts its successors from the result it joined, so the next read is served on time', async () => {
-    const { prisma, base, spy, gate, hold, release } = await gatedClient('User', { rules: [postsOfUser] })
+    const { prisma, base, spy, gate, hold, release } = await gatedClient(env.db, 'User', { rules: [postsOfUser] })
     await prisma.user.count() // connect
     prisma.$prefetch.resetStats()
     hold()
@@ -72,7 +42,7 @@ describe('a read that joins a speculative query in flight (a late hit)', () => {
   })
 
   it('predicts them once when the speculative read it joined predicts them too (chaining)', async () => {
-    const { prisma, base, spy, gate, hold, release } = await gatedClient('User', { rules: [authorOfPost, postsOfUser], learn: { chainDepth: 2 } })
+    const { prisma, base, spy, gate, hold, release } = await gatedClient(env.db, 'User', { rules: [authorOfPost, postsOfUser], learn: { chainDepth: 2 } })
     await prisma.user.count() // connect
     prisma.$prefetch.resetStats()
     hold()
