@@ -36,7 +36,8 @@ export interface BenchSettings {
   modes: Mode[]
   scale: 'small' | 'standard'
   json: string | undefined
-  svg: string
+  /** Where to write the latency chart; none unless asked (a quick run never overwrites a committed chart). */
+  svg: string | undefined
   /** Extra options of the `prefetch` mode. */
   options: Record<string, unknown>
   processes: number
@@ -125,7 +126,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchSettings {
     modes: modes as Mode[],
     scale: scale as BenchSettings['scale'],
     json: flags.json,
-    svg: flags.svg ?? 'bench/results/bench.svg',
+    svg: flags.svg,
     options: options as Record<string, unknown>,
     processes: flags.processes === undefined ? 1 : numberOf('processes', flags.processes, { integer: true, min: 1 }),
     child: flags.child,

@@ -480,8 +480,10 @@ console.log(
     `(misses, late hits, writes). Coverage: on-time = served from a speculative result stored before the read, late = joined one in flight. ` +
     `ELU: event-loop utilisation (near 1: the latencies measure CPU). Oracle gain: (none - mode) / (none - oracle) on mean page latency.`,
 )
-writeFileSync(settings.svg, renderSvg(runs))
-console.log(`wrote ${settings.svg}`)
+if (settings.svg !== undefined) {
+  writeFileSync(settings.svg, renderSvg(runs))
+  console.log(`wrote ${settings.svg}`)
+}
 if (settings.json) {
   const out = {
     runs: runs.map((run) => ({
