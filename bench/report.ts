@@ -25,6 +25,8 @@ export interface RoundResult {
   dbQueriesPerPage: number
   /** Speculative queries issued per page (what a predictor tried). */
   issuedPerPage: number
+  /** Speculative results invalidated or evicted before any read used them, per page. */
+  wastedPerPage: number
   /** Process CPU time (user + system) per page, ms: the cost of the mode on the client. */
   cpuMsPerPage: number
   /** Share of the run the event loop was busy (0-1): near 1, latencies measure CPU, not round trips. */
@@ -44,6 +46,7 @@ export const ROUND_FIELDS = [
   'hitRate',
   'dbQueriesPerPage',
   'issuedPerPage',
+  'wastedPerPage',
   'cpuMsPerPage',
   'eventLoopUtilization',
   'pages',
@@ -55,7 +58,8 @@ export interface ModeResult extends RoundResult {
   rounds: RoundResult[]
 }
 
-export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'pageOracle', 'oracle'] as const
+/** `prefetchPerModel`: prefetch with row generations off, so every write invalidates its whole model. */
+export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'prefetchPerModel', 'pageOracle', 'oracle'] as const
 export type Mode = (typeof MODES)[number]
 
 export interface Run {
@@ -96,6 +100,8 @@ export interface RoundCounts {
   issued: number
   completed: number
   used: number
+  /** Speculative results dropped unread (invalidated by a write, expired or evicted). */
+  wasted: number
   cpuMs: number
   eventLoopUtilization: number
 }
@@ -118,6 +124,7 @@ export function summarize(latencies: readonly number[], counts: RoundCounts): Ro
     hitRate: ratio(counts.hits, counts.reads),
     dbQueriesPerPage: counts.dbQueries / pages,
     issuedPerPage: counts.issued / pages,
+    wastedPerPage: counts.wasted / pages,
     cpuMsPerPage: counts.cpuMs / pages,
     eventLoopUtilization: counts.eventLoopUtilization,
     pages: sorted.length,
@@ -155,7 +162,7 @@ function spread(r: ModeResult, field: keyof RoundResult, digits: number): string
 /** A table a person can read: one block per workload and rtt, one row per mode. */
 export function formatTable(runs: readonly Run[]): string {
   const lines: string[] = []
-  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
+  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'wasted/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
   for (const run of runs) {
     const rounds = run.rounds > 1 ? `, medians of ${run.rounds} interleaved rounds (min-max)` : ', one round'
     lines.push(`\n${run.workload}, ${run.preset} preset: rtt ${run.rttMs} ms, think ${run.thinkMs} ms, ${run.sessions} sessions${rounds}`)
@@ -174,6 +181,7 @@ export function formatTable(runs: readonly Run[]): string {
         r.lateCoverage.toFixed(2),
         r.precision.toFixed(2),
         r.issuedPerPage.toFixed(2),
+        r.wastedPerPage.toFixed(2),
         r.dbQueriesPerPage.toFixed(2),
         spread(r, 'cpuMsPerPage', 1),
         r.eventLoopUtilization.toFixed(2),
@@ -192,6 +200,7 @@ const COLOURS: Record<Mode, string> = {
   extensionRedis: '#e57373',
   markovExact: '#ffb74d',
   prefetch: '#43a047',
+  prefetchPerModel: '#a5d6a7',
   pageOracle: '#b39ddb',
   oracle: '#7e57c2',
 }

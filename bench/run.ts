@@ -223,7 +223,7 @@ interface Played {
   counts: RoundCounts
 }
 
-const ourModes = new Set<Mode>(['cacheOnly', 'markovExact', 'prefetch', 'pageOracle', 'oracle'])
+const ourModes = new Set<Mode>(['cacheOnly', 'markovExact', 'prefetch', 'prefetchPerModel', 'pageOracle', 'oracle'])
 
 /** Runs `plans` in `mode` against the database `runName` (a copy made beforehand), `concurrency` sessions at once. */
 async function playMode(
@@ -243,7 +243,9 @@ async function playMode(
   const store = storeFor(runName)
   const options: PrefetchOptions = store.cache ? { cache: store.cache } : {}
   // Every mode but prefetch uses the extension as a cache only; their prediction is their own.
-  if (mode !== 'prefetch') options.learn = false
+  // prefetchPerModel is prefetch with per-model invalidation (row generations off).
+  if (mode === 'prefetchPerModel') Object.assign(options, PREFETCH_OPTIONS, { rowGenerations: false })
+  else if (mode !== 'prefetch') options.learn = false
   else Object.assign(options, PREFETCH_OPTIONS)
   let client: any = base
   let markov: ExactMarkov | undefined
@@ -328,6 +330,7 @@ async function playMode(
       issued: stats?.prefetch.issued ?? 0,
       completed: stats?.prefetch.completed ?? 0,
       used: stats?.prefetch.used ?? 0,
+      wasted: stats?.prefetch.wasted ?? 0,
       cpuMs: (used.user + used.system) / 1000,
       eventLoopUtilization: utilization,
     },
