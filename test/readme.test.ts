@@ -11,18 +11,20 @@ import { DEFAULTS, KNOWN_OPTIONS, resolveOptions } from '../src/options.ts'
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const howItWorks = readFileSync(new URL('../docs/how-it-works.md', import.meta.url), 'utf8')
 
-/** The rows of the first table after `heading`: names (a cell may list several, `a` / `b`) and their defaults. */
+/**
+ * The rows of the tables after `heading` up to the next heading of its level or above (the README
+ * splits its options into one table per theme): names (a cell may list several, `a` / `b`) and
+ * their defaults.
+ */
 function table(heading: string, text = readme): Map<string, string> {
   const start = text.indexOf(heading)
   expect(start).toBeGreaterThan(-1)
+  const level = heading.indexOf(' ')
   const rows = new Map<string, string>()
-  let inTable = false
   for (const line of text.slice(start).split('\n').slice(1)) {
-    if (!line.startsWith('|')) {
-      if (inTable) break
-      continue
-    }
-    inTable = true
+    const hashes = /^(#+) /.exec(line)?.[1].length
+    if (hashes !== undefined && hashes <= level) break
+    if (!line.startsWith('|')) continue
     const [name, value] = line.split('|').slice(1, 3).map((cell) => cell.trim())
     if (!name.startsWith('`') || value === 'default') continue
     const names = name.split(' / ').map((n) => n.replace(/`/g, ''))
@@ -41,6 +43,18 @@ describe('the README', () => {
 
   it('lists every option once, and nothing else', () => {
     expect([...options.keys()].sort()).toEqual([...KNOWN_OPTIONS].sort())
+  })
+
+  it('splits the options by theme, each option in one theme', () => {
+    const themes = ['#### Cache', '#### Learning', '#### Speculation', '#### Store and sharing']
+    const seen: string[] = []
+    for (const theme of themes) {
+      const rows = [...table(theme).keys()]
+      expect(rows.length, theme).toBeGreaterThan(0)
+      seen.push(...rows)
+    }
+    seen.push(...table('#### Errors, telemetry, clock').keys())
+    expect(seen.sort()).toEqual([...KNOWN_OPTIONS].sort())
   })
 
   it('shows the defaults the code applies', () => {
