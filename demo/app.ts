@@ -40,13 +40,15 @@ export async function startBlog(prisma: PrismaClient): Promise<{ url: string; cl
           select: { id: true, title: true, author: { select: { id: true, name: true } } },
         }),
     ],
-    // A post, its tags and author, then its comments.
+    // A post, its tags and author, then its comments; the view is counted.
     [
       /^\/posts\/(\d+)$/,
       async (id) => {
         const post = await prisma.post.findUnique({ where: { id }, include: { author: { select: { id: true, name: true } }, tags: true } })
         if (!post) return null
         const comments = await prisma.comment.findMany({ where: { postId: id }, orderBy: { id: 'asc' }, take: COMMENTS_PER_PAGE })
+        // A view counter: a write on every post page, on the row the page shows.
+        await prisma.post.update({ where: { id }, data: { views: { increment: 1 } }, select: { id: true } })
         return { post, comments }
       },
     ],

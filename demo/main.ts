@@ -4,7 +4,8 @@
  * the bare Prisma client, on the client extended with prefetch() as a cache only (learning off:
  * repeats are served, nothing is predicted), and with prefetch() predicting. The same number of
  * simulated visitors browse each (home -> post -> author -> their post -> tag -> ...), following
- * links from the pages they get and now and then writing a comment. Every few seconds it prints
+ * links from the pages they get and now and then writing a comment; every post page also counts a
+ * view (a write on every page, as view counters and last-seen times are). Every few seconds it prints
  * page times and what the extension did; at the end, what it learned, and the result of checking
  * every post page against the comments its database held when the page was asked for.
  *
@@ -105,6 +106,8 @@ type Page = { path: string; body: any }
 const times: Record<Lane, number[]> = { bare: [], cache: [], prefetch: [] }
 const writes: Record<Lane, WriteLog> = { bare: new WriteLog(), cache: new WriteLog(), prefetch: new WriteLog() }
 const checked: Record<Lane, number> = { bare: 0, cache: 0, prefetch: 0 }
+/** Post pages served (each counted a view in its database). */
+const viewed: Record<Lane, number> = { bare: 0, cache: 0, prefetch: 0 }
 const stale: Record<Lane, StalePage[]> = { bare: [], cache: [], prefetch: [] }
 let running = true
 
@@ -151,6 +154,7 @@ async function visitor(blog: Lane, index: number) {
         times[blog].push(performance.now() - started)
         const post = /^\/posts\/(\d+)$/.exec(path)
         if (post && body) {
+          viewed[blog]++
           checked[blog]++
           const found = writes[blog].check({ postId: Number(post[1]), requestedAt: started, commentIds: body.comments.map((c: { id: number }) => c.id), limit: COMMENTS_PER_PAGE })
           if (found) stale[blog].push(found)
@@ -213,6 +217,12 @@ if (violations.length === 0) {
     console.log(`  ${LABEL[lane]}: /posts/${page.postId} lacked comment ${ids}`)
   }
   process.exitCode = 1
+}
+
+// The view counters, checked: every post page served wrote one view, in every lane.
+for (const lane of LANES) {
+  const counted = await dbs[lane].client.post.aggregate({ _sum: { views: true } })
+  console.log(`Views ${LABEL[lane]}: ${viewed[lane]} post pages served, ${counted._sum.views ?? 0} views in its database.`)
 }
 
 console.log('\nWhat it learned, the best supported transitions (query shapes, ? an argument):')

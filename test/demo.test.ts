@@ -31,6 +31,13 @@ describe('the demo', () => {
       expect(Number(row![1]), lane).toBe(0)
       expect(Number(row![2]), lane).toBeGreaterThan(0)
     }
+    // Every post page counted a view: what each lane's database holds is what its visitors were served.
+    for (const lane of ['bare', 'cache only', 'prefetch']) {
+      const views = new RegExp(`^Views ${lane}: (\\d+) post pages served, (\\d+) views in its database\\.$`, 'm').exec(run.stdout)
+      expect(views, lane).not.toBeNull()
+      expect(Number(views![1]), lane).toBeGreaterThan(0)
+      expect(Number(views![2]), lane).toBe(Number(views![1]))
+    }
     expect(run.stdout).toMatch(/Checked: \d+ post pages against the comments their database held when each was asked for \(\d+ written during the run\): none showed data older than a write\./)
     expect(run.stdout).toMatch(/after {2}\S+\n {2}comes {2}\S+/)
     expect(readFileSync(report, 'utf8')).toMatch(/<g class="node"/)
