@@ -9,7 +9,10 @@
  * page times and what the extension did; at the end, what it learned, and the result of checking
  * every post page against the comments its database held when the page was asked for.
  *
- *   npm run demo [-- --seconds 40 --visitors 12 --rtt 2 --report prisma-prefetch-report.html]
+ * With `--per-model`, a fourth blog runs prefetch() with per-model invalidation
+ * (`rowGenerations: false`): each view then ends every cached post, not only the viewed one.
+ *
+ *   npm run demo [-- --seconds 40 --visitors 12 --rtt 2 --report prisma-prefetch-report.html --per-model]
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -29,6 +32,7 @@ const { values: flags } = parseArgs({
     visitors: { type: 'string', default: '12' },
     rtt: { type: 'string', default: '2' },
     report: { type: 'string', default: 'prisma-prefetch-report.html' },
+    'per-model': { type: 'boolean', default: false },
   },
 })
 const SECONDS = Number(flags.seconds)
@@ -39,9 +43,11 @@ const setupStarted = performance.now()
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-demo-'))
 const schema = readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8')
 
-const LANES = ['bare', 'cache', 'prefetch'] as const
-type Lane = (typeof LANES)[number]
-const LABEL: Record<Lane, string> = { bare: 'bare', cache: 'cache only', prefetch: 'prefetch' }
+type Lane = 'bare' | 'cache' | 'prefetch' | 'perModel'
+const LANES: readonly Lane[] = flags['per-model'] ? ['bare', 'cache', 'prefetch', 'perModel'] : ['bare', 'cache', 'prefetch']
+const LABEL: Record<Lane, string> = { bare: 'bare', cache: 'cache only', prefetch: 'prefetch', perModel: 'per model' }
+/** One value per lane that runs. */
+const perLane = <T>(make: (lane: Lane) => T) => Object.fromEntries(LANES.map((lane) => [lane, make(lane)])) as Record<Lane, T>
 
 /**
  * The blog, seeded once (in one transaction: one commit instead of one per row) and copied for
@@ -86,29 +92,29 @@ async function seed(prisma: Prisma.TransactionClient) {
   }
 }
 
-console.log(`Seeding a blog (40 authors, 400 posts) and copying it three times in ${dir} ...`)
+console.log(`Seeding a blog (40 authors, 400 posts) and copying it ${LANES.length} times in ${dir} ...`)
 const seedFile = await seededFile()
-const dbs = { bare: database(seedFile, 'bare'), cache: database(seedFile, 'cache'), prefetch: database(seedFile, 'prefetch') }
+const dbs = perLane((lane) => database(seedFile, lane))
 const cached = dbs.cache.client.$extends(prefetch({ learn: false }))
 // The three lanes share this process: its event loop is busy with the other lanes' visitors too,
 // which is not this client's load, so speculation is not paused for it (`cpu: false`).
 const prisma = dbs.prefetch.client.$extends(prefetch({ cpu: false }))
-const blogs: Record<Lane, { url: string; close(): Promise<void> }> = {
-  bare: await startBlog(dbs.bare.client),
-  cache: await startBlog(cached as unknown as PrismaClient),
-  prefetch: await startBlog(prisma as unknown as PrismaClient),
-}
+const perModel = LANES.includes('perModel') ? dbs.perModel.client.$extends(prefetch({ cpu: false, rowGenerations: false })) : undefined
+/** The extended client of each lane but bare. */
+const extended: Partial<Record<Lane, typeof prisma | typeof cached>> = { cache: cached, prefetch: prisma, perModel }
+const started = await Promise.all(LANES.map((lane) => startBlog((extended[lane] ?? dbs[lane].client) as unknown as PrismaClient)))
+const blogs = perLane((lane) => started[LANES.indexOf(lane)])
 const setupSeconds = (performance.now() - setupStarted) / 1000
 
 // --- simulated visitors -------------------------------------------------------------------------
 
 type Page = { path: string; body: any }
-const times: Record<Lane, number[]> = { bare: [], cache: [], prefetch: [] }
-const writes: Record<Lane, WriteLog> = { bare: new WriteLog(), cache: new WriteLog(), prefetch: new WriteLog() }
-const checked: Record<Lane, number> = { bare: 0, cache: 0, prefetch: 0 }
+const times = perLane((): number[] => [])
+const writes = perLane(() => new WriteLog())
+const checked = perLane(() => 0)
 /** Post pages served (each counted a view in its database). */
-const viewed: Record<Lane, number> = { bare: 0, cache: 0, prefetch: 0 }
-const stale: Record<Lane, StalePage[]> = { bare: [], cache: [], prefetch: [] }
+const viewed = perLane(() => 0)
+const stale = perLane((): StalePage[] => [])
 let running = true
 
 function pick<T>(list: readonly T[]): T | undefined {
@@ -190,10 +196,9 @@ await Promise.all(visitors)
 line((performance.now() - start) / 1000)
 
 const s = prisma.$prefetch.stats()
-const c = cached.$prefetch.stats()
 console.log(`\n${''.padEnd(12)}${'pages'.padStart(7)}${'median ms'.padStart(11)}${'db/page'.padStart(9)}${'hit rate'.padStart(10)}   stale pages`)
 for (const lane of LANES) {
-  const hitRate = lane === 'bare' ? '-' : fixed((lane === 'cache' ? c : s).hitRate, 2)
+  const hitRate = extended[lane] ? fixed(extended[lane].$prefetch.stats().hitRate, 2) : '-'
   console.log(
     `${LABEL[lane].padEnd(12)}${String(times[lane].length).padStart(7)}${fixed(median(times[lane])).padStart(11)}${dbPerPage(lane).padStart(9)}${hitRate.padStart(10)}   ${stale[lane].length} of ${checked[lane]} post pages`,
   )
@@ -239,8 +244,7 @@ const report = resolve(flags.report)
 prisma.$prefetch.report({ file: report, title: 'prisma-prefetch demo: the blog' })
 console.log(`\nThe report of what it learned, with the graph: ${report}`)
 
-await prisma.$prefetch.close()
-await cached.$prefetch.close()
+for (const client of Object.values(extended)) await client?.$prefetch.close()
 for (const lane of LANES) await blogs[lane].close()
 for (const lane of LANES) await dbs[lane].client.$disconnect()
 rmSync(dir, { recursive: true, force: true })

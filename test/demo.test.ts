@@ -10,10 +10,10 @@ const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-demo-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('the demo', () => {
-  it('shows bare, cache only and prefetch side by side, checks every post page, and writes the report', { timeout: 120_000 }, () => {
+  it('shows bare, cache only, prefetch and (--per-model) per-model invalidation side by side, checks every post page, and writes the report', { timeout: 120_000 }, () => {
     const report = join(dir, 'report.html')
     const root = join(import.meta.dirname, '..')
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'demo', 'main.ts'), '--seconds', '6', '--visitors', '3', '--rtt', '1', '--report', report], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'demo', 'main.ts'), '--seconds', '6', '--visitors', '3', '--rtt', '1', '--per-model', '--report', report], {
       cwd: root,
       encoding: 'utf8',
     })
@@ -25,14 +25,14 @@ describe('the demo', () => {
     expect(served).not.toBeNull()
     expect(Number(served![3]) + Number(served![4])).toBeGreaterThan(0)
     // Every lane's post pages were checked, and none was stale.
-    for (const lane of ['bare', 'cache only', 'prefetch']) {
+    for (const lane of ['bare', 'cache only', 'prefetch', 'per model']) {
       const row = new RegExp(`^${lane} +\\d+ .* (\\d+) of (\\d+) post pages$`, 'm').exec(run.stdout)
       expect(row, lane).not.toBeNull()
       expect(Number(row![1]), lane).toBe(0)
       expect(Number(row![2]), lane).toBeGreaterThan(0)
     }
     // Every post page counted a view: what each lane's database holds is what its visitors were served.
-    for (const lane of ['bare', 'cache only', 'prefetch']) {
+    for (const lane of ['bare', 'cache only', 'prefetch', 'per model']) {
       const views = new RegExp(`^Views ${lane}: (\\d+) post pages served, (\\d+) views in its database\\.$`, 'm').exec(run.stdout)
       expect(views, lane).not.toBeNull()
       expect(Number(views![1]), lane).toBeGreaterThan(0)
