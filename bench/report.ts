@@ -32,6 +32,8 @@ export interface RoundResult {
   /** Share of the run the event loop was busy (0-1): near 1, latencies measure CPU, not round trips. */
   eventLoopUtilization: number
   pages: number
+  /** Operations per page that waited, by query template (bench/diagnostic.ts), where the mode tells it. */
+  waitsByTemplate?: Record<string, number>
 }
 
 export const ROUND_FIELDS = [
@@ -54,7 +56,7 @@ export const ROUND_FIELDS = [
 
 /** A mode over every round: each figure the median of the rounds, with their min and max. */
 export interface ModeResult extends RoundResult {
-  range: Record<keyof RoundResult, { min: number; max: number }>
+  range: Record<(typeof ROUND_FIELDS)[number], { min: number; max: number }>
   rounds: RoundResult[]
 }
 
@@ -153,7 +155,7 @@ export function oracleShare(run: Run, mode: Mode, field: 'meanPageMs' | 'waitsPe
 }
 
 /** A median, with the min-max of the rounds when there are several. */
-function spread(r: ModeResult, field: keyof RoundResult, digits: number): string {
+function spread(r: ModeResult, field: (typeof ROUND_FIELDS)[number], digits: number): string {
   const text = r[field].toFixed(digits)
   if (r.rounds.length < 2) return text
   return `${text} (${r.range[field].min.toFixed(digits)}-${r.range[field].max.toFixed(digits)})`

@@ -21,7 +21,7 @@
  *   npm run bench -- --quick                     the smoke run CI can afford (one round)
  *   npm run bench -- [--preset custom] [--rtt 5] [--think 10] [--sessions 96] [--concurrency 16]
  *                    [--rounds 3] [--max-pages 1000] [--seed 1] [--workloads tpcw-browsing,tpcw-shopping,rubis-bidding] [--modes none,oracle,...]
- *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N]
+ *                    [--scale small|standard] [--json FILE] [--svg FILE] [--options JSON] [--processes N] [--templates]
  *
  * Latency model: every database round trip waits `--rtt` ms (bench/latency.ts). Think time
  * between pages is exponential with mean `--think` ms. In every round each mode runs once, on a
@@ -52,6 +52,7 @@ import { createCodec } from '../src/cache/codec.ts'
 import { prefetch, type PrefetchOptions } from '../src/index.ts'
 import { READ_OPERATIONS } from '../src/shared.ts'
 import { EXACT_MARKOV_THRESHOLDS, ExactMarkov } from './baselines.ts'
+import { formatTemplateWaits, meanOverRounds, perPage, TemplateWaits, templateOf } from './diagnostic.ts'
 import { parseBenchFlags } from './flags.ts'
 import { withLatency } from './latency.ts'
 import { recordSessions, type SessionRecording } from './recording.ts'
@@ -182,22 +183,24 @@ interface Asked {
 
 /**
  * A view of `db` that counts every read and write the pages ask for, in and out of interactive
- * transactions; everything else (`$prefetch`, ...) passes through untouched.
+ * transactions, and with `waits` which of them waited, by template; everything else
+ * (`$prefetch`, ...) passes through untouched.
  */
-function counting(db: object, asked: Asked): object {
+function counting(db: object, asked: Asked, waits?: TemplateWaits): object {
   return new Proxy(db, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown
       if (typeof property !== 'string' || typeof value === 'undefined' || value === null) return value
       if (property === '$transaction') {
         return (first: unknown, ...rest: unknown[]) => {
-          const wrapped = typeof first === 'function' ? (tx: object) => (first as (tx: object) => unknown)(counting(tx, asked)) : first
+          const wrapped = typeof first === 'function' ? (tx: object) => (first as (tx: object) => unknown)(counting(tx, asked, waits)) : first
           return (value as (...a: unknown[]) => unknown).apply(target, [wrapped, ...rest])
         }
       }
       if (property.startsWith('$executeRaw') || property.startsWith('$queryRaw')) {
         return (...args: unknown[]) => {
           asked.writes++
+          waits?.waited(property)
           return (value as (...a: unknown[]) => unknown).apply(target, args)
         }
       }
@@ -207,9 +210,15 @@ function counting(db: object, asked: Asked): object {
           const method = Reflect.get(methods, operation, methods) as unknown
           if (typeof operation !== 'string' || typeof method !== 'function') return method
           return (...args: unknown[]) => {
-            if (READS.has(operation)) asked.reads++
-            else asked.writes++
-            return (method as (...a: unknown[]) => unknown).apply(methods, args)
+            const send = () => (method as (...a: unknown[]) => PromiseLike<unknown>).apply(methods, args)
+            const template = templateOf(property, operation, args[0])
+            if (!READS.has(operation)) {
+              asked.writes++
+              waits?.waited(template)
+              return send()
+            }
+            asked.reads++
+            return waits === undefined ? send() : waits.read(template, send)
           }
         },
       })
@@ -221,6 +230,8 @@ function counting(db: object, asked: Asked): object {
 interface Played {
   latencies: number[]
   counts: RoundCounts
+  /** Operations that waited, by query template (bench/diagnostic.ts); none for extensionRedis, whose hits are not told per read. */
+  waitsByTemplate?: Record<string, number>
 }
 
 const ourModes = new Set<Mode>(['cacheOnly', 'markovExact', 'prefetch', 'prefetchPerModel', 'pageOracle', 'oracle'])
@@ -247,6 +258,8 @@ async function playMode(
   if (mode === 'prefetchPerModel') Object.assign(options, PREFETCH_OPTIONS, { rowGenerations: false })
   else if (mode !== 'prefetch') options.learn = false
   else Object.assign(options, PREFETCH_OPTIONS)
+  const waits = mode === 'none' || ourModes.has(mode) ? new TemplateWaits() : undefined
+  if (waits !== undefined) options.telemetry = { meter: waits.meter() }
   let client: any = base
   let markov: ExactMarkov | undefined
   let valkey: Valkey | undefined
@@ -268,7 +281,7 @@ async function playMode(
     client = base.$extends(prefetch(options))
   }
   const asked: Asked = { reads: 0, writes: 0 }
-  const db = counting(client, asked)
+  const db = counting(client, asked, waits)
   const latencies: number[] = []
   const warms = mode === 'oracle' ? 'reads' : mode === 'pageOracle' ? 'knowable' : undefined
 
@@ -334,6 +347,7 @@ async function playMode(
       cpuMs: (used.user + used.system) / 1000,
       eventLoopUtilization: utilization,
     },
+    waitsByTemplate: waits && Object.fromEntries(waits.waits),
   }
 }
 
@@ -381,10 +395,14 @@ async function runMode(name: WorkloadName, workload: Workload, mode: Mode, rttMs
   const counts = Object.fromEntries(Object.keys(played[0].counts).map((key) => [key, sum((c) => c[key as keyof RoundCounts])])) as unknown as RoundCounts
   // Utilisation is a share of each process's time: their mean, not their sum.
   counts.eventLoopUtilization /= played.length
-  return summarize(
-    played.flatMap((p) => p.latencies),
-    counts,
-  )
+  const latencies = played.flatMap((p) => p.latencies)
+  const result = summarize(latencies, counts)
+  if (played.every((p) => p.waitsByTemplate !== undefined)) {
+    const waits = new Map<string, number>()
+    for (const p of played) for (const [template, n] of Object.entries(p.waitsByTemplate!)) waits.set(template, (waits.get(template) ?? 0) + n)
+    result.waitsByTemplate = perPage(waits, latencies.length)
+  }
+  return result
 }
 
 interface ChildTask {
@@ -469,7 +487,11 @@ for (const rttMs of RTTS) {
       }
     }
     const run: Run = { workload: name, preset: settings.preset, rttMs, thinkMs: THINK_MS, sessions: SESSIONS, rounds: ROUNDS, modes: {} }
-    for (const mode of modes) run.modes[mode] = combineRounds(rounds.get(mode)!)
+    for (const mode of modes) {
+      const result = combineRounds(rounds.get(mode)!)
+      if (rounds.get(mode)!.every((r) => r.waitsByTemplate !== undefined)) result.waitsByTemplate = meanOverRounds(rounds.get(mode)!.map((r) => r.waitsByTemplate))
+      run.modes[mode] = result
+    }
     runs.push(run)
   }
 }
@@ -478,6 +500,9 @@ rmSync(dir, { recursive: true, force: true })
 for (const name of created.reverse()) await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
 
 console.log(formatTable(runs))
+if (settings.templates) {
+  for (const run of runs) console.log(`\n${formatTemplateWaits(`${run.workload} rtt ${run.rttMs}`, Object.fromEntries(Object.entries(run.modes).map(([mode, r]) => [mode, r?.waitsByTemplate])))}`)
+}
 console.log(
   `\n${((performance.now() - started) / 1000).toFixed(0)} s. waits/page: application reads and writes per page that waited on the database ` +
     `(misses, late hits, writes). Coverage: on-time = served from a speculative result stored before the read, late = joined one in flight. ` +
