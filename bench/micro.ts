@@ -13,11 +13,20 @@
  *
  * `--modes` measures only the modes named (for a CPU profile of one path:
  * `node --cpu-prof --import tsx bench/micro.ts --modes sessionHit`, read with scripts/cpu-profile.ts).
+ *
+ * `--count` measures counts instead of times, which a busy machine cannot move (docs/performance.md):
+ * each mode runs a warm-up, then `--calls` calls between two markers (a call to os.getPriority, which
+ * callgrind dumps before with `--dump-before=uv_os_getpriority`), so each second dump holds one mode's
+ * instructions; and promises created per call, counted with an async_hooks init hook.
+ *
+ *   valgrind --tool=callgrind --dump-before=uv_os_getpriority --callgrind-out-file=/tmp/cg.%p \
+ *     node --import tsx bench/micro.ts --count --rounds 1 --calls 200
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { Prisma } from '@prisma/client/extension'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { getPriority, tmpdir } from 'node:os'
+import { createHook } from 'node:async_hooks'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { prefetch } from '../src/index.ts'
@@ -30,11 +39,13 @@ const { values: flags } = parseArgs({
     calls: { type: 'string', default: '400' },
     json: { type: 'string' },
     modes: { type: 'string' },
+    count: { type: 'boolean', default: false },
   },
 })
 const ROUNDS = Number(flags.rounds)
 const CALLS = Number(flags.calls)
-const USERS = ROUNDS * CALLS * 2 + 100 // enough distinct ids that every miss call is a new query
+// Enough distinct ids that every miss call is a new query (and every findMany miss finds 20 posts).
+const USERS = (flags.count ? 2 * (50 + 2 * CALLS) : ROUNDS * CALLS * 2) + 200
 
 const dir = join(tmpdir(), `prisma-prefetch-micro-${process.pid}`)
 mkdirSync(dir, { recursive: true })
@@ -96,6 +107,36 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+if (flags.count) {
+  await count()
+  if (missClient.$prefetch.stats().hits !== 0) throw new Error('benchmark setup is wrong: the miss client must miss')
+  await Promise.all([bare, missClient, hitClient, sessionClient, emptyClient].map((client) => client.$disconnect()))
+  rmSync(dir, { recursive: true, force: true })
+  process.exit(0)
+}
+
+/** Counts per call, mode by mode in a fixed order: promises here, instructions in callgrind's dumps. */
+async function count(): Promise<void> {
+  let promises = 0
+  const hook = createHook({ init: (_id, type) => { if (type === 'PROMISE') promises++ } })
+  console.log('dump  query        mode        promises/call')
+  let dump = 0
+  for (const [name, c] of Object.entries(cases)) {
+    for (const mode of MODES) {
+      await time(c[mode], 50) // warm-up, outside the markers
+      getPriority() // marker: callgrind dumps everything before this mode's calls
+      await time(c[mode], CALLS)
+      getPriority() // marker: the dump holding this mode's calls, and nothing else
+      dump += 2
+      hook.enable()
+      promises = 0
+      await time(c[mode], CALLS)
+      hook.disable()
+      console.log(`${String(dump).padStart(4)}  ${name.padEnd(12)} ${mode.padEnd(11)} ${(promises / CALLS).toFixed(1).padStart(8)}`)
+    }
+  }
 }
 
 const results: Record<string, { bareUs: number; emptyExtensionUs: number; missUs: number; hitUs: number; sessionHitUs: number }> = {}

@@ -50,3 +50,66 @@ function copy(value: unknown): unknown {
   // A Decimal (immutable) or anything else a Prisma result does not hold: shared as it is.
   return value
 }
+
+/** Bytes counted by the walk of cloneSized() under way (one walk at a time: it is synchronous). */
+let counted = 0
+
+/**
+ * cloneResult() and estimateSize() (store.ts) of the copy in one walk, as a read stored in the
+ * cache needs both: the size is exactly estimateSize(copy).
+ */
+export function cloneSized<T>(value: T): { value: T; size: number } {
+  counted = 0
+  const copied = copySized(value, 0) as T
+  return { value: copied, size: counted }
+}
+
+function copySized(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      counted += 16 + value.length * 2
+      return value
+    case 'bigint':
+      counted += 16
+      return value
+    case 'object':
+      break
+    default:
+      counted += 8
+      return value
+  }
+  if (value === null) {
+    counted += 8
+    return value
+  }
+  if (depth > 64) {
+    // estimateSize stops measuring this deep; the copy still goes all the way down.
+    counted += 64
+    return copy(value)
+  }
+  if (Array.isArray(value)) {
+    const length = value.length
+    const out = new Array(length)
+    counted += 32 + 8 * length
+    for (let i = 0; i < length; i++) out[i] = copySized(value[i], depth + 1)
+    return out
+  }
+  if (ArrayBuffer.isView(value)) {
+    counted += 64 + value.byteLength
+    return copy(value)
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) {
+    counted += 64
+    return copy(value)
+  }
+  const out: Record<string, unknown> = proto === null ? Object.create(null) : {}
+  counted += 32
+  for (const key of Object.keys(value)) {
+    counted += 16 + key.length * 2
+    const item = copySized((value as Record<string, unknown>)[key], depth + 1)
+    if (key === '__proto__') Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
+    else out[key] = item
+  }
+  return out
+}

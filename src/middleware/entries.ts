@@ -6,17 +6,17 @@
  */
 
 import { Decimal } from '@prisma/client/runtime/client'
-import { cloneResult } from '../cache/clone.ts'
+import { cloneResult, cloneSized } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
 import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { queryKey } from '../cache/key.ts'
-import { estimateSize, ResultStore, type Entry, type Speculation } from '../cache/store.ts'
+import { ResultStore, type Entry, type Speculation } from '../cache/store.ts'
 import { UncacheableError } from '../canonical.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { sameValue } from '../strategies/values.ts'
 import type { ReportError } from './errors.ts'
 import { readKeys } from './row-generations.ts'
-import { RowLocator } from './row-locator.ts'
+import { RowLocator, type RowPlace } from './row-locator.ts'
 import type { SchemaInfo } from './schema.ts'
 import type { Sessions } from './session.ts'
 import type { UnsettledWrites } from './transaction.ts'
@@ -130,23 +130,55 @@ export class QueryEntries {
   /**
    * Finds the entry of a read, valid under the current generations, or says why there is none;
    * undefined when the read cannot be cached (its arguments have no faithful key, or the lookup
-   * failed: reported, and the read goes to the database).
+   * failed: reported, and the read goes to the database). Answers synchronously when the entry
+   * and the generations are in process memory (the common hit), so a hit costs no promise here.
    */
-  async lookup(model: string, operation: string, args: unknown, canonical?: string): Promise<Lookup | undefined> {
+  lookup(model: string, operation: string, args: unknown, canonical?: string): Lookup | undefined | Promise<Lookup | undefined> {
     try {
       const { key, scope } = this.keyOf(model, operation, args, canonical)
-      const found = await this.results.get(key)
+      const found = this.results.get(key)
+      if (found instanceof Promise) return this.lookupLater(model, operation, args, key, scope, found)
       const deps = found?.deps ?? readKeys(this.schema, this.options.rowGenerations, model, operation, args)
       // Read the generations before any query is sent: a write that lands while it runs moves
       // them on, and the result stored under these tokens is then never served.
-      const gens = await this.generations.current(deps)
-      if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, scope, deps, gens, entry: found }
-      if (found !== undefined) this.results.forget(key)
-      return { key, scope, deps, gens, entry: undefined }
+      const gens = this.generations.current(deps)
+      if (gens instanceof Promise) return this.lookupLater(model, operation, args, key, scope, found, deps, gens)
+      return this.settleLookup(key, scope, deps, gens, found)
     } catch (error) {
-      if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
-      return undefined
+      return this.lookupFailed(error, model, operation)
     }
+  }
+
+  /** lookup() once the store or the generations answer asynchronously. */
+  private async lookupLater(
+    model: string,
+    operation: string,
+    args: unknown,
+    key: string,
+    scope: string,
+    pending: Entry | undefined | Promise<Entry | undefined>,
+    knownDeps?: string[],
+    pendingGens?: Promise<string[] | undefined>,
+  ): Promise<Lookup | undefined> {
+    try {
+      const found = await pending
+      const deps = knownDeps ?? found?.deps ?? readKeys(this.schema, this.options.rowGenerations, model, operation, args)
+      const gens = await (pendingGens ?? this.generations.current(deps))
+      return this.settleLookup(key, scope, deps, gens, found)
+    } catch (error) {
+      return this.lookupFailed(error, model, operation)
+    }
+  }
+
+  private settleLookup(key: string, scope: string, deps: string[], gens: string[] | undefined, found: Entry | undefined): Lookup {
+    if (found !== undefined && gens !== undefined && sameTokens(found.gens, gens)) return { key, scope, deps, gens, entry: found }
+    if (found !== undefined) this.results.forget(key)
+    return { key, scope, deps, gens, entry: undefined }
+  }
+
+  private lookupFailed(error: unknown, model: string, operation: string): undefined {
+    if (!(error instanceof UncacheableError)) this.reportError(error, { phase: 'key', model, operation })
+    return undefined
   }
 
   /** The generation keys a read depends on and their generations now; undefined when they cannot be read (reported). */
@@ -178,7 +210,7 @@ export class QueryEntries {
       // A write that landed during the query makes the entry unservable anyway; with generations
       // in process memory that is free to see, so such an entry is not even stored.
       if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
-      const value = cloneResult(result)
+      const { value, size } = cloneSized(result)
       this.results.set(key, {
         value,
         deps,
@@ -187,7 +219,7 @@ export class QueryEntries {
         source: speculation === undefined ? 'demand' : 'prefetch',
         strategy: speculation?.strategy,
         speculation,
-        size: estimateSize(value),
+        size,
       })
       if (speculation !== undefined) speculation.live++
       return true
@@ -207,10 +239,14 @@ export class QueryEntries {
    * same shape, if that list is still valid: every model it read is at the generation it was read
    * under (a list reads at least what the row read does, so this is never less strict).
    */
-  async rowFromList(scope: string, model: string, args: unknown): Promise<{ row: unknown; list: Entry; position: number } | undefined> {
+  rowFromList(scope: string, model: string, args: unknown): undefined | Promise<{ row: unknown; list: Entry; position: number } | undefined> {
     if (!this.rowsShared()) return undefined
     const place = this.rows?.find(scope, model, args)
-    if (place === undefined) return undefined
+    // No list holds the row (the common miss): answered with no promise.
+    return place === undefined ? undefined : this.rowAt(place)
+  }
+
+  private async rowAt(place: RowPlace): Promise<{ row: unknown; list: Entry; position: number } | undefined> {
     const list = await this.results.get(place.listKey)
     if (list === undefined || !Array.isArray(list.value)) return undefined
     const row = list.value[place.position] as Record<string, unknown> | undefined

@@ -67,7 +67,9 @@ export class ReadPath {
   async read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
     this.stats.count('reads', model)
     if (!this.entries.cacheable(model, operation)) return this.miss(model, query, args)
-    const lookup = await this.entries.lookup(model, operation, args)
+    // Awaited only when the store answers asynchronously: a hit from process memory makes no promise.
+    const pending = this.entries.lookup(model, operation, args)
+    const lookup = pending instanceof Promise ? await pending : pending
     if (lookup === undefined) return this.miss(model, query, args)
     const { key, deps, gens, entry } = lookup
     this.shadow?.consume(key, model)
@@ -88,7 +90,8 @@ export class ReadPath {
     if (gens === undefined) return this.miss(model, query, args)
 
     if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
-      const found = await this.entries.rowFromList(lookup.scope, model, args)
+      const pendingRow = this.entries.rowFromList(lookup.scope, model, args)
+      const found = pendingRow === undefined ? undefined : await pendingRow
       if (found !== undefined) {
         const list = found.list
         if (list.source === 'prefetch' && !list.servedRows?.has(found.position)) {

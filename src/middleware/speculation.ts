@@ -177,7 +177,10 @@ export class Speculator {
   ): Promise<Speculated> {
     if (this.closed) return void this.stats.skip('closed')
     if (!this.entries.cacheable(model, operation)) return void this.stats.skip('notCached')
-    const lookup = await this.entries.lookup(model, operation, args, canonical)
+    // Not awaited when answered from process memory: the flight starts in the same tick as the
+    // call, so a read made right after it finds the speculative read in flight.
+    const pending = this.entries.lookup(model, operation, args, canonical)
+    const lookup = pending instanceof Promise ? await pending : pending
     if (lookup === undefined) return void this.stats.skip('uncacheable')
     const { key, gens, entry } = lookup
     if (entry !== undefined) {

@@ -33,11 +33,11 @@ const quiet = { onError: () => {} }
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The option paths as declared in src/types.ts: every member of PrefetchOptions, and the members
+ * The option paths as declared in src/types.ts (and the option files it takes types from): every member of PrefetchOptions, and the members
  * of the option interfaces (or inline object types) it refers to. `models.X` stands for a model.
  */
 function declaredOptionPaths(): string[] {
-  const text = readFileSync(new URL('../../src/types.ts', import.meta.url), 'utf8')
+  const text = ['types.ts', 'learn-options.ts', 'telemetry-options.ts'].map((file) => readFileSync(new URL(`../../src/${file}`, import.meta.url), 'utf8')).join('\n')
   const interfaces = new Map<string, Map<string, string>>()
   for (const match of text.matchAll(/^export interface (\w+)(?:<[^>]*>)?(?: extends [^{]+)? \{\n([\s\S]*?)\n\}/gm)) {
     const members = new Map<string, string>()
