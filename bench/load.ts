@@ -24,7 +24,15 @@
  *
  *   npm run bench:load -- [--seconds 5] [--rounds 3] [--concurrency 1,4,16,64] [--users 10000]
  *                         [--zipf 1] [--warmup 2] [--modes bare,cache,learn] [--seed 1]
+ *                         [--mix default|predictable] [--open 0.5,0.9]
  *                         [--db sqlite|postgres] [--json bench/results/load.json]
+ *
+ * `--mix predictable`: pages whose reads follow from the previous page's results (a list, the
+ * detail of its first post, then that post's author and their posts), a chain the learner can
+ * prefetch ahead of. `--open 0.5,0.9`: after the closed loop, an open loop per fraction and mode:
+ * pages arrive as a Poisson process at that fraction of the bare client's capacity (its reads/s
+ * at the highest `--concurrency`), each page timed from its scheduled arrival, so the modes' p50
+ * and p99 compare at equal load.
  *
  * `--db sqlite` (default): a SQLite file in the temp directory (its queries run synchronously on
  * this thread, so the CPU per read includes the database's). `--db postgres`: a new database on
@@ -421,7 +429,8 @@ interface Sample {
   coverage?: number
   /** Queries sent to the database per read (demand and speculative). */
   dbQueriesPerRead?: number
-  prefetch?: { issued: number; used: number; wasted: number }
+  /** Speculative reads: run, serving a read, unused; candidates not run by reason; time backed off (CPU busy). */
+  prefetch?: { issued: number; used: number; wasted: number; skipped: Record<string, number>; cpuBackoffMs: number }
 }
 
 /** What the extension's stats say of the last setting (reset before it). */
@@ -431,7 +440,13 @@ function extensionFigures(helpers: PrefetchHelpers): Pick<Sample, 'hitRate' | 'c
     hitRate: stats.hitRate,
     coverage: stats.coverage,
     dbQueriesPerRead: stats.dbQueries / Math.max(1, stats.reads),
-    prefetch: { issued: stats.prefetch.issued, used: stats.prefetch.used, wasted: stats.prefetch.wasted },
+    prefetch: {
+      issued: stats.prefetch.issued,
+      used: stats.prefetch.used,
+      wasted: stats.prefetch.wasted,
+      skipped: { ...stats.prefetch.skipped },
+      cpuBackoffMs: stats.prefetch.cpuBackoffMs,
+    },
   }
 }
 
