@@ -24,7 +24,15 @@
  *
  *   npm run bench:load -- [--seconds 5] [--rounds 3] [--concurrency 1,4,16,64] [--users 10000]
  *                         [--zipf 1] [--warmup 2] [--modes bare,cache,learn] [--seed 1]
+ *                         [--mix default|predictable] [--open 0.5,0.9]
  *                         [--db sqlite|postgres] [--json bench/results/load.json]
+ *
+ * `--mix predictable`: pages whose reads follow from the previous page's results (a list, the
+ * detail of its first post, then that post's author and their posts), a chain the learner can
+ * prefetch ahead of. `--open 0.5,0.9`: after the closed loop, an open loop per fraction and mode:
+ * pages arrive as a Poisson process at that fraction of the bare client's capacity (its reads/s
+ * at the highest `--concurrency`), each page timed from its scheduled arrival, so the modes' p50
+ * and p99 compare at equal load.
  *
  * `--db sqlite` (default): a SQLite file in the temp directory (its queries run synchronously on
  * this thread, so the CPU per read includes the database's). `--db postgres`: a new database on
@@ -54,6 +62,8 @@ const { values: flags } = parseArgs({
     db: { type: 'string', default: 'sqlite' },
     json: { type: 'string', default: 'bench/results/load.json' },
     modes: { type: 'string', default: 'bare,cache,learn' },
+    mix: { type: 'string', default: 'default' },
+    open: { type: 'string' },
   },
 })
 const SECONDS = Number(flags.seconds)
@@ -82,6 +92,16 @@ const ALL_MODES = ['bare', 'cache', 'learn'] as const
 type Mode = (typeof ALL_MODES)[number]
 const MODES = flags.modes.split(',') as Mode[]
 if (!MODES.includes('bare') || MODES.some((mode) => !ALL_MODES.includes(mode))) throw new Error(`--modes must include bare, among ${ALL_MODES.join(', ')}: ${flags.modes}`)
+const MIXES = ['default', 'predictable'] as const
+type Mix = (typeof MIXES)[number]
+if (!(MIXES as readonly string[]).includes(flags.mix)) throw new Error(`--mix must be one of ${MIXES.join(', ')}: ${JSON.stringify(flags.mix)}`)
+const MIX = flags.mix as Mix
+/** Fractions of the bare client's capacity offered in the open-loop run (none: no open-loop run). */
+const OPEN = (flags.open === undefined ? [] : flags.open.split(',')).map((text) => {
+  const value = text.trim() === '' ? NaN : Number(text)
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--open must be a comma-separated list of fractions of the capacity, each above 0: ${JSON.stringify(flags.open)}`)
+  return value
+})
 
 // ---------------------------------------------------------------------------------------------
 // The database
@@ -213,58 +233,179 @@ const userOfRank = Array.from({ length: USERS }, (_, i) => i + 1)
   }
 }
 
+/**
+ * One worker of the closed loop, or one visitor of the open loop: its random stream, the pages it
+ * has played (its session, in the `learn` mode, changes every PAGES_PER_SESSION pages) and, in
+ * the predictable mix, what its next page reads.
+ */
+interface Visitor {
+  rng: Rng
+  name: string
+  pages: number
+  /** The predictable mix's next step and the row it follows from. */
+  step: number
+  postId: number
+  authorId: number
+}
+const visitor = (rng: Rng, name: string): Visitor => ({ rng, name, pages: 0, step: 0, postId: 0, authorId: 0 })
+
+type Timed = (read: () => Promise<unknown>) => Promise<unknown>
+
+/** The default mix: user pages (the user, then their latest posts) and list pages (posts with authors). */
+async function defaultPage(client: Client, v: Visitor, timed: Timed): Promise<void> {
+  if (v.rng.chance(USER_PAGES)) {
+    const id = userOfRank[userZipf.sample(v.rng) - 1]
+    await timed(() => client.user.findUnique({ where: { id } }))
+    await timed(() => client.post.findMany({ where: { authorId: id }, orderBy: { id: 'desc' }, take: 10, include: { comments: true } }))
+  } else {
+    const p = pageZipf.sample(v.rng) - 1
+    await timed(() => client.post.findMany({ orderBy: { id: 'asc' }, skip: p * PAGE_SIZE, take: PAGE_SIZE, include: { author: true } }))
+  }
+}
+
+/**
+ * The predictable mix: each page's reads follow from the previous page's results, in a cycle of
+ * three pages: a list of posts (the page number Zipf distributed), the detail of its first post
+ * with its comments, then that post's author and the author's latest posts.
+ */
+const PREDICTABLE_PAGES = ['list', 'detail', 'author'] as const
+async function predictablePage(client: Client, v: Visitor, timed: Timed): Promise<void> {
+  const step = PREDICTABLE_PAGES[v.step]
+  v.step = (v.step + 1) % PREDICTABLE_PAGES.length
+  if (step === 'list') {
+    const p = pageZipf.sample(v.rng) - 1
+    const rows = (await timed(() => client.post.findMany({ orderBy: { id: 'asc' }, skip: p * PAGE_SIZE, take: PAGE_SIZE }))) as { id: number }[]
+    v.postId = rows[0].id
+  } else if (step === 'detail') {
+    const post = (await timed(() => client.post.findUnique({ where: { id: v.postId }, include: { comments: true } }))) as { authorId: number }
+    v.authorId = post.authorId
+  } else {
+    const user = (await timed(() => client.user.findUnique({ where: { id: v.authorId } }))) as { id: number }
+    await timed(() => client.post.findMany({ where: { authorId: user.id }, orderBy: { id: 'desc' }, take: 10 }))
+  }
+}
+
+/** Reads per page on average: offered page rates are converted to reads per second with it. */
+const READS_PER_PAGE = MIX === 'default' ? USER_PAGES * 2 + (1 - USER_PAGES) : 4 / PREDICTABLE_PAGES.length
+
+const clientOf = (mode: Mode) => (mode === 'bare' ? bare : mode === 'cache' ? cache : learn) as Client
+
+/** Plays one page of the mix for `v`, inside its session in the `learn` mode. */
+async function playPage(mode: Mode, v: Visitor, timed: Timed): Promise<void> {
+  const client = clientOf(mode)
+  const page = MIX === 'default' ? defaultPage : predictablePage
+  const n = v.pages++
+  if (mode === 'learn') await learn.$prefetch.session(`${v.name}-${Math.floor(n / PAGES_PER_SESSION)}`, () => page(client, v, timed))
+  else await page(client, v, timed)
+}
+
+/** Latencies in ms, in a buffer that grows. */
+class Latencies {
+  private values = new Float64Array(1 << 16)
+  count = 0
+  push(ms: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2)
+      grown.set(this.values)
+      this.values = grown
+    }
+    this.values[this.count++] = ms
+  }
+  sorted(): Float64Array {
+    return Float64Array.from(this.values.subarray(0, this.count)).sort()
+  }
+}
+
 /** One setting's measurement: reads completed and their latencies. */
 interface Measured {
   reads: number
   seconds: number
-  latencies: Float64Array
+  latencies: Latencies
   /** Microseconds of this process's CPU time (user + system) during the setting. */
   cpuUs: number
 }
 
+/** The closed loop: `concurrency` workers, each sending its next read as soon as the last answered. */
 async function measure(mode: Mode, concurrency: number, seconds: number, label: string): Promise<Measured> {
-  const client = (mode === 'bare' ? bare : mode === 'cache' ? cache : learn) as Client
-  let latencies = new Float64Array(1 << 16)
-  let reads = 0
-  const timed = async (read: () => Promise<unknown>) => {
+  const latencies = new Latencies()
+  const timed: Timed = async (read) => {
     const start = performance.now()
-    await read()
-    const ms = performance.now() - start
-    if (reads === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2)
-      grown.set(latencies)
-      latencies = grown
-    }
-    latencies[reads++] = ms
-  }
-  const page = async (rng: Rng) => {
-    if (rng.chance(USER_PAGES)) {
-      const id = userOfRank[userZipf.sample(rng) - 1]
-      await timed(() => client.user.findUnique({ where: { id } }))
-      await timed(() => client.post.findMany({ where: { authorId: id }, orderBy: { id: 'desc' }, take: 10, include: { comments: true } }))
-    } else {
-      const p = pageZipf.sample(rng) - 1
-      await timed(() => client.post.findMany({ orderBy: { id: 'asc' }, skip: p * PAGE_SIZE, take: PAGE_SIZE, include: { author: true } }))
-    }
+    const result = await read()
+    latencies.push(performance.now() - start)
+    return result
   }
   const cpu = process.cpuUsage()
   const started = performance.now()
   const deadline = started + seconds * 1000
   const worker = async (w: number) => {
-    const rng = Rng.derive(SEED, label, mode, concurrency, w)
-    for (let n = 0; performance.now() < deadline; n++) {
-      if (mode === 'learn') {
-        const session = `${label}-${concurrency}-${w}-${Math.floor(n / PAGES_PER_SESSION)}`
-        await learn.$prefetch.session(session, () => page(rng))
-      } else await page(rng)
-    }
+    const v = visitor(Rng.derive(SEED, label, mode, concurrency, w), `${label}-${concurrency}-${w}`)
+    while (performance.now() < deadline) await playPage(mode, v, timed)
   }
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)))
   const elapsed = (performance.now() - started) / 1000
   const used = process.cpuUsage(cpu)
   // Speculative work left over is finished before the next setting starts.
   if (mode !== 'bare') await extensions[mode].idle()
-  return { reads, seconds: elapsed, latencies: latencies.subarray(0, reads), cpuUs: used.user + used.system }
+  return { reads: latencies.count, seconds: elapsed, latencies, cpuUs: used.user + used.system }
+}
+
+/** One open-loop setting: pages scheduled and completed, reads, and each page's latency from its arrival. */
+interface OpenMeasured {
+  scheduled: number
+  completed: number
+  reads: number
+  /** From the first arrival to the last page's answer. */
+  seconds: number
+  latencies: Latencies
+}
+
+/**
+ * The open loop: pages arrive at `readsPerSecond / READS_PER_PAGE` a second, Poisson arrivals
+ * (exponential times between them) for `seconds`, each sent at its arrival whatever is still in
+ * flight. A page's latency runs from its scheduled arrival, not from when it started, so a
+ * process too busy to start it on time is charged for the wait. A page goes to a visitor whose
+ * last page has answered (a new one if none is free), so the predictable mix stays a chain.
+ */
+async function measureOpen(mode: Mode, readsPerSecond: number, seconds: number, label: string): Promise<OpenMeasured> {
+  const rng = Rng.derive(SEED, label, mode, 'arrivals')
+  const meanGapMs = (1000 * READS_PER_PAGE) / readsPerSecond
+  const latencies = new Latencies()
+  let reads = 0
+  const timed: Timed = async (read) => {
+    const result = await read()
+    reads++
+    return result
+  }
+  const free: Visitor[] = []
+  let visitors = 0
+  const inFlight = new Set<Promise<void>>()
+  let completed = 0
+  const arrive = (at: number) => {
+    const v = free.pop() ?? visitor(Rng.derive(SEED, label, mode, 'visitor', visitors), `${label}-open-${visitors++}`)
+    const done = playPage(mode, v, timed).then(() => {
+      latencies.push(performance.now() - at)
+      completed++
+      free.push(v)
+      inFlight.delete(done)
+    })
+    inFlight.add(done)
+  }
+  const started = performance.now()
+  const end = started + seconds * 1000
+  let scheduled = 0
+  let next = started + rng.exponential(meanGapMs)
+  while (next < end) {
+    const now = performance.now()
+    for (; next <= now && next < end; next += rng.exponential(meanGapMs)) {
+      arrive(next)
+      scheduled++
+    }
+    if (next < end) await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())))
+  }
+  while (inFlight.size > 0) await Promise.all(inFlight)
+  const elapsed = (performance.now() - started) / 1000
+  if (mode !== 'bare') await extensions[mode].idle()
+  return { scheduled, completed, reads, seconds: elapsed, latencies }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -288,7 +429,25 @@ interface Sample {
   coverage?: number
   /** Queries sent to the database per read (demand and speculative). */
   dbQueriesPerRead?: number
-  prefetch?: { issued: number; used: number; wasted: number }
+  /** Speculative reads: run, serving a read, unused; candidates not run by reason; time backed off (CPU busy). */
+  prefetch?: { issued: number; used: number; wasted: number; skipped: Record<string, number>; cpuBackoffMs: number }
+}
+
+/** What the extension's stats say of the last setting (reset before it). */
+function extensionFigures(helpers: PrefetchHelpers): Pick<Sample, 'hitRate' | 'coverage' | 'dbQueriesPerRead' | 'prefetch'> {
+  const stats = helpers.stats()
+  return {
+    hitRate: stats.hitRate,
+    coverage: stats.coverage,
+    dbQueriesPerRead: stats.dbQueries / Math.max(1, stats.reads),
+    prefetch: {
+      issued: stats.prefetch.issued,
+      used: stats.prefetch.used,
+      wasted: stats.prefetch.wasted,
+      skipped: { ...stats.prefetch.skipped },
+      cpuBackoffMs: stats.prefetch.cpuBackoffMs,
+    },
+  }
 }
 
 // Warm-up: compile query plans, JIT every path, fill the caches.
@@ -310,26 +469,67 @@ for (let round = 0; round < ROUNDS; round++) {
     for (const mode of order) {
       if (mode !== 'bare') extensions[mode].resetStats()
       const m = await measure(mode, concurrency, SECONDS, `r${round}`)
-      const sorted = Float64Array.from(m.latencies).sort()
+      const sorted = m.latencies.sorted()
       const sample: Sample = {
         opsPerSecond: m.reads / m.seconds,
         p50Ms: percentile(sorted, 50),
         p99Ms: percentile(sorted, 99),
         cpuUsPerRead: m.cpuUs / Math.max(1, m.reads),
       }
-      if (mode !== 'bare') {
-        const stats = extensions[mode].stats()
-        sample.hitRate = stats.hitRate
-        sample.coverage = stats.coverage
-        sample.dbQueriesPerRead = stats.dbQueries / Math.max(1, stats.reads)
-        sample.prefetch = { issued: stats.prefetch.issued, used: stats.prefetch.used, wasted: stats.prefetch.wasted }
-      }
+      if (mode !== 'bare') Object.assign(sample, extensionFigures(extensions[mode]))
       const list = samples.get(key(mode, concurrency)) ?? []
       list.push(sample)
       samples.set(key(mode, concurrency), list)
     }
     const elapsed = Math.round((performance.now() - benchStarted) / 1000)
     process.stderr.write(`round ${round + 1}/${ROUNDS}, concurrency ${concurrency}: setting ${setting}/${totalSettings}, ${elapsed} s\n`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The open loop (--open): every mode at the same offered rates, fractions of the bare client's
+// capacity, which is its median reads/s at the highest concurrency of the closed loop above.
+// ---------------------------------------------------------------------------------------------
+
+/** One open-loop setting of one round. */
+interface OpenSample extends Pick<Sample, 'hitRate' | 'coverage' | 'dbQueriesPerRead' | 'prefetch'> {
+  /** Pages whose arrival fell within the setting, and pages answered (all of them: the run waits for each). */
+  scheduled: number
+  completed: number
+  reads: number
+  offeredReadsPerSecond: number
+  achievedReadsPerSecond: number
+  /** Page latency from its scheduled arrival to its last read's answer. */
+  p50Ms: number
+  p99Ms: number
+}
+const topConcurrency = Math.max(...CONCURRENCY)
+const capacity = OPEN.length === 0 ? NaN : median(samples.get(key('bare', topConcurrency))!.map((s) => s.opsPerSecond))
+const openSamples = new Map<string, OpenSample[]>()
+for (let round = 0; round < (OPEN.length === 0 ? 0 : ROUNDS); round++) {
+  for (const fraction of OPEN) {
+    const order = MODES.map((_, k) => MODES[(k + setting) % MODES.length])
+    setting++
+    const offered = fraction * capacity
+    for (const mode of order) {
+      if (mode !== 'bare') extensions[mode].resetStats()
+      const m = await measureOpen(mode, offered, SECONDS, `open-r${round}-${fraction}`)
+      const sorted = m.latencies.sorted()
+      const sample: OpenSample = {
+        scheduled: m.scheduled,
+        completed: m.completed,
+        reads: m.reads,
+        offeredReadsPerSecond: offered,
+        achievedReadsPerSecond: m.reads / m.seconds,
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+      }
+      if (mode !== 'bare') Object.assign(sample, extensionFigures(extensions[mode]))
+      const k = `${mode}@${fraction}`
+      openSamples.set(k, [...(openSamples.get(k) ?? []), sample])
+    }
+    const elapsed = Math.round((performance.now() - benchStarted) / 1000)
+    process.stderr.write(`open loop, round ${round + 1}/${ROUNDS}, ${fraction} of ${Math.round(capacity)} reads/s: ${elapsed} s\n`)
   }
 }
 
@@ -397,6 +597,54 @@ const lines = [
     ].join(' | '),
   ).map((line) => `| ${line} |`),
 ]
+
+/** One fraction and mode of the open loop, medians over rounds. */
+interface OpenRow {
+  fraction: number
+  mode: Mode
+  offeredReadsPerSecond: number
+  achievedReadsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  hitRate?: number
+  rounds: OpenSample[]
+}
+const openRows: OpenRow[] = OPEN.flatMap((fraction) =>
+  MODES.map((mode) => {
+    const list = openSamples.get(`${mode}@${fraction}`)!
+    return {
+      fraction,
+      mode,
+      offeredReadsPerSecond: fraction * capacity,
+      achievedReadsPerSecond: median(list.map((s) => s.achievedReadsPerSecond)),
+      p50Ms: median(list.map((s) => s.p50Ms)),
+      p99Ms: median(list.map((s) => s.p99Ms)),
+      hitRate: mode === 'bare' ? undefined : median(list.map((s) => s.hitRate!)),
+      rounds: list,
+    }
+  }),
+)
+if (openRows.length > 0) {
+  lines.push(
+    '',
+    `open loop: Poisson arrivals of pages at fractions of the bare client's capacity (${Math.round(capacity).toLocaleString('en')} reads/s at ${topConcurrency} workers); latency of a page from its scheduled arrival`,
+    '',
+    '| fraction | mode | offered reads/s | achieved reads/s | p50 ms | p99 ms | hit rate |',
+    '|---|---|---|---|---|---|---|',
+    ...openRows.map(
+      (r) =>
+        `| ${[
+          r.fraction,
+          r.mode,
+          Math.round(r.offeredReadsPerSecond).toLocaleString('en'),
+          Math.round(r.achievedReadsPerSecond).toLocaleString('en'),
+          fixed(r.p50Ms, 3),
+          fixed(r.p99Ms, 3),
+          r.hitRate === undefined ? '' : `${fixed(r.hitRate * 100, 1)}%`,
+        ].join(' | ')} |`,
+    ),
+  )
+}
 console.log(lines.join('\n'))
 
 if (flags.json) {
@@ -405,7 +653,10 @@ if (flags.json) {
     users: USERS,
     posts: USERS * POSTS_PER_USER,
     zipf: ZIPF,
-    mix: { userPages: USER_PAGES, listPages: 1 - USER_PAGES, pagesPerSession: PAGES_PER_SESSION },
+    mix:
+      MIX === 'default'
+        ? { name: MIX, userPages: USER_PAGES, listPages: 1 - USER_PAGES, pagesPerSession: PAGES_PER_SESSION, readsPerPage: READS_PER_PAGE }
+        : { name: MIX, pages: PREDICTABLE_PAGES, pagesPerSession: PAGES_PER_SESSION, readsPerPage: READS_PER_PAGE },
     seconds: SECONDS,
     rounds: ROUNDS,
     warmupSeconds: WARMUP_SECONDS,
@@ -414,7 +665,8 @@ if (flags.json) {
     nodeEnv: process.env.NODE_ENV ?? '',
     totalSeconds: Math.round((performance.now() - benchStarted) / 1000),
   }
-  writeFileSync(flags.json, JSON.stringify({ ...meta, results: rows }, null, 2) + '\n')
+  const open = OPEN.length === 0 ? undefined : { fractions: OPEN, capacityReadsPerSecond: capacity, capacityConcurrency: topConcurrency, results: openRows }
+  writeFileSync(flags.json, JSON.stringify({ ...meta, results: rows, open }, null, 2) + '\n')
   console.log(`\nwrote ${flags.json}`)
 }
 

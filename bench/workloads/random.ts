@@ -90,6 +90,11 @@ export class Rng {
     return ((this.range(0, a) | this.range(x, y)) % (y - x + 1)) + x
   }
 
+  /** Exponential with the given mean: the time between two Poisson arrivals. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.float()) * mean
+  }
+
   /** Geometric on {1, 2, ...} with the given mean (>= 1): the number of trials to a success. */
   geometric(mean: number): number {
     if (!(mean >= 1)) throw new RangeError(`Rng.geometric: mean must be at least 1: ${mean}`)
