@@ -419,7 +419,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-interface Sample {
+export interface Sample {
   opsPerSecond: number
   p50Ms: number
   p99Ms: number
@@ -491,8 +491,8 @@ for (let round = 0; round < ROUNDS; round++) {
 // capacity, which is its median reads/s at the highest concurrency of the closed loop above.
 // ---------------------------------------------------------------------------------------------
 
-/** One open-loop setting of one round. */
-interface OpenSample extends Pick<Sample, 'hitRate' | 'coverage' | 'dbQueriesPerRead' | 'prefetch'> {
+/** One open-loop setting of one round (the JSON's `open[].rounds[]`). */
+export interface OpenSample extends Pick<Sample, 'hitRate' | 'coverage' | 'dbQueriesPerRead' | 'prefetch'> {
   /** Pages whose arrival fell within the setting, and pages answered (all of them: the run waits for each). */
   scheduled: number
   completed: number

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { OpenSample } from '../../bench/load.ts'
 import { provider } from '../helpers/db.ts'
 
 // The load benchmark as a user runs it, tiny: a hundred users, fractions of a second per setting.
@@ -21,17 +22,6 @@ async function load(name: string, ...flags: string[]) {
   const args = ['--users', '100', '--seconds', '0.5', '--warmup', '0.2', '--rounds', '1', '--db', provider === 'postgresql' ? 'postgres' : 'sqlite', '--json', json]
   const { stdout } = await run(process.execPath, ['--import', 'tsx', script, ...args, ...flags], { env: process.env, timeout: 120_000 })
   return { stdout, report: JSON.parse(readFileSync(json, 'utf8')) }
-}
-
-interface OpenSample {
-  scheduled: number
-  completed: number
-  reads: number
-  offeredReadsPerSecond: number
-  achievedReadsPerSecond: number
-  p50Ms: number
-  p99Ms: number
-  prefetch?: { issued: number }
 }
 
 describe('the load benchmark', () => {
