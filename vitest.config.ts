@@ -11,6 +11,7 @@ const slow = [
   'test/integration/processes.test.ts',
   'test/package/**/*.test.ts',
   'test/demo.test.ts',
+  'test/services.test.ts',
   'test/bench/load.test.ts',
 ]
 const unit = [

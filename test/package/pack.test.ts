@@ -1,28 +1,23 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { pushSchema } from '../../scripts/schema-engine.ts'
+import { npm, packLibrary, root, versionOf } from '../support/pack.ts'
 
 /**
  * The package as users get it: built, `npm pack`ed, installed from the tarball into a
  * separate project with its one required peer (@prisma/client, not keyv); that project
  * type-checks against the published declarations and runs queries through the extension.
  */
-const root = join(import.meta.dirname, '..', '..')
 const work = mkdtempSync(join(tmpdir(), 'prisma-prefetch-pack-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
-const versionOf = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 describe('the packed package', () => {
   it('installs into another project, type-checks there and runs a query', { timeout: 240_000 }, async () => {
-    // Built here, then packed without scripts (prepack would build again).
-    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts')], { cwd: root, stdio: 'pipe' })
-    npm(['pack', '--ignore-scripts', '--pack-destination', work], root)
-    const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'))!
+    const tarball = basename(packLibrary(work))
     const files = execFileSync('tar', ['tzf', join(work, tarball)], { encoding: 'utf8' }).split('\n')
     expect(files).toContain('package/dist/index.js')
     expect(files).toContain('package/dist/index.d.ts')
