@@ -11,6 +11,7 @@ import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
+import { batchRowReads, type Followed } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
 import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { DemandQueries } from './demand.ts'
@@ -22,7 +23,7 @@ import { whyInvalid } from './query-check.ts'
 import type { SchemaInfo } from './schema.ts'
 import { Scheduler } from './scheduler.ts'
 import type { Sessions } from './session.ts'
-import type { Speculator } from './speculation.ts'
+import type { KeptRow, Speculator } from './speculation.ts'
 
 /** Sends a read on the client beneath the extension (so it does not come back through it). */
 export type Execute = (model: string, operation: string, args: unknown) => Promise<unknown>
@@ -78,6 +79,8 @@ export class Prefetcher {
   private readonly chainDepth: number
   /** `learn.maxFanOutBytes`: estimated bytes of the rows one fan-out keeps. */
   private readonly maxFanOutBytes: number
+  /** `learn.maxFanOut`: rows one fan-out fetches, and rows of a batch chaining follows. */
+  private readonly maxFanOut: number
   /** Mean estimated bytes of a row, per fan-out shape seen (one per template at most). */
   private readonly fanOutRowBytes: BoundedMap<string, number>
   private calmReads = 0
@@ -118,6 +121,7 @@ export class Prefetcher {
     const learn = options.learn ?? DEFAULTS.learn
     this.chainDepth = learn.chainDepth
     this.maxFanOutBytes = learn.maxFanOutBytes
+    this.maxFanOut = learn.maxFanOut
     this.fanOutRowBytes = new BoundedMap(learn.maxTemplates)
     const { connections, reserve } = options.concurrency
     // With the pool's size known, speculation leaves `reserve` connections to the application.
@@ -249,7 +253,51 @@ export class Prefetcher {
     })
   }
 
-  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1): void {
+  /**
+   * Chained fan-out: the reads predicted to follow each row a fan-out kept (`kept`, each the
+   * result of its single-row read, reached through `chainOf(value)`), queued one level deeper:
+   * single-row reads of one kind that differ only in the value matched on (the seller of each
+   * item) go as one batched read, itself a fan-out. Never throws.
+   */
+  private followRows(
+    session: SessionRef | undefined,
+    model: string,
+    fanOut: { operation: string; argsFor(value: unknown): Record<string, unknown> },
+    kept: readonly KeptRow[],
+    chainOf: (value: unknown) => readonly ObservedQuery[],
+    probability: number,
+    depth: number,
+  ): void {
+    try {
+      const followed: Followed<readonly ObservedQuery[]>[] = []
+      const ranking = { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger }
+      const at = this.options.now()
+      for (const { value, row } of kept.slice(0, this.maxFanOut)) {
+        // Rules see a copy: the row is cached.
+        const read = { model, operation: fanOut.operation, args: fanOut.argsFor(value), result: this.options.rules.length > 0 ? cloneResult(row) : row }
+        const chain = [...chainOf(value), read]
+        const report = (error: unknown) => this.reportError(error, { phase: 'predict', model, operation: fanOut.operation })
+        for (const candidate of predictFollowers(this.predictors, session, chain, at, ranking, report)) {
+          followed.push({ candidate: { ...candidate, probability: candidate.probability * probability }, from: chain })
+        }
+      }
+      const { batches, singles } = batchRowReads(followed, this.maxFanOut)
+      for (const batch of batches) this.submit(batch.candidate, undefined, session, [], depth + 1, batch.fromOf)
+      for (const single of singles) this.submit(single.candidate, undefined, session, single.from, depth + 1)
+    } catch (error) {
+      this.reportError(error, { phase: 'predict', model, operation: fanOut.operation })
+    }
+  }
+
+  private submit(
+    candidate: Candidate,
+    trigger: CompletedRead | undefined,
+    session: SessionRef | undefined,
+    chain: readonly ObservedQuery[] = [],
+    depth = 1,
+    /** For a fan-out: the speculative reads each of its rows is reached through (`chain` for every row when absent). */
+    chainOf: (value: unknown) => readonly ObservedQuery[] = () => chain,
+  ): void {
     // The event loop is the bottleneck: not even the cost of keying and queueing it.
     if (this.scheduler.paused) return this.stats.skip('cpuBusy')
     const { model, operation, args } = candidate.query
@@ -274,7 +322,7 @@ export class Prefetcher {
     if (fanOut !== undefined && !this.rowsShared()) {
       // Query hooks beneath this extension may treat a batched findMany apart from the single-row
       // reads it stands for: each of those goes as itself (Prisma batches same-tick findUniques).
-      for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session)
+      for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session, chainOf(value), depth)
       return
     }
     // A read whose result is cached or in flight already would be skipped when it ran: when
@@ -313,6 +361,7 @@ export class Prefetcher {
               maxBytes: this.maxFanOutBytes,
               rowBytes: this.fanOutRowBytes.touch(shape),
               sized: (rowBytes) => this.fanOutRowBytes.remember(shape, rowBytes),
+              kept: depth < this.chainDepth ? (kept) => this.followRows(session, model, fanOut, kept, chainOf, candidate.probability, depth) : undefined,
             },
             (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
             candidate.strategy,

@@ -38,6 +38,17 @@ export interface RowsWarming {
   rowBytes?: number
   /** Told the mean estimated bytes of the rows a batch returned. */
   sized?(rowBytes: number): void
+  /**
+   * Told the rows kept (each the result of the single-row read of `value`, as stored), once they
+   * are: chaining predicts from them what follows each row.
+   */
+  kept?(rows: readonly KeptRow[]): void
+}
+
+/** A row a fan-out kept: the result of the single-row read of `value`. */
+export interface KeptRow {
+  value: unknown
+  row: Record<string, unknown>
 }
 
 /** What a speculative read got: a value it found or fetched, the error it failed with, or nothing (skipped). */
@@ -296,15 +307,17 @@ export class Speculator {
     speculation: Speculation,
   ): void {
     let bytes = 0
+    const kept: KeptRow[] = []
     for (const { value, key, deps, gens } of wanted) {
       const found = rows.find((r) => sameValue(r?.[warming.field], value))
       if (found === undefined) continue
       const row = warming.strip ? withoutField(found, warming.field) : found
       // In the list's order while they fit: the first row that does not fit ends the fan-out.
       bytes += estimateSize(row)
-      if (bytes > warming.maxBytes) return
-      this.entries.keep(key, warming.model, row, deps, gens, speculation)
+      if (bytes > warming.maxBytes) break
+      if (this.entries.keep(key, warming.model, row, deps, gens, speculation)) kept.push({ value, row })
     }
+    if (kept.length > 0) warming.kept?.(kept)
   }
 }
 
