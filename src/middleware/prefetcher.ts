@@ -289,6 +289,24 @@ export class Prefetcher {
     }
   }
 
+  /** Chaining from a candidate found cached (its rows, for a fan-out): its successors are predicted from the cached result. */
+  private followCached(session: SessionRef | undefined, candidate: Candidate, chain: readonly ObservedQuery[], chainOf: (value: unknown) => readonly ObservedQuery[], depth: number, canonical: string): void {
+    const { model, operation, args } = candidate.query
+    const fanOut = candidate.fanOut
+    if (fanOut === undefined) {
+      const value = this.speculator.cachedValue(model, operation, args, canonical)
+      const seen = this.options.rules.length > 0 ? cloneResult(value) : value
+      if (value !== undefined) this.follow(session, [...chain, { model, operation, args, result: seen }], candidate.probability, depth)
+      return
+    }
+    const kept: KeptRow[] = []
+    for (const value of fanOut.values) {
+      const row = this.speculator.cachedValue(model, fanOut.operation, fanOut.argsFor(value))
+      if (row !== null && typeof row === 'object' && !Array.isArray(row)) kept.push({ value, row: row as Record<string, unknown> })
+    }
+    if (kept.length > 0) this.followRows(session, model, fanOut, kept, chainOf, candidate.probability, depth)
+  }
+
   private submit(
     candidate: Candidate,
     trigger: CompletedRead | undefined,
@@ -329,7 +347,11 @@ export class Prefetcher {
     // process memory tells so, it is skipped now, before it takes a place in the queue.
     if (!this.scheduler.closed) {
       const known = fanOut === undefined ? this.speculator.known(model, operation, args, canonical) : this.speculator.knownRows(model, fanOut.operation, fanOut.argsFor, fanOut.values) ? 'cached' : undefined
-      if (known !== undefined) return this.stats.skip(known)
+      if (known !== undefined) {
+        // With room left in the chain, what follows a cached result is predicted as if it had been read.
+        if (known === 'cached' && depth < this.chainDepth) this.followCached(session, candidate, chain, chainOf, depth, canonical)
+        return this.stats.skip(known)
+      }
     }
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])

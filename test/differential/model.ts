@@ -505,12 +505,14 @@ export class Generators {
             ref,
           }),
         )
+        // Writes of the parent model most: a parent read that misses is one combining can send combined.
         const step: fc.Arbitrary<Step> = fc.oneof(
           { weight: 8, arbitrary: page },
+          { weight: 3, arbitrary: fc.tuple(this.write(parent), bind).map(([query, b]): Step => ({ kind: 'write', bind: b, ...query })) },
           { weight: 1, arbitrary: fc.tuple(writes, bind).map(([query, b]): Step => ({ kind: 'write', bind: b, ...query })) },
           { weight: 1, arbitrary: fc.constant<Step>({ kind: 'idle', lane: 0 }) },
         )
-        return fc.array(step, { minLength: 1, maxLength: options.maxLength })
+        return fc.array(step, { minLength: Math.min(8, options.maxLength), maxLength: options.maxLength })
       })
     })
   }

@@ -34,13 +34,14 @@ async function loop(prisma: Client, votes: { postId: number }[]) {
   return out
 }
 
-async function visit(chainDepth: number) {
+/** Trains on eight readers' pages, forgets the results (of `forget` only, when given), then opens the last reader's. */
+async function visit(chainDepth: number, forget?: string) {
   const { prisma, spy, sql } = await env.client({ learn: { chainDepth } })
   for (const [i, reader] of readers.slice(0, 8).entries()) {
     await prisma.$prefetch.session(`train-${i}`, async () => loop(prisma, await prisma.vote.findMany(votesOf(reader.id))))
   }
   await prisma.$prefetch.idle()
-  await prisma.$prefetch.invalidate()
+  await prisma.$prefetch.invalidate(forget)
   prisma.$prefetch.resetStats()
   const reader = readers[9]
   return prisma.$prefetch.session('visit', async () => {
@@ -72,6 +73,16 @@ describe('chained fan-out', () => {
     for (const id of batch.where.id.in) expect(ids).toContain(id)
     expect(stats.byModel.User).toMatchObject({ reads: 5, prefetchHits: 5, lateHits: 0, misses: 0 })
     expect(stats.byModel.Post).toMatchObject({ reads: 5, prefetchHits: 5, lateHits: 0 })
+  })
+
+  it("follows the rows found cached as it follows those it fetches: each post's author is ready", async () => {
+    // Only the users are forgotten: the posts the page opens are cached from training.
+    const { page, votes, batches, queries, stats } = await visit(2, 'User')
+    expect(page).toStrictEqual(await loop(env.bare as unknown as Client, votes))
+    expect(queries).toBe(0)
+    expect(batches).toHaveLength(1)
+    expect(stats.byModel.Post).toMatchObject({ reads: 5, misses: 0 })
+    expect(stats.byModel.User).toMatchObject({ reads: 5, prefetchHits: 5, lateHits: 0, misses: 0 })
   })
 
   it('at chainDepth 1, the authors are predicted only as each post is read: none of them is there in time', async () => {
