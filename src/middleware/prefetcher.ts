@@ -11,7 +11,7 @@ import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
-import { batchRowReads, type Followed } from '../strategies/row-batches.ts'
+import { batchRowReads } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
 import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { DemandQueries } from './demand.ts'
@@ -216,25 +216,23 @@ export class Prefetcher {
     else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
   }
 
+  /** The reads predicted to follow speculative reads `chain`, their probability multiplied by `probability`, the chain's own. */
+  private followers(session: SessionRef | undefined, chain: readonly ObservedQuery[], probability: number): Candidate[] {
+    const last = chain[chain.length - 1]
+    const report = (error: unknown) => this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation })
+    const ranking = { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger }
+    return predictFollowers(this.predictors, session, chain, this.options.now(), ranking, report).map((c) => ({ ...c, probability: c.probability * probability }))
+  }
+
   /**
    * Chaining: the reads predicted to follow speculative reads `chain` (the last one started, or
-   * completed when its result is given), queued in turn with their probability multiplied by
-   * `probability`, the chain's own. Never throws.
+   * completed when its result is given), queued in turn. Never throws.
    */
   private follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], probability: number, depth: number): void {
-    const last = chain[chain.length - 1]
     try {
-      const candidates = predictFollowers(
-        this.predictors,
-        session,
-        chain,
-        this.options.now(),
-        { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger },
-        (error) => this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation }),
-      )
-      for (const candidate of candidates) this.submit({ ...candidate, probability: candidate.probability * probability }, undefined, session, chain, depth + 1)
+      for (const candidate of this.followers(session, chain, probability)) this.submit(candidate, undefined, session, chain, depth + 1)
     } catch (error) {
-      this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation })
+      this.reportError(error, { phase: 'predict', model: chain[chain.length - 1].model, operation: chain[chain.length - 1].operation })
     }
   }
 
@@ -269,18 +267,11 @@ export class Prefetcher {
     depth: number,
   ): void {
     try {
-      const followed: Followed<readonly ObservedQuery[]>[] = []
-      const ranking = { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger }
-      const at = this.options.now()
-      for (const { value, row } of kept.slice(0, this.maxFanOut)) {
+      const followed = kept.slice(0, this.maxFanOut).flatMap(({ value, row }) => {
         // Rules see a copy: the row is cached.
-        const read = { model, operation: fanOut.operation, args: fanOut.argsFor(value), result: this.options.rules.length > 0 ? cloneResult(row) : row }
-        const chain = [...chainOf(value), read]
-        const report = (error: unknown) => this.reportError(error, { phase: 'predict', model, operation: fanOut.operation })
-        for (const candidate of predictFollowers(this.predictors, session, chain, at, ranking, report)) {
-          followed.push({ candidate: { ...candidate, probability: candidate.probability * probability }, from: chain })
-        }
-      }
+        const chain = [...chainOf(value), { model, operation: fanOut.operation, args: fanOut.argsFor(value), result: this.options.rules.length > 0 ? cloneResult(row) : row }]
+        return this.followers(session, chain, probability).map((candidate) => ({ candidate, from: chain }))
+      })
       const { batches, singles } = batchRowReads(followed, this.maxFanOut)
       for (const batch of batches) this.submit(batch.candidate, undefined, session, [], depth + 1, batch.fromOf)
       for (const single of singles) this.submit(single.candidate, undefined, session, single.from, depth + 1)
@@ -299,23 +290,12 @@ export class Prefetcher {
       if (value !== undefined) this.follow(session, [...chain, { model, operation, args, result: seen }], candidate.probability, depth)
       return
     }
-    const kept: KeptRow[] = []
-    for (const value of fanOut.values) {
-      const row = this.speculator.cachedValue(model, fanOut.operation, fanOut.argsFor(value))
-      if (row !== null && typeof row === 'object' && !Array.isArray(row)) kept.push({ value, row: row as Record<string, unknown> })
-    }
+    const kept = this.speculator.cachedRows(model, fanOut.operation, fanOut.argsFor, fanOut.values)
     if (kept.length > 0) this.followRows(session, model, fanOut, kept, chainOf, candidate.probability, depth)
   }
 
-  private submit(
-    candidate: Candidate,
-    trigger: CompletedRead | undefined,
-    session: SessionRef | undefined,
-    chain: readonly ObservedQuery[] = [],
-    depth = 1,
-    /** For a fan-out: the speculative reads each of its rows is reached through (`chain` for every row when absent). */
-    chainOf: (value: unknown) => readonly ObservedQuery[] = () => chain,
-  ): void {
+  /** Queues `candidate`, reached through speculative reads `chain` (for a fan-out's row `value`, through `chainOf(value)`). */
+  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1, chainOf = (_value: unknown) => chain): void {
     // The event loop is the bottleneck: not even the cost of keying and queueing it.
     if (this.scheduler.paused) return this.stats.skip('cpuBusy')
     const { model, operation, args } = candidate.query

@@ -135,6 +135,16 @@ export class Speculator {
     }
   }
 
+  /** The rows of a fan-out cached in process memory (as `cachedValue()` finds them), to be read only. */
+  cachedRows(model: string, operation: string, argsFor: (value: unknown) => unknown, values: readonly unknown[]): KeptRow[] {
+    const rows: KeptRow[] = []
+    for (const value of values) {
+      const row = this.cachedValue(model, operation, argsFor(value))
+      if (isPlainObject(row)) rows.push({ value, row })
+    }
+    return rows
+  }
+
   /**
    * Whether every row of a fan-out is cached or in flight (as `known()` tells it), so that the
    * batch would be skipped (`cached`) when it runs; false when any is not, or cannot be told.
