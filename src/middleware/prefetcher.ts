@@ -11,6 +11,7 @@ import { DEFAULTS, type ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
+import { batchRowReads } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
 import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { DemandQueries } from './demand.ts'
@@ -22,7 +23,7 @@ import { whyInvalid } from './query-check.ts'
 import type { SchemaInfo } from './schema.ts'
 import { Scheduler } from './scheduler.ts'
 import type { Sessions } from './session.ts'
-import type { Speculator } from './speculation.ts'
+import type { KeptRow, Speculator } from './speculation.ts'
 
 /** Sends a read on the client beneath the extension (so it does not come back through it). */
 export type Execute = (model: string, operation: string, args: unknown) => Promise<unknown>
@@ -78,6 +79,8 @@ export class Prefetcher {
   private readonly chainDepth: number
   /** `learn.maxFanOutBytes`: estimated bytes of the rows one fan-out keeps. */
   private readonly maxFanOutBytes: number
+  /** `learn.maxFanOut`: rows one fan-out fetches, and rows of a batch chaining follows. */
+  private readonly maxFanOut: number
   /** Mean estimated bytes of a row, per fan-out shape seen (one per template at most). */
   private readonly fanOutRowBytes: BoundedMap<string, number>
   private calmReads = 0
@@ -118,6 +121,7 @@ export class Prefetcher {
     const learn = options.learn ?? DEFAULTS.learn
     this.chainDepth = learn.chainDepth
     this.maxFanOutBytes = learn.maxFanOutBytes
+    this.maxFanOut = learn.maxFanOut
     this.fanOutRowBytes = new BoundedMap(learn.maxTemplates)
     const { connections, reserve } = options.concurrency
     // With the pool's size known, speculation leaves `reserve` connections to the application.
@@ -212,25 +216,23 @@ export class Prefetcher {
     else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
   }
 
+  /** The reads predicted to follow speculative reads `chain`, their probability multiplied by `probability`, the chain's own. */
+  private followers(session: SessionRef | undefined, chain: readonly ObservedQuery[], probability: number): Candidate[] {
+    const last = chain[chain.length - 1]
+    const report = (error: unknown) => this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation })
+    const ranking = { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger }
+    return predictFollowers(this.predictors, session, chain, this.options.now(), ranking, report).map((c) => ({ ...c, probability: c.probability * probability }))
+  }
+
   /**
    * Chaining: the reads predicted to follow speculative reads `chain` (the last one started, or
-   * completed when its result is given), queued in turn with their probability multiplied by
-   * `probability`, the chain's own. Never throws.
+   * completed when its result is given), queued in turn. Never throws.
    */
   private follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], probability: number, depth: number): void {
-    const last = chain[chain.length - 1]
     try {
-      const candidates = predictFollowers(
-        this.predictors,
-        session,
-        chain,
-        this.options.now(),
-        { minProbability: this.threshold / probability, maxPerTrigger: this.options.maxPerTrigger },
-        (error) => this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation }),
-      )
-      for (const candidate of candidates) this.submit({ ...candidate, probability: candidate.probability * probability }, undefined, session, chain, depth + 1)
+      for (const candidate of this.followers(session, chain, probability)) this.submit(candidate, undefined, session, chain, depth + 1)
     } catch (error) {
-      this.reportError(error, { phase: 'predict', model: last.model, operation: last.operation })
+      this.reportError(error, { phase: 'predict', model: chain[chain.length - 1].model, operation: chain[chain.length - 1].operation })
     }
   }
 
@@ -249,7 +251,51 @@ export class Prefetcher {
     })
   }
 
-  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1): void {
+  /**
+   * Chained fan-out: the reads predicted to follow each row a fan-out kept (`kept`, each the
+   * result of its single-row read, reached through `chainOf(value)`), queued one level deeper:
+   * single-row reads of one kind that differ only in the value matched on (the seller of each
+   * item) go as one batched read, itself a fan-out. Never throws.
+   */
+  private followRows(
+    session: SessionRef | undefined,
+    model: string,
+    fanOut: { operation: string; argsFor(value: unknown): Record<string, unknown> },
+    kept: readonly KeptRow[],
+    chainOf: (value: unknown) => readonly ObservedQuery[],
+    probability: number,
+    depth: number,
+  ): void {
+    try {
+      const followed = kept.slice(0, this.maxFanOut).flatMap(({ value, row }) => {
+        // Rules see a copy: the row is cached.
+        const chain = [...chainOf(value), { model, operation: fanOut.operation, args: fanOut.argsFor(value), result: this.options.rules.length > 0 ? cloneResult(row) : row }]
+        return this.followers(session, chain, probability).map((candidate) => ({ candidate, from: chain }))
+      })
+      const { batches, singles } = batchRowReads(followed, this.maxFanOut)
+      for (const batch of batches) this.submit(batch.candidate, undefined, session, [], depth + 1, batch.fromOf)
+      for (const single of singles) this.submit(single.candidate, undefined, session, single.from, depth + 1)
+    } catch (error) {
+      this.reportError(error, { phase: 'predict', model, operation: fanOut.operation })
+    }
+  }
+
+  /** Chaining from a candidate found cached (its rows, for a fan-out): its successors are predicted from the cached result. */
+  private followCached(session: SessionRef | undefined, candidate: Candidate, chain: readonly ObservedQuery[], chainOf: (value: unknown) => readonly ObservedQuery[], depth: number, canonical: string): void {
+    const { model, operation, args } = candidate.query
+    const fanOut = candidate.fanOut
+    if (fanOut === undefined) {
+      const value = this.speculator.cachedValue(model, operation, args, canonical)
+      const seen = this.options.rules.length > 0 ? cloneResult(value) : value
+      if (value !== undefined) this.follow(session, [...chain, { model, operation, args, result: seen }], candidate.probability, depth)
+      return
+    }
+    const kept = this.speculator.cachedRows(model, fanOut.operation, fanOut.argsFor, fanOut.values)
+    if (kept.length > 0) this.followRows(session, model, fanOut, kept, chainOf, candidate.probability, depth)
+  }
+
+  /** Queues `candidate`, reached through speculative reads `chain` (for a fan-out's row `value`, through `chainOf(value)`). */
+  private submit(candidate: Candidate, trigger: CompletedRead | undefined, session: SessionRef | undefined, chain: readonly ObservedQuery[] = [], depth = 1, chainOf = (_value: unknown) => chain): void {
     // The event loop is the bottleneck: not even the cost of keying and queueing it.
     if (this.scheduler.paused) return this.stats.skip('cpuBusy')
     const { model, operation, args } = candidate.query
@@ -274,14 +320,18 @@ export class Prefetcher {
     if (fanOut !== undefined && !this.rowsShared()) {
       // Query hooks beneath this extension may treat a batched findMany apart from the single-row
       // reads it stands for: each of those goes as itself (Prisma batches same-tick findUniques).
-      for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session)
+      for (const value of fanOut.values) this.submit({ ...candidate, fanOut: undefined, query: { model, operation: fanOut.operation, args: fanOut.argsFor(value) } }, trigger, session, chainOf(value), depth)
       return
     }
     // A read whose result is cached or in flight already would be skipped when it ran: when
     // process memory tells so, it is skipped now, before it takes a place in the queue.
     if (!this.scheduler.closed) {
       const known = fanOut === undefined ? this.speculator.known(model, operation, args, canonical) : this.speculator.knownRows(model, fanOut.operation, fanOut.argsFor, fanOut.values) ? 'cached' : undefined
-      if (known !== undefined) return this.stats.skip(known)
+      if (known !== undefined) {
+        // With room left in the chain, what follows a cached result is predicted as if it had been read.
+        if (known === 'cached' && depth < this.chainDepth) this.followCached(session, candidate, chain, chainOf, depth, canonical)
+        return this.stats.skip(known)
+      }
     }
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
@@ -313,6 +363,7 @@ export class Prefetcher {
               maxBytes: this.maxFanOutBytes,
               rowBytes: this.fanOutRowBytes.touch(shape),
               sized: (rowBytes) => this.fanOutRowBytes.remember(shape, rowBytes),
+              kept: depth < this.chainDepth ? (kept) => this.followRows(session, model, fanOut, kept, chainOf, candidate.probability, depth) : undefined,
             },
             (values) => this.execute(model, 'findMany', { ...args, where: { [fanOut.field]: { in: values } } }),
             candidate.strategy,

@@ -1,6 +1,6 @@
 /**
  * Refuses, before it is queued, a speculative read Prisma would reject (a null or missing
- * unique key, an empty `in` list).
+ * unique key, an empty `in` list), or the database would (an `Int` out of 32-bit range).
  */
 
 import { isPlainObject } from '../shared.ts'
@@ -11,8 +11,11 @@ import type { FieldInfo, SchemaInfo } from './schema.ts'
  * learned or ruled read whose argument came out missing or null (`where: { id: undefined }`,
  * `{ id: null }`, `in: [1, null]`) would only fail as a validation error. Structural and cheap,
  * one walk over the arguments; it refuses only what Prisma 7 refuses, checked against the real
- * client (test/middleware/query-check.test.ts), plus one form Prisma accepts: an empty `in` list,
- * the mark of a list that came out empty, which can only ever match nothing.
+ * client (test/middleware/query-check.test.ts), plus two forms Prisma accepts: an empty `in` list,
+ * the mark of a list that came out empty, which can only ever match nothing; and an `Int` value
+ * outside 32 bits (a learned step extrapolated too far), which PostgreSQL and MySQL refuse. That
+ * one matters beyond the speculative read: Prisma sends findUnique calls made in the same tick as
+ * one query, so the application's read sent with it would fail with it.
  *
  * Returns why the read cannot be valid, or undefined when it may be.
  */
@@ -80,10 +83,12 @@ function uniqueSelector(schema: SchemaInfo, model: string, value: unknown, what:
         // A nullable unique field set to null names no row; Prisma's answer to it is not ours to guess.
         if (selected === null && schema.fields.get(model)?.get(name)?.optional !== false) continue
         if (!isValue(selected)) return `${model} ${what}.${name} is not a value: ${describe(selected)}`
+        if (outOfRange(schema.fields.get(model)?.get(name), selected)) return `${model} ${what}.${name} is out of range: ${describe(selected)}`
       } else {
         if (!isPlainObject(selected)) return `${model} ${what}.${name} is not an object`
         for (const field of fields) {
           if (!isValue(selected[field])) return `${model} ${what}.${name}.${field} is not a value: ${describe(selected[field])}`
+          if (outOfRange(schema.fields.get(model)?.get(field), selected[field])) return `${model} ${what}.${name}.${field} is out of range: ${describe(selected[field])}`
         }
       }
       given++
@@ -141,6 +146,7 @@ function scalarFilter(model: string, key: string, field: FieldInfo, value: unkno
   if (field.list === true) return undefined
   if (value === null) return field.optional === false ? `${model}.${key} is null, and the field is required` : undefined
   if (typeof value === 'number' && Number.isNaN(value)) return `${model}.${key} is NaN`
+  if (outOfRange(field, value)) return `${model}.${key} is out of range: ${describe(value)}`
   if (!isPlainObject(value) || depth > 4) return undefined
   for (const op of ['in', 'notIn']) {
     const list = value[op]
@@ -149,11 +155,14 @@ function scalarFilter(model: string, key: string, field: FieldInfo, value: unkno
     if (op === 'in' && list.length === 0) return `${model}.${key}.in is empty`
     const bad = list.findIndex((item) => !isValue(item))
     if (bad >= 0) return `${model}.${key}.${op} holds ${describe(list[bad])}`
+    const wide = list.find((item) => outOfRange(field, item))
+    if (wide !== undefined) return `${model}.${key}.${op} holds ${describe(wide)}, out of range`
   }
   for (const op of COMPARISONS) {
     const operand = value[op]
     if (operand === null && field.optional === false) return `${model}.${key}.${op} is null, and the field is required`
     if (typeof operand === 'number' && Number.isNaN(operand)) return `${model}.${key}.${op} is NaN`
+    if (outOfRange(field, operand)) return `${model}.${key}.${op} is out of range: ${describe(operand)}`
     if (op === 'not' && isPlainObject(operand)) {
       const problem = scalarFilter(model, key, field, operand, depth + 1)
       if (problem !== undefined) return problem
@@ -182,6 +191,14 @@ function selection(schema: SchemaInfo, model: string, value: unknown, depth: num
     if (problem !== undefined) return problem
   }
   return undefined
+}
+
+const INT_MIN = -(2 ** 31)
+const INT_MAX = 2 ** 31 - 1
+
+/** A number an `Int` field cannot hold on every provider: outside 32 bits signed. */
+function outOfRange(field: FieldInfo | undefined, value: unknown): boolean {
+  return field?.type === 'Int' && typeof value === 'number' && (value < INT_MIN || value > INT_MAX)
 }
 
 function describe(value: unknown): string {

@@ -10,6 +10,7 @@ import { cloneResult } from '../cache/clone.ts'
 import { modelOfKey } from '../cache/generations.ts'
 import { estimateSize, type Speculation } from '../cache/store.ts'
 import type { Stats } from '../stats.ts'
+import { isPlainObject } from '../shared.ts'
 import { sameValue } from '../strategies/values.ts'
 import type { QueryEntries } from './entries.ts'
 import type { ReportError } from './errors.ts'
@@ -38,6 +39,17 @@ export interface RowsWarming {
   rowBytes?: number
   /** Told the mean estimated bytes of the rows a batch returned. */
   sized?(rowBytes: number): void
+  /**
+   * Told the rows kept (each the result of the single-row read of `value`, as stored), once they
+   * are: chaining predicts from them what follows each row.
+   */
+  kept?(rows: readonly KeptRow[]): void
+}
+
+/** A row a fan-out kept: the result of the single-row read of `value`. */
+export interface KeptRow {
+  value: unknown
+  row: Record<string, unknown>
 }
 
 /** What a speculative read got: a value it found or fetched, the error it failed with, or nothing (skipped). */
@@ -107,6 +119,30 @@ export class Speculator {
     if (!this.flights.has(key)) return undefined
     const gens = this.entries.peekGenerations(model, operation, args)
     return gens !== undefined && this.flights.running(key, gens) !== undefined ? 'inFlight' : undefined
+  }
+
+  /**
+   * The result of a read cached in process memory and valid under generations known here (as
+   * `known()` tells `cached`), not copied: to be read, never changed or handed out. Undefined
+   * when it is not, or cannot be told without I/O.
+   */
+  cachedValue(model: string, operation: string, args: unknown, canonical?: string): unknown {
+    if (this.closed || !this.entries.cacheable(model, operation)) return undefined
+    try {
+      return this.entries.peekEntry(this.entries.keyOf(model, operation, args, canonical).key)?.value
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The rows of a fan-out cached in process memory (as `cachedValue()` finds them), to be read only. */
+  cachedRows(model: string, operation: string, argsFor: (value: unknown) => unknown, values: readonly unknown[]): KeptRow[] {
+    const rows: KeptRow[] = []
+    for (const value of values) {
+      const row = this.cachedValue(model, operation, argsFor(value))
+      if (isPlainObject(row)) rows.push({ value, row })
+    }
+    return rows
   }
 
   /**
@@ -223,14 +259,19 @@ export class Speculator {
     // generations its own read depends on (its row's, with row generations), read before the
     // batch is sent.
     const wanted: { value: unknown; key: string; deps: string[]; gens: string[] }[] = []
+    // Rows cached already are followed too (chaining), as the rows fetched are.
+    const cached: KeptRow[] = []
     for (const value of warming.values) {
       const lookup = await this.entries.lookup(model, operation, warming.argsFor(value))
       if (lookup === undefined) return this.stats.skip('uncacheable')
       if (lookup.gens === undefined) return this.stats.skip('storeUnavailable')
-      if (lookup.entry === undefined && this.flights.running(lookup.key, lookup.gens) === undefined) {
+      if (lookup.entry !== undefined) {
+        if (warming.kept !== undefined && isPlainObject(lookup.entry.value)) cached.push({ value, row: lookup.entry.value })
+      } else if (this.flights.running(lookup.key, lookup.gens) === undefined) {
         wanted.push({ value, key: lookup.key, deps: lookup.deps, gens: lookup.gens })
       }
     }
+    if (cached.length > 0) warming.kept?.(cached)
     if (wanted.length === 0) return this.stats.skip('cached')
     if (warming.rowBytes !== undefined && warming.rows === undefined) {
       // Rows of this shape were seen: fetch no more of them than could be kept.
@@ -296,15 +337,17 @@ export class Speculator {
     speculation: Speculation,
   ): void {
     let bytes = 0
+    const kept: KeptRow[] = []
     for (const { value, key, deps, gens } of wanted) {
       const found = rows.find((r) => sameValue(r?.[warming.field], value))
       if (found === undefined) continue
       const row = warming.strip ? withoutField(found, warming.field) : found
       // In the list's order while they fit: the first row that does not fit ends the fan-out.
       bytes += estimateSize(row)
-      if (bytes > warming.maxBytes) return
-      this.entries.keep(key, warming.model, row, deps, gens, speculation)
+      if (bytes > warming.maxBytes) break
+      if (this.entries.keep(key, warming.model, row, deps, gens, speculation)) kept.push({ value, row })
     }
+    if (kept.length > 0) warming.kept?.(kept)
   }
 }
 

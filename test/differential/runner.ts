@@ -27,6 +27,8 @@ type AnyClient = any
 export interface LaneConfig {
   omit: boolean
   other: 'none' | 'before' | 'after'
+  /** Clients where Prisma loads relations as joins (PostgreSQL's `relationJoins`), so reads are combined; the reference is a bare one of those too. */
+  joins?: boolean
 }
 
 export interface RunConfig {
@@ -128,6 +130,8 @@ export interface Environment {
   omit: Record<string, Record<string, true>>
   /** Resets and seeds (on SQLite without foreign-key checks, so that tables restore in any order). */
   admin: AnyClient
+  /** On PostgreSQL: clients of the schema generated with `relationJoins` (a reference and one base per lane, without global omit). */
+  joins?: { reference: AnyClient; bases: AnyClient[] }
   /** The seeded rows, restored before every sequence. */
   snapshot?: Snapshot
   close(): Promise<void>
@@ -158,10 +162,16 @@ export async function createEnvironment(lanes: number): Promise<Environment> {
   const bases: Environment['bases'] = []
   for (let i = 0; i < lanes; i++) bases.push({ plain: await make(false), omit: await make(true) })
   const admin = await make(false)
+  let joins: Environment['joins']
+  if (db.provider === 'postgresql') {
+    const { PrismaClient: JoinsClient } = (await import('../../src/generated/prisma-pg-joins/client.ts')) as unknown as { PrismaClient: new (o: object) => AnyClient }
+    joins = { reference: new JoinsClient({ adapter: db.adapterFactory() }), bases: Array.from({ length: lanes }, () => new JoinsClient({ adapter: db.adapterFactory() })) }
+  }
+  const clients = () => [admin, references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit]), ...(joins ? [joins.reference, ...joins.bases] : [])]
   if (db.provider === 'sqlite') await admin.$queryRawUnsafe('PRAGMA foreign_keys = OFF')
   // Every sequence starts from freshly seeded tables: commits without a flush to disk keep that
   // cheap (the tester needs no durability, and it changes no result).
-  for (const client of [admin, references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit])]) {
+  for (const client of clients()) {
     if (db.provider === 'sqlite') await client.$queryRawUnsafe('PRAGMA synchronous = OFF')
     else await client.$executeRawUnsafe('SET synchronous_commit = off')
   }
@@ -173,8 +183,9 @@ export async function createEnvironment(lanes: number): Promise<Environment> {
     bases,
     omit,
     admin,
+    joins,
     async close() {
-      for (const client of [admin, references.plain, references.omit, ...bases.flatMap((b) => [b.plain, b.omit])]) await client.$disconnect()
+      for (const client of clients()) await client.$disconnect()
       await db.drop()
     },
   }
@@ -324,6 +335,8 @@ export interface RunStats {
   sequences: number
   operations: number
   comparisons: number
+  /** Reads sent combined with the read predicted to follow them (`byStrategy.combine.issued`, summed over lanes and sequences). */
+  combined: number
 }
 
 /** The options every extended client gets: learning, rules and speculation on, eager. */
@@ -372,8 +385,9 @@ export async function runSequence(env: Environment, config: RunConfig, steps: St
   const redis = config.store === 'redis' ? redisStores() : undefined
   const stores = config.lanes.map(() => redis?.make())
   const lanes: Lane[] = config.lanes.map((lane, i) => {
-    const base = lane.omit ? env.bases[i].omit : env.bases[i].plain
-    const reference = lane.omit ? env.references.omit : env.references.plain
+    if (lane.joins && env.joins === undefined) throw new Error('differential: joins lanes need PostgreSQL')
+    const base = lane.joins ? env.joins!.bases[i] : lane.omit ? env.bases[i].omit : env.bases[i].plain
+    const reference = lane.joins ? env.joins!.reference : lane.omit ? env.references.omit : env.references.plain
     const ext = prefetch(options(env.data, stores[i]?.store, errors))
     const extended = lane.other === 'before' ? base.$extends(exclaim).$extends(ext) : lane.other === 'after' ? base.$extends(ext).$extends(exclaim) : base.$extends(ext)
     return { ext: extended, reference: lane.other === 'none' ? reference : reference.$extends(exclaim), forSession: new Map() }
@@ -398,6 +412,7 @@ export async function runSequence(env: Environment, config: RunConfig, steps: St
     }
   } finally {
     for (const lane of lanes) await lane.ext.$prefetch.close()
+    for (const lane of lanes) stats.combined += lane.ext.$prefetch.stats().byStrategy.combine?.issued ?? 0
     for (const store of stores) {
       await store?.store.clear().catch(() => {})
       await store?.close()
@@ -477,6 +492,27 @@ async function runStep(env: Environment, lanes: Lane[], step: Step, reads: Array
       reads.push(step)
       await compareRead(lanes, step, stats, where)
       return false
+    case 'page': {
+      const lane = lanes[step.bind.lane]
+      // The children's where takes the key from the parent row each client returned.
+      const page = async (client: AnyClient) => {
+        let row: any
+        const parent = await outcome(async () => (row = await call(client, step.parent)))
+        if (row === null || row === undefined) return { parent }
+        const where = { ...(step.child.args.where as object | undefined), [step.fk]: row[step.ref] }
+        return { parent, child: await outcome(() => call(client, { ...step.child, args: { ...step.child.args, where } })) }
+      }
+      const extended = await bound(lane, step.bind)(page)
+      const reference = await page(lane.reference)
+      stats.comparisons++
+      if (!same(extended.parent, reference.parent)) throw mismatch(`${where} (the parent read)`, step, extended.parent, reference.parent)
+      if (extended.child !== undefined || reference.child !== undefined) {
+        stats.comparisons++
+        const none: Outcome = { ok: true, value: 'not read' }
+        if (!same(extended.child ?? none, reference.child ?? none)) throw mismatch(`${where} (the children read)`, step, extended.child ?? none, reference.child ?? none)
+      }
+      return false
+    }
     case 'repeat': {
       const read = reads[step.index % reads.length]
       await compareRead(lanes, { ...read, bind: step.bind }, stats, `${where} (reading step ${JSON.stringify(read.bind)} again)`)
@@ -606,7 +642,7 @@ export function printReplay(config: RunConfig, steps: Step[], error: unknown): s
 export async function replay(config: RunConfig, steps: Step[]): Promise<unknown> {
   const env = await createEnvironment(config.lanes.length)
   try {
-    await runSequence(env, config, steps, { sequences: 0, operations: 0, comparisons: 0 }, [])
+    await runSequence(env, config, steps, { sequences: 0, operations: 0, comparisons: 0, combined: 0 }, [])
     return undefined
   } catch (error) {
     return error

@@ -33,6 +33,17 @@ describe('whyInvalid', () => {
     expect(check('User', 'findUnique', { where: { id: 1 }, select: { posts: { select: { comments: { take: null } } } } })).toMatch(/Comment take is null/)
   })
 
+  it('refuses an Int outside 32 bits (PostgreSQL refuses it, failing the reads Prisma sent with it)', () => {
+    expect(check('Post', 'findUnique', { where: { id: 2 ** 31 - 1 } })).toBeUndefined()
+    expect(check('Post', 'findMany', { where: { id: { gte: -(2 ** 31) } } })).toBeUndefined()
+    expect(check('Post', 'findUnique', { where: { id: -3999999995 } })).toMatch(/Post where\.id is out of range: -3999999995/)
+    expect(check('Post', 'findMany', { where: { authorId: 2 ** 31 } })).toMatch(/Post\.authorId is out of range/)
+    expect(check('Post', 'findMany', { where: { id: { in: [1, 2 ** 40] } } })).toMatch(/Post\.id\.in holds 1099511627776, out of range/)
+    expect(check('Post', 'findMany', { where: { id: { lt: -(2 ** 31) - 1 } } })).toMatch(/Post\.id\.lt is out of range/)
+    // BigInt fields take any bigint, and numbers past 32 bits.
+    expect(check('User', 'findMany', { where: { karma: 2 ** 40 } })).toBeUndefined()
+  })
+
   it('wants `in` to be a non-empty list of values', () => {
     expect(check('Post', 'findMany', { where: { id: { in: [1, 2] } } })).toBeUndefined()
     expect(check('Post', 'findMany', { where: { id: { notIn: [] } } })).toBeUndefined()
