@@ -85,8 +85,6 @@ export class LearnedPredictor implements Predictor {
   private readonly global: TransitionModel
   private readonly users: BoundedMap<string, TransitionModel>
   private readonly mappings: ArgumentMappings
-  /** Templates of lists whose rows a loop looked up one by one (at most `maxTemplates`, the least recent forgotten). */
-  private readonly loopedLists = new Set<string>()
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -111,13 +109,8 @@ export class LearnedPredictor implements Predictor {
     }
     const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
     // An empty list of a kind looped over before: no loop follows it this time.
-    if (Array.isArray(query.result) && query.result.length === 0 && this.loopedLists.has(templated.template.id)) step.lastRow = true
+    if (Array.isArray(query.result) && query.result.length === 0 && this.histories.loopedOver(templated.template.id)) step.lastRow = true
     this.histories.append(session, step)
-    if (step.loopOf !== undefined) {
-      this.loopedLists.delete(step.loopOf)
-      if (this.loopedLists.size >= this.settings.maxTemplates) this.loopedLists.delete(this.loopedLists.values().next().value as string)
-      this.loopedLists.add(step.loopOf)
-    }
     return this.predictAfter(this.histories.before(session, at), user, query.result, false)
   }
 
@@ -401,7 +394,7 @@ export class LearnedPredictor implements Predictor {
       users: this.users.size,
       mappedTemplates: this.mappings.size,
       argumentContexts: this.mappings.contextCount,
-      loopedLists: this.loopedLists.size,
+      loopedLists: this.histories.loopedLists,
     }
   }
 }
