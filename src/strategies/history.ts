@@ -36,6 +36,8 @@ export interface Step {
   index?: Map<string, Location[]>
   /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
   cursor?: number
+  /** Of a list: the template of the lookup that set `cursor`. */
+  cursorBy?: string
   /**
    * Set on a lookup that took the last row of a list, and on a list with no rows of a template
    * looped over before: either way no (further) loop over the list's rows follows.
@@ -172,6 +174,15 @@ function keyedAt(rows: readonly unknown[][], row: number, value: unknown): boole
   return false
 }
 
+/** Whether an argument of `step` is a value of `on` (an argument or a field of its result): a read of the loop's body. */
+function dependsOn(step: Step, on: Step): boolean {
+  for (const value of step.values) {
+    const key = matchKey(value)
+    if (key !== undefined && indexOf(on).has(key)) return true
+  }
+  return false
+}
+
 /**
  * The list of which `step` looks up a row by a field of the row, and that row; undefined if it
  * is no such lookup. A read by a unique field (`fanOutField`) may take any row of a list within
@@ -300,7 +311,7 @@ export class SessionHistories {
       if (!loop.confirmed) return
       // An iteration longer than any before: the loop is over, this read follows it.
       if (loop.body > loop.longest) state.loop = undefined
-      else if (loop.body > 1 && steps[steps.length - 1] !== loop.at) steps.pop()
+      else if (loop.body > 1 && steps[steps.length - 1] !== loop.at && dependsOn(step, loop.at)) steps.pop()
       return
     }
     if (loop !== undefined && loop.list === lookup.list) {
@@ -325,6 +336,7 @@ export class SessionHistories {
       state.loop = { list: lookup.list, head: step.template.id, at: step, confirmed, body: 0, longest: confirmed ? known!.longest : 0 }
     }
     lookup.list.cursor = lookup.row
+    lookup.list.cursorBy = step.template.id
     if (lookup.list.result !== undefined && lookup.row + 1 >= lookup.list.result.length) step.lastRow = true
   }
 

@@ -117,9 +117,12 @@ function offer(alternatives: Alternative[], value: unknown, probability: number,
   alternatives.push({ value, probability, rank })
 }
 
-/** Whether a loop over the rows of `list` has just taken its last row: nothing is left to fan out. */
-function exhausted(list: Step): boolean {
-  return list.cursor !== undefined && list.result !== undefined && list.cursor + 1 >= list.result.length
+/**
+ * Whether a loop of lookups of `template` over the rows of `list` has just taken its last row:
+ * nothing is left to fan out. (A loop of other lookups leaves every row to this one.)
+ */
+function exhausted(list: Step, template: Template): boolean {
+  return list.cursor !== undefined && list.cursorBy === template.id && list.result !== undefined && list.cursor + 1 >= list.result.length
 }
 
 /**
@@ -269,12 +272,19 @@ export class ArgumentMappings {
       const keyed = unique && template.paths[slot].startsWith('where.')
       let bestUsable: Evidence | undefined
       let bestAtHand = false
+      // The most confident source at hand and what it gives: a value it does not give is right
+      // only when it fails, at most 1 - its confidence of the time.
+      let surest = 0
+      let surestValue: unknown
       for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
         if (item.source.kind === 'anyRow') {
           if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
           const value = evaluate(item.source, history)
-          if (value instanceof AnyOf && !exhausted(history[history.length - item.source.lag])) fanOut = { slot, evidence: item, values: value.values }
+          if (value instanceof AnyOf && !exhausted(history[history.length - item.source.lag], template)) {
+            fanOut = { slot, evidence: item, values: value.values }
+            if (item.held / item.seen > surest) [surest, surestValue] = [item.held / item.seen, value]
+          }
           continue
         }
         const value = evaluate(item.source, history)
@@ -282,6 +292,7 @@ export class ArgumentMappings {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
+        if (value !== MISSING && item.held / item.seen > surest) [surest, surestValue] = [item.held / item.seen, value]
         if (value !== MISSING && !(keyed && (value === null || value === undefined))) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
@@ -291,7 +302,9 @@ export class ArgumentMappings {
       } else if (values.total >= minSupport) {
         // No share is asked of a value: one of twenty, seen twice, still ranks among the likeliest.
         for (const { value, count } of values.counts.values()) {
-          if (count >= MIN_VALUE_COUNT && !(keyed && (value === null || value === undefined))) offer(alternatives, value, count / values.total, RANK.constant)
+          if (count < MIN_VALUE_COUNT || (keyed && (value === null || value === undefined))) continue
+          const share = count / values.total
+          offer(alternatives, value, surest > 0 && !holds(surestValue, value) ? Math.min(share, 1 - surest) : share, RANK.constant)
         }
       }
       alternatives.sort((a, b) => b.probability - a.probability || a.rank - b.rank)
@@ -329,11 +342,14 @@ export class ArgumentMappings {
           others *= alternatives[0].probability
           return alternatives[0].value
         })
-        derivations.push({
-          values,
-          confidence: others * (evidence.held / evidence.seen) * (kept.length / distinct.length),
-          fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept },
-        })
+        const confidence = others * (evidence.held / evidence.seen) * (kept.length / distinct.length)
+        // A single read the batch holds, and less likely than it, adds nothing beside it: the top
+        // k goes to distinct reads. (One as likely stays: a row sure to come is read on its own.)
+        const covered = (d: Derivation) =>
+          d.confidence < confidence && d.values.every((value, i) => (i === slot ? kept.some((row) => sameValue(row, value)) : sameValue(value, values[i])))
+        const distinctReads = derivations.filter((d) => !covered(d))
+        distinctReads.push({ values, confidence, fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept } })
+        return distinctReads
       }
     }
     return derivations
