@@ -234,12 +234,17 @@ export class ArgumentMappings {
       derivations.push(...combinations)
     }
     if (fanOut !== undefined) {
+      // The distinct values by their match key (the same values `sameValue` tells apart), in order.
       const distinct: unknown[] = []
+      const keys = new Set<string>()
       for (const value of fanOut.values) {
-        if (matchKey(value) !== undefined && !distinct.some((seen) => sameValue(seen, value))) distinct.push(value)
+        const key = matchKey(value)
+        if (key === undefined || keys.has(key)) continue
+        keys.add(key)
+        if (distinct.length < this.bounds.maxFanOut) distinct.push(value)
       }
       if (distinct.length > 0) {
-        const kept = distinct.slice(0, this.bounds.maxFanOut)
+        const kept = distinct
         const { slot, evidence } = fanOut
         let others = 1
         const values = perSlot.map((alternatives, i) => {
@@ -247,11 +252,11 @@ export class ArgumentMappings {
           others *= alternatives[0].probability
           return alternatives[0].value
         })
-        const confidence = others * (evidence.held / evidence.seen) * (kept.length / distinct.length)
+        const confidence = others * (evidence.held / evidence.seen) * (kept.length / keys.size)
         // A single read the batch holds, and less likely than it, adds nothing beside it: the top
         // k goes to distinct reads. (One as likely stays: a row sure to come is read on its own.)
         const covered = (d: Derivation) =>
-          d.confidence < confidence && d.values.every((value, i) => (i === slot ? kept.some((row) => sameValue(row, value)) : sameValue(value, values[i])))
+          d.confidence < confidence && d.values.every((value, i) => (i === slot ? keys.has(matchKey(value)!) && kept.some((row) => sameValue(row, value)) : sameValue(value, values[i])))
         const distinctReads = derivations.filter((d) => !covered(d))
         distinctReads.push({ values, confidence, fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept } })
         return distinctReads
