@@ -36,6 +36,8 @@ export interface Step {
   index?: Map<string, Location[]>
   /** Of a list: the row that the latest lookup of one of its rows took (see `SessionHistories`). */
   cursor?: number
+  /** Of a list: the template of the lookup that set `cursor`. */
+  cursorBy?: string
   /**
    * Set on a lookup that took the last row of a list, and on a list with no rows of a template
    * looped over before: either way no (further) loop over the list's rows follows.
@@ -146,6 +148,12 @@ interface Loop {
   head: string
   /** The latest lookup: where the current iteration starts. */
   at: Step
+  /** Whether a second lookup of the list's rows came: a loop, not one lookup. */
+  confirmed: boolean
+  /** Reads of the current iteration after its lookup (its body). */
+  body: number
+  /** The longest body of an iteration done. */
+  longest: number
 }
 
 interface SessionState {
@@ -155,23 +163,54 @@ interface SessionState {
   loop: Loop | undefined
 }
 
+/** The row of `rows` at `row` has `value` in a field whose value the next row does not share (a key, not a filter all rows match). */
+function keyedAt(rows: readonly unknown[][], row: number, value: unknown): boolean {
+  const cells = rows[row]
+  if (cells === undefined) return false
+  const other = rows[row + 1] ?? rows[row - 1]
+  for (let i = 0; i < cells.length; i++) {
+    if (sameValue(cells[i], value)) return other === undefined || !sameValue(other[i], value)
+  }
+  return false
+}
+
+/** Whether an argument of `step` is a value of `on` (an argument or a field of its result): a read of the loop's body. */
+function dependsOn(step: Step, on: Step): boolean {
+  for (const value of step.values) {
+    const key = matchKey(value)
+    if (key !== undefined && indexOf(on).has(key)) return true
+  }
+  return false
+}
+
 /**
- * The list of `steps` (before the last, within `lookback`, most recent first) of which `step` looks
- * up a row by its unique field, and that row; undefined if it is no such lookup.
+ * The list of which `step` looks up a row by a field of the row, and that row; undefined if it
+ * is no such lookup. A read by a unique field (`fanOutField`) may take any row of a list within
+ * `lookback`; any other read keyed by a field of its `where` only the row after the one the
+ * latest lookup took (the first row of a new list), by a field whose value the rows do not all
+ * share. The list of a loop under way is found at any distance (its iterations may be longer
+ * than `lookback`).
  */
-function lookupOf(step: Step, steps: readonly Step[], lookback: number): { list: Step; row: number } | undefined {
-  const field = step.template.fanOutField
-  if (field === undefined) return undefined
-  const value = step.values[step.template.paths.indexOf(`where.${field}`)]
+function lookupOf(step: Step, steps: readonly Step[], lookback: number, loop: Loop | undefined): { list: Step; row: number } | undefined {
+  const slot = step.template.keySlot
+  if (slot === undefined) return undefined
+  const value = step.values[slot]
   if (matchKey(value) === undefined) return undefined
+  const unique = step.template.fanOutField !== undefined
+  if (loop !== undefined && loop.head === step.template.id) {
+    const rows = loop.list.result!.rows
+    const next = (loop.list.cursor ?? -1) + 1
+    if (keyedAt(rows, next, value)) return { list: loop.list, row: next }
+  }
   for (let lag = 1; lag <= lookback && lag <= steps.length; lag++) {
     const list = steps[steps.length - lag]
-    if (list.result === undefined || list.result.single) continue
+    if (list.result === undefined || list.result.single || list.template.id === step.template.id) continue
     // A scan rather than the step's index: building that costs more than one look.
     const { rows } = list.result
     const next = (list.cursor ?? -1) + 1
     // Of two rows with the value, the next one is the one a loop takes.
-    if (rows[next]?.some((cell) => sameValue(cell, value))) return { list, row: next }
+    if (unique ? rows[next]?.some((cell) => sameValue(cell, value)) : keyedAt(rows, next, value)) return { list, row: next }
+    if (!unique) continue
     for (let row = 0; row < rows.length; row++) {
       if (rows[row].some((cell) => sameValue(cell, value))) return { list, row }
     }
@@ -185,6 +224,14 @@ export interface HistoryBounds {
   sessionIdleMs: number
   windowMs: number
   lookback: number
+  /** Templates of lists whose loops are remembered. */
+  maxTemplates: number
+}
+
+/** What is remembered of the loops over a template of list: their lookups' template and their longest iteration body. */
+interface KnownLoop {
+  head: string
+  longest: number
 }
 
 /**
@@ -201,9 +248,22 @@ export interface HistoryBounds {
  */
 export class SessionHistories {
   private readonly sessions: BoundedMap<string, SessionState>
+  /** Templates of lists whose rows a loop looked up one by one (at most `maxTemplates`, the least recent forgotten). */
+  private readonly loops: BoundedMap<string, KnownLoop>
 
   constructor(private readonly bounds: HistoryBounds) {
     this.sessions = new BoundedMap(bounds.maxSessions)
+    this.loops = new BoundedMap(bounds.maxTemplates)
+  }
+
+  /** Whether a loop went over the rows of a list of template `id` before. */
+  loopedOver(id: string): boolean {
+    return this.loops.has(id)
+  }
+
+  /** Templates of lists looped over that are remembered (for tests of the bounds). */
+  get loopedLists(): number {
+    return this.loops.size
   }
 
   get size(): number {
@@ -234,24 +294,49 @@ export class SessionHistories {
     this.sessions.remember(session.sessionId, state)
   }
 
-  /** Keeps track of a loop over a list's rows, and drops its previous iteration when `step` starts the next. */
+  /**
+   * Keeps track of a loop over a list's rows: when `step` starts its next iteration, the previous
+   * one leaves the history; while a confirmed loop's iteration is no longer than its longest
+   * before, each read of its body takes the place of the one before it (the lookup stays), so the
+   * list is never more than three steps back, during the loop and after it.
+   */
   private follow(state: SessionState, step: Step): void {
-    const { steps, loop } = state
-    if (loop !== undefined && !steps.includes(loop.list)) state.loop = undefined
-    const lookup = lookupOf(step, steps, this.bounds.lookback)
-    if (lookup === undefined) return
-    const current = state.loop
-    if (current !== undefined && current.list === lookup.list) {
+    const { steps } = state
+    let loop = state.loop
+    if (loop !== undefined && !steps.includes(loop.list)) loop = state.loop = undefined
+    const lookup = lookupOf(step, steps, this.bounds.lookback, loop)
+    if (lookup === undefined) {
+      if (loop === undefined) return
+      loop.body++
+      if (!loop.confirmed) return
+      // An iteration longer than any before: the loop is over, this read follows it.
+      if (loop.body > loop.longest) state.loop = undefined
+      else if (loop.body > 1 && steps[steps.length - 1] !== loop.at && dependsOn(step, loop.at)) steps.pop()
+      return
+    }
+    if (loop !== undefined && loop.list === lookup.list) {
       // A read of the loop's body that happens to hold a value of the list: not an iteration.
-      if (current.head !== step.template.id) return
-      const start = steps.lastIndexOf(current.at)
-      if (start > steps.indexOf(current.list)) steps.length = start
-      current.at = step
-      step.loopOf = current.list.template.id
+      if (loop.head !== step.template.id) {
+        loop.body++
+        return
+      }
+      const start = steps.lastIndexOf(loop.at)
+      if (start > steps.indexOf(loop.list)) steps.length = start
+      loop.at = step
+      loop.confirmed = true
+      loop.longest = Math.max(loop.longest, loop.body)
+      loop.body = 0
+      step.loopOf = loop.list.template.id
+      this.loops.remember(step.loopOf, { head: loop.head, longest: loop.longest })
     } else {
-      state.loop = { list: lookup.list, head: step.template.id, at: step }
+      // A list of a kind looped over before, by lookups of this template: its first iteration is
+      // taken as a loop's already (its body as long as theirs at most).
+      const known = this.loops.get(lookup.list.template.id)
+      const confirmed = known?.head === step.template.id
+      state.loop = { list: lookup.list, head: step.template.id, at: step, confirmed, body: 0, longest: confirmed ? known!.longest : 0 }
     }
     lookup.list.cursor = lookup.row
+    lookup.list.cursorBy = step.template.id
     if (lookup.list.result !== undefined && lookup.row + 1 >= lookup.list.result.length) step.lastRow = true
   }
 

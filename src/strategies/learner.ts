@@ -5,14 +5,16 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import { argsText, valueText } from '../canonical.ts'
-import { isPlainObject, isReadOperation, ROW_SHAPE_KEYS } from '../shared.ts'
+import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'
 import type { LearnOptions } from '../types.ts'
+import { contextOf, SessionHistories, summarize, type Step } from './history.ts'
+import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
-import type { Source } from './sources.ts'
-import { contextOf, LOOP_DONE, SessionHistories, summarize, type Step } from './history.ts'
-import { containsSlot, encodeSkeleton, instantiate, TemplateTable, type Template } from './template.ts'
+import { containsSlot, instantiate, TemplateTable, type Template } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
+
+export type { LearnedArgument, LearnedModel, LearnedTransition, SharedModel } from './learned-model.ts'
 
 /** The bounds and thresholds of learning, every one set; see `LearnOptions` in the public types for each. */
 export type LearnSettings = Required<LearnOptions>
@@ -33,46 +35,6 @@ export interface Dependent {
   path: string
 }
 
-/** Plain data on what was learned, for `$prefetch.model()`. */
-export interface LearnedModel {
-  sessions: number
-  users: number
-  templates: number
-  contexts: number
-  transitions: LearnedTransition[]
-}
-
-export interface LearnedTransition {
-  /** The shapes of the reads that came before (oldest first). */
-  after: string[]
-  /** The shape of the read that followed. */
-  next: string
-  probability: number
-  /** How often this transition was observed (after aging). */
-  support: number
-  /** Where each slot of `next` gets its value, best source first. */
-  arguments: LearnedArgument[]
-}
-
-export interface LearnedArgument {
-  slot: string
-  from: string
-  confidence: number
-  support: number
-}
-
-/**
- * What one process shares of what it learned (plain data; the middleware encodes it): the best
- * supported contexts of the global transition model, the argument sources of the templates they
- * lead to, and those templates. Template ids are hashes of shapes, the same in every process.
- */
-export interface SharedModel {
-  version: 1
-  templates: { model: string; operation: string; shape: string; paths: string[]; skeleton: unknown }[]
-  transitions: { after: string[]; next: string; count: number }[]
-  mappings: { template: string; slots: number; slot: number; source: Source; held: number; seen: number }[]
-}
-
 /**
  * Learns from each session's reads which template follows which (a variable-order model, global
  * and per user, blended) and where each slot of the next read gets its value; predicts the next
@@ -85,8 +47,6 @@ export class LearnedPredictor implements Predictor {
   private readonly global: TransitionModel
   private readonly users: BoundedMap<string, TransitionModel>
   private readonly mappings: ArgumentMappings
-  /** Templates of lists whose rows a loop looked up one by one (at most `maxTemplates`, the least recent forgotten). */
-  private readonly loopedLists = new Set<string>()
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -111,13 +71,8 @@ export class LearnedPredictor implements Predictor {
     }
     const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
     // An empty list of a kind looped over before: no loop follows it this time.
-    if (Array.isArray(query.result) && query.result.length === 0 && this.loopedLists.has(templated.template.id)) step.lastRow = true
+    if (Array.isArray(query.result) && query.result.length === 0 && this.histories.loopedOver(templated.template.id)) step.lastRow = true
     this.histories.append(session, step)
-    if (step.loopOf !== undefined) {
-      this.loopedLists.delete(step.loopOf)
-      if (this.loopedLists.size >= this.settings.maxTemplates) this.loopedLists.delete(this.loopedLists.values().next().value as string)
-      this.loopedLists.add(step.loopOf)
-    }
     return this.predictAfter(this.histories.before(session, at), user, query.result, false)
   }
 
@@ -260,135 +215,24 @@ export class LearnedPredictor implements Predictor {
     return model
   }
 
+  /** The parts the learned model is read from and merged into. */
+  private parts(): LearnedParts {
+    return { templates: this.templates, global: this.global, mappings: this.mappings, sessions: this.histories.size, users: this.users.size }
+  }
+
   /** What was learned, as plain data: the `limit` best supported transitions of the global model. */
   describe(limit: number): LearnedModel {
-    const transitions: LearnedTransition[] = []
-    for (const { context, total, next } of this.global.entries()) {
-      // A context marked as after a loop's last row (or an empty list) is shown as such.
-      const after = context.map((id) => {
-        if (!id.endsWith(LOOP_DONE)) return this.templates.get(id)?.shape
-        const shape = this.templates.get(id.slice(0, -LOOP_DONE.length))?.shape
-        return shape === undefined ? undefined : `${shape} (loop done)`
-      })
-      if (after.some((shape) => shape === undefined)) continue
-      for (const [id, count] of next) {
-        const template = this.templates.get(id)
-        if (template === undefined) continue
-        transitions.push({
-          after: after as string[],
-          next: template.shape,
-          probability: count / total,
-          support: count,
-          arguments: this.describeArguments(template),
-        })
-      }
-    }
-    transitions.sort((a, b) => b.support - a.support || b.probability - a.probability || (a.after.join() < b.after.join() ? -1 : 1))
-    return {
-      sessions: this.histories.size,
-      users: this.users.size,
-      templates: this.templates.size,
-      contexts: this.global.size,
-      transitions: transitions.slice(0, limit),
-    }
-  }
-
-  private describeArguments(template: Template): LearnedArgument[] {
-    const slots = this.mappings.slots(template.id) ?? []
-    const out: LearnedArgument[] = []
-    slots.forEach(({ sources, values }, slot) => {
-      // The source that explained the slot most often; a handful of lucky matches rank below it.
-      const best = [...sources].sort((a, b) => b.held - a.held || b.held / b.seen - a.held / a.seen)[0]
-      // Or the value it had most often, if that explains more.
-      let often: { value: unknown; count: number } | undefined
-      for (const entry of values.counts.values()) if (often === undefined || entry.count > often.count) often = entry
-      if (often !== undefined && (best === undefined || often.count > best.held)) {
-        out.push({ slot: template.paths[slot], from: this.describeSource({ kind: 'constant', value: often.value }), confidence: often.count / values.total, support: values.total })
-      } else if (best !== undefined) {
-        out.push({ slot: template.paths[slot], from: this.describeSource(best.source), confidence: best.held / best.seen, support: best.seen })
-      }
-    })
-    return out
-  }
-
-  private describeSource(source: Source): string {
-    if (source.kind === 'constant') return `the constant ${showConstant(source.value)}`
-    const shape = this.templates.get(source.template)?.shape ?? source.template
-    const read = `${source.lag === 1 ? 'the read before' : `the read ${source.lag} back`} (${shape})`
-    switch (source.kind) {
-      case 'argument':
-        return `${this.templates.get(source.template)?.paths[source.slot] ?? `slot ${source.slot}`} of ${read}`
-      case 'step':
-        return `${this.templates.get(source.template)?.paths[source.slot] ?? `slot ${source.slot}`} ${source.delta < 0 ? '-' : '+'} ${Math.abs(source.delta)} of ${read}`
-      case 'row':
-        return `field ${source.field} of ${source.row === 'last' ? 'the last row' : `row ${source.row}`} of ${read}`
-      case 'anyRow':
-        return `field ${source.field} of any row of ${read}`
-      case 'nextRow':
-        return `field ${source.field} of the row after the one last looked up, of ${read}`
-      case 'fields':
-        return `fields ${source.fields.join(', ')} of ${read}`
-      case 'column':
-        return `field ${source.field} of every row of ${read}`
-    }
+    return describeModel(this.parts(), limit)
   }
 
   /** What to share with other processes: at most `maxContexts` contexts, the best supported first. */
   share(maxContexts: number): SharedModel {
-    const contexts = [...this.global.entries()].sort((a, b) => b.total - a.total).slice(0, maxContexts)
-    const used = new Set<string>()
-    const transitions: SharedModel['transitions'] = []
-    for (const { context, next } of contexts) {
-      for (const [id, count] of next) {
-        // A copy per transition: the codec refuses shared references (a forged entry could make
-        // a graph of them), so one array under several transitions made the whole model unreadable.
-        transitions.push({ after: [...context], next: id, count })
-        used.add(id)
-      }
-      for (const id of context) used.add(id)
-    }
-    const mappings: SharedModel['mappings'] = []
-    for (const id of [...used]) {
-      const slots = this.mappings.slots(id)
-      slots?.forEach(({ sources, values }, slot) => {
-        for (const { source, held, seen } of sources) {
-          mappings.push({ template: id, slots: slots.length, slot, source, held, seen })
-          if ('template' in source) used.add(source.template)
-        }
-        // Remembered values travel as constant sources, each with the slot's observations.
-        for (const { value, count } of values.counts.values()) {
-          mappings.push({ template: id, slots: slots.length, slot, source: { kind: 'constant', value }, held: count, seen: values.total })
-        }
-      })
-    }
-    const templates: SharedModel['templates'] = []
-    for (const id of used) {
-      const t = this.templates.get(id)
-      if (t !== undefined) templates.push({ model: t.model, operation: t.operation, shape: t.shape, paths: [...t.paths], skeleton: encodeSkeleton(t.skeleton) })
-    }
-    return { version: 1, templates, transitions, mappings }
+    return shareModel(this.parts(), maxContexts)
   }
 
   /** Adds what another process learned to this one's model (its counts as if observed here). */
   merge(shared: SharedModel): void {
-    if (shared?.version !== 1 || !Array.isArray(shared.templates) || !Array.isArray(shared.transitions) || !Array.isArray(shared.mappings)) {
-      throw new TypeError('prisma-prefetch: a shared model of an unknown format')
-    }
-    // The store is shared, so what it holds may be forged: only read operations become templates
-    // (what is predicted is run, and must never be a write), and every number must be one this
-    // process could have written (a slot count is its template's, which bounds what it allocates).
-    for (const t of shared.templates) {
-      if (typeof t?.shape === 'string' && typeof t.model === 'string' && isReadOperation(t.operation) && Array.isArray(t.paths)) this.templates.adopt(t)
-    }
-    const known = (id: unknown) => typeof id === 'string' && this.templates.get(id) !== undefined
-    for (const { after, next, count } of shared.transitions) {
-      if (Array.isArray(after) && after.every(known) && known(next) && Number.isFinite(count)) this.global.add(after, next, count)
-    }
-    for (const { template, slots, slot, source, held, seen } of shared.mappings) {
-      if (!known(template) || typeof source?.kind !== 'string' || ('template' in source && !known(source.template))) continue
-      if (slots !== this.templates.get(template)!.paths.length || !Number.isInteger(slot) || !Number.isFinite(held) || !Number.isFinite(seen)) continue
-      this.mappings.merge(template, slots, slot, source, held, seen)
-    }
+    mergeModel(this.parts(), shared)
   }
 
   /** Sizes of every bounded structure, for tests of the bounds. */
@@ -401,7 +245,7 @@ export class LearnedPredictor implements Predictor {
       users: this.users.size,
       mappedTemplates: this.mappings.size,
       argumentContexts: this.mappings.contextCount,
-      loopedLists: this.loopedLists.size,
+      loopedLists: this.histories.loopedLists,
     }
   }
 }
@@ -414,11 +258,4 @@ function sameRowShape(a: Template, b: Template): boolean {
   const skeletonA = a.skeleton as Record<string, unknown>
   const skeletonB = b.skeleton as Record<string, unknown>
   return ROW_SHAPE_KEYS.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
-}
-
-/** A learned constant as a person reads it in `model()` (its identity is `valueText`). */
-function showConstant(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}n`
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString()
-  return typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : valueText(value)
 }

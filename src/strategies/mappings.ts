@@ -4,19 +4,13 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
-import { valueText } from '../canonical.ts'
 import type { Step } from './history.ts'
-import { AnyOf, discover, evaluate, holds, keyOf, MAX_CONSTANT_TEXT, MISSING, RANK, type Source } from './sources.ts'
+import { better, countValue, isUsable, MIN_VALUE_COUNT, offer, weakest, type Alternative, type Evidence, type SlotModel } from './evidence.ts'
+import { AnyOf, discover, evaluate, holds, keyOf, MISSING, RANK, type Source } from './sources.ts'
 import type { Template, TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
 
-/** How often a source held for a slot: it gave the slot's actual value `held` of `seen` times. */
-export interface Evidence {
-  source: Source
-  key: string
-  held: number
-  seen: number
-}
+export type { Evidence, SlotModel, ValueCounts } from './evidence.ts'
 
 export interface MappingBounds {
   /** How many reads back a value is looked for. */
@@ -41,33 +35,11 @@ export interface MappingBounds {
   maxAlternatives: number
 }
 
-/**
- * The values a slot had, counted: the most frequent kept (at most `maxValues`, the rarest replaced
- * by a new one), halved with the other counts when their total passes `agingLimit`.
- */
-export interface ValueCounts {
-  total: number
-  counts: Map<string, { value: unknown; count: number }>
-}
-
-/** What is learned of one slot: where its value came from, and which values it had. */
-export interface SlotModel {
-  sources: Evidence[]
-  values: ValueCounts
-}
-
 /** What is learned of the arguments of a template, overall or after one previous template. */
 interface ArgumentModel {
   /** Reads learned from (halved with aging, as the counts are). */
   observations: number
   slots: SlotModel[]
-}
-
-/** A value a slot may take, with its probability; `rank` orders equals (the most specific source first). */
-interface Alternative {
-  value: unknown
-  probability: number
-  rank: number
 }
 
 /** How the slot values of a next read are derived from a history. */
@@ -79,47 +51,13 @@ export interface Derivation {
   fanOut?: { slot: number; lag: number; values: unknown[] }
 }
 
-/** The text a value is counted under in a value memory, or undefined for one too long to keep. */
-function valueKey(value: unknown): string | undefined {
-  const key = matchKey(value)
-  if (key !== undefined) return key
-  const text = valueText(value)
-  return text.length <= MAX_CONSTANT_TEXT ? `=${text}` : undefined
-}
-
-function isUsable(evidence: Evidence, bounds: MappingBounds): boolean {
-  return evidence.seen >= bounds.minSupport && evidence.held / evidence.seen >= bounds.minConfidence
-}
-
-function better(a: Evidence, b: Evidence): boolean {
-  const ca = a.held / a.seen
-  const cb = b.held / b.seen
-  if (ca !== cb) return ca > cb
-  if (RANK[a.source.kind] !== RANK[b.source.kind]) return RANK[a.source.kind] < RANK[b.source.kind]
-  return ('lag' in a.source ? a.source.lag : 0) < ('lag' in b.source ? b.source.lag : 0)
-}
-
 const CONTEXT_SEP = '>'
-/** Times a value must have been seen to be proposed. */
-const MIN_VALUE_COUNT = 2
-
-/** Adds `value` to `alternatives`, or raises its probability if it is there already. */
-function offer(alternatives: Alternative[], value: unknown, probability: number, rank: number): void {
-  for (const known of alternatives) {
-    if (sameValue(known.value, value)) {
-      if (probability > known.probability || (probability === known.probability && rank < known.rank)) {
-        known.probability = probability
-        known.rank = rank
-      }
-      return
-    }
-  }
-  alternatives.push({ value, probability, rank })
-}
-
-/** Whether a loop over the rows of `list` has just taken its last row: nothing is left to fan out. */
-function exhausted(list: Step): boolean {
-  return list.cursor !== undefined && list.result !== undefined && list.cursor + 1 >= list.result.length
+/**
+ * Whether a loop of lookups of `template` over the rows of `list` has just taken its last row:
+ * nothing is left to fan out. (A loop of other lookups leaves every row to this one.)
+ */
+function exhausted(list: Step, template: Template): boolean {
+  return list.cursor !== undefined && list.cursorBy === template.id && list.result !== undefined && list.cursor + 1 >= list.result.length
 }
 
 /**
@@ -179,7 +117,7 @@ export class ArgumentMappings {
     if (model.observations > this.bounds.agingLimit) model.observations /= 2
     next.values.forEach((actual, slot) => {
       const { sources: evidence, values } = model.slots[slot]
-      this.count(values, actual)
+      countValue(values, actual, this.bounds)
       let anyHeld = false
       for (const item of evidence) {
         const value = evaluate(item.source, history)
@@ -208,36 +146,6 @@ export class ArgumentMappings {
     const item = { source, key, held, seen }
     evidence.push(item)
     return undefined
-  }
-
-  private count(values: ValueCounts, actual: unknown, weight = 1): void {
-    const key = valueKey(actual)
-    values.total += weight
-    if (key !== undefined) {
-      const known = values.counts.get(key)
-      if (known !== undefined) known.count += weight
-      else {
-        if (values.counts.size >= this.bounds.maxValues) {
-          let rarest: string | undefined
-          let least = Infinity
-          for (const [k, { count }] of values.counts) {
-            if (count < least) {
-              least = count
-              rarest = k
-            }
-          }
-          values.counts.delete(rarest!)
-        }
-        values.counts.set(key, { value: actual, count: weight })
-      }
-    }
-    if (values.total > this.bounds.agingLimit) {
-      values.total /= 2
-      for (const [k, entry] of values.counts) {
-        entry.count /= 2
-        if (entry.count < 0.5) values.counts.delete(k)
-      }
-    }
   }
 
   /** The model to derive from after a read of `previous`: its transition's once mature, else the template's. */
@@ -269,12 +177,19 @@ export class ArgumentMappings {
       const keyed = unique && template.paths[slot].startsWith('where.')
       let bestUsable: Evidence | undefined
       let bestAtHand = false
+      // The most confident source at hand and what it gives: a value it does not give is right
+      // only when it fails, at most 1 - its confidence of the time.
+      let surest = 0
+      let surestValue: unknown
       for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
         if (item.source.kind === 'anyRow') {
           if (template.paths[slot] !== fanOutPath || (fanOut !== undefined && !better(item, fanOut.evidence))) continue
           const value = evaluate(item.source, history)
-          if (value instanceof AnyOf && !exhausted(history[history.length - item.source.lag])) fanOut = { slot, evidence: item, values: value.values }
+          if (value instanceof AnyOf && !exhausted(history[history.length - item.source.lag], template)) {
+            fanOut = { slot, evidence: item, values: value.values }
+            if (item.held / item.seen > surest) [surest, surestValue] = [item.held / item.seen, value]
+          }
           continue
         }
         const value = evaluate(item.source, history)
@@ -282,6 +197,7 @@ export class ArgumentMappings {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
+        if (value !== MISSING && item.held / item.seen > surest) [surest, surestValue] = [item.held / item.seen, value]
         if (value !== MISSING && !(keyed && (value === null || value === undefined))) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
@@ -291,7 +207,9 @@ export class ArgumentMappings {
       } else if (values.total >= minSupport) {
         // No share is asked of a value: one of twenty, seen twice, still ranks among the likeliest.
         for (const { value, count } of values.counts.values()) {
-          if (count >= MIN_VALUE_COUNT && !(keyed && (value === null || value === undefined))) offer(alternatives, value, count / values.total, RANK.constant)
+          if (count < MIN_VALUE_COUNT || (keyed && (value === null || value === undefined))) continue
+          const share = count / values.total
+          offer(alternatives, value, surest > 0 && !holds(surestValue, value) ? Math.min(share, 1 - surest) : share, RANK.constant)
         }
       }
       alternatives.sort((a, b) => b.probability - a.probability || a.rank - b.rank)
@@ -316,12 +234,17 @@ export class ArgumentMappings {
       derivations.push(...combinations)
     }
     if (fanOut !== undefined) {
+      // The distinct values by their match key (the same values `sameValue` tells apart), in order.
       const distinct: unknown[] = []
+      const keys = new Set<string>()
       for (const value of fanOut.values) {
-        if (matchKey(value) !== undefined && !distinct.some((seen) => sameValue(seen, value))) distinct.push(value)
+        const key = matchKey(value)
+        if (key === undefined || keys.has(key)) continue
+        keys.add(key)
+        if (distinct.length < this.bounds.maxFanOut) distinct.push(value)
       }
       if (distinct.length > 0) {
-        const kept = distinct.slice(0, this.bounds.maxFanOut)
+        const kept = distinct
         const { slot, evidence } = fanOut
         let others = 1
         const values = perSlot.map((alternatives, i) => {
@@ -329,11 +252,14 @@ export class ArgumentMappings {
           others *= alternatives[0].probability
           return alternatives[0].value
         })
-        derivations.push({
-          values,
-          confidence: others * (evidence.held / evidence.seen) * (kept.length / distinct.length),
-          fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept },
-        })
+        const confidence = others * (evidence.held / evidence.seen) * (kept.length / keys.size)
+        // A single read the batch holds, and less likely than it, adds nothing beside it: the top
+        // k goes to distinct reads. (One as likely stays: a row sure to come is read on its own.)
+        const covered = (d: Derivation) =>
+          d.confidence < confidence && d.values.every((value, i) => (i === slot ? keys.has(matchKey(value)!) && kept.some((row) => sameValue(row, value)) : sameValue(value, values[i])))
+        const distinctReads = derivations.filter((d) => !covered(d))
+        distinctReads.push({ values, confidence, fanOut: { slot, lag: (evidence.source as { lag: number }).lag, values: kept } })
+        return distinctReads
       }
     }
     return derivations
@@ -372,7 +298,7 @@ export class ArgumentMappings {
     const target = model.slots[slot]
     if (source.kind === 'constant') {
       // Each value of a slot comes with the slot's observations as `seen`: counted once, not per value.
-      if (held > 0) this.count(target.values, source.value, held)
+      if (held > 0) countValue(target.values, source.value, this.bounds, held)
       target.values.total = Math.max(target.values.total - held, seen)
       return
     }
@@ -398,25 +324,6 @@ export class ArgumentMappings {
     for (const model of this.templates.values()) yield model.slots
     for (const model of this.contexts.values()) yield model.slots
   }
-}
-
-/**
- * The source to replace: the one that held least often, then the least confident; between equals,
- * the least specific (so a read's many matches found at once keep its arguments and positional
- * rows rather than whichever were found last: "any row", which exact predictions never use).
- */
-function weakest(evidence: readonly Evidence[]): number {
-  let index = 0
-  for (let i = 1; i < evidence.length; i++) {
-    const a = evidence[i]
-    const b = evidence[index]
-    if (a.held !== b.held) {
-      if (a.held < b.held) index = i
-    } else if (a.held / a.seen !== b.held / b.seen) {
-      if (a.held / a.seen < b.held / b.seen) index = i
-    } else if (better(b, a)) index = i
-  }
-  return index
 }
 
 /** What is learned of a template with `slots` slots before any observation. */

@@ -36,6 +36,11 @@ export interface Template {
    * `findMany` with `{ field: { in: [...] } }` can answer row by row; else undefined.
    */
   readonly fanOutField: string | undefined
+  /**
+   * The slot a read of one row of a list is keyed by: the `where` slot of `fanOutField`, or else
+   * the first slot that is a field of `where` itself (`where.postId`); undefined if none.
+   */
+  readonly keySlot: number | undefined
 }
 
 /** A query as its template and the values of its slots. */
@@ -160,6 +165,12 @@ function fanOutFieldOf(operation: string, skeleton: unknown): string | undefined
   return keys[0]
 }
 
+/** See `Template.keySlot`. */
+function keySlotOf(paths: readonly string[], fanOutField: string | undefined): number | undefined {
+  const slot = fanOutField === undefined ? paths.findIndex((path) => path.startsWith('where.') && path.indexOf('.', 6) < 0) : paths.indexOf(`where.${fanOutField}`)
+  return slot < 0 ? undefined : slot
+}
+
 /**
  * The templates seen, bounded: the least recently seen is forgotten first. Ids are hashes of
  * the shape, so the same query has the same template id in every process.
@@ -186,6 +197,7 @@ export class TemplateTable {
     let template = this.byShape.get(seen.shape)
     if (template === undefined) {
       const parts = templateOf(query)!
+      const fanOutField = fanOutFieldOf(query.operation, parts.skeleton)
       template = {
         id: hashText(parts.shape),
         model: query.model,
@@ -193,7 +205,8 @@ export class TemplateTable {
         shape: parts.shape,
         paths: parts.paths,
         skeleton: parts.skeleton,
-        fanOutField: fanOutFieldOf(query.operation, parts.skeleton),
+        fanOutField,
+        keySlot: keySlotOf(parts.paths, fanOutField),
       }
       this.byId.set(template.id, template)
     }
@@ -217,6 +230,7 @@ export class TemplateTable {
     const known = this.byShape.get(shared.shape)
     if (known !== undefined) return known
     const skeleton = decodeSkeleton(shared.skeleton)
+    const fanOutField = fanOutFieldOf(shared.operation, skeleton)
     const template: Template = {
       id: hashText(shared.shape),
       model: shared.model,
@@ -224,7 +238,8 @@ export class TemplateTable {
       shape: shared.shape,
       paths: [...shared.paths],
       skeleton,
-      fanOutField: fanOutFieldOf(shared.operation, skeleton),
+      fanOutField,
+      keySlot: keySlotOf(shared.paths, fanOutField),
     }
     this.byShape.set(template.shape, template)
     this.byId.set(template.id, template)

@@ -226,3 +226,55 @@ describe('generated workloads: the learner against the exact-key model', () => {
     }
   })
 })
+
+describe('generated workloads: an N+1 loop is one step of the history', () => {
+  it('(d) keeps the list in reach after a loop whose iterations are three reads each', () => {
+    // A user's bids; for each bid its item, the item's seller and the item's category; then the
+    // user's won auctions, by the user id the bid list was read with. Each iteration is longer
+    // than `lookback`: only if the loop counts as one step is the list still in reach after it.
+    const rng = new Rng(16)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      const userId = rng.range(1, 1_000_000)
+      reads.push({ model: 'Bid', operation: 'findMany', args: { where: { userId }, take: 10 }, result: Array.from({ length: 3 + rng.int(6) }, () => ({ itemId: rng.range(1, 1_000_000) })) })
+      const bids = reads[0].result as { itemId: number }[]
+      for (const { itemId } of bids) {
+        const sellerId = rng.range(1, 1_000_000)
+        const categoryId = rng.range(1, 1_000_000)
+        reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id: itemId } }, result: { id: itemId, sellerId, categoryId } })
+        reads.push({ model: 'User', operation: 'findUnique', args: { where: { id: sellerId } }, result: { id: sellerId } })
+        reads.push({ model: 'Category', operation: 'findUnique', args: { where: { id: categoryId } }, result: { id: categoryId } })
+      }
+      reads.push({ model: 'Bid', operation: 'findMany', args: { where: { userId, won: true } }, result: [] })
+      sessions.push(reads)
+    }
+    const result = replay(sessions, (read) => `${read.model}.${read.operation}${'won' in (read.args.where as object) ? ' won' : ''}`)
+    for (const label of ['Item.findUnique', 'User.findUnique', 'Category.findUnique', 'Bid.findMany won']) expectAtLeastExact(result, label)
+    expect(result.rates('Bid.findMany won').learned.top1).toBeGreaterThan(0.9)
+    expect(result.rates('Item.findUnique').learned.top1).toBeGreaterThan(0.95)
+  })
+
+  it('(d) recognises a loop of list reads keyed by a field of each row: the comments of each post', () => {
+    // An author's posts, then the comments of each post (a findMany per row, not a lookup by a
+    // unique key), then the author: by the id the post list was read with, a loop's length back.
+    const rng = new Rng(17)
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      const authorId = rng.range(1, 1_000_000)
+      const posts = Array.from({ length: 3 + rng.int(6) }, () => ({ id: rng.range(1, 1_000_000), authorId }))
+      reads.push({ model: 'Post', operation: 'findMany', args: { where: { authorId }, take: 10 }, result: posts })
+      for (const post of posts) {
+        const comments = Array.from({ length: rng.int(4) }, () => ({ id: rng.range(1, 1_000_000), postId: post.id }))
+        reads.push({ model: 'Comment', operation: 'findMany', args: { where: { postId: post.id } }, result: comments })
+      }
+      reads.push({ model: 'User', operation: 'findUnique', args: { where: { id: authorId } }, result: { id: authorId } })
+      sessions.push(reads)
+    }
+    const result = replay(sessions)
+    for (const label of ['Comment.findMany', 'User.findUnique']) expectAtLeastExact(result, label)
+    expect(result.rates('User.findUnique').learned.top1).toBeGreaterThan(0.9)
+    expect(result.rates('Comment.findMany').learned.top1).toBeGreaterThan(0.8)
+  })
+})
