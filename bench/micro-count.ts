@@ -2,12 +2,15 @@
  * One mode of bench/micro.ts in a process of its own, for callgrind: seeds its own SQLite file,
  * warms the mode up (default 600 calls, enough for the JIT to settle), then makes `CALLS` calls
  * between two calls to os.getPriority(), which callgrind dumps before. The main thread's dump 2
- * (`*.2-01` with `--separate-threads=yes`) holds those calls and nothing else; background threads
- * (the JIT's compiler, the GC's helpers) are kept out of it. An AsyncLocalStorage is in use in
- * every mode, as it is in bench/micro.ts, where all modes share one process.
+ * (`*.2-01` with `--separate-threads=yes`) holds those calls and nothing else. Run node with
+ * `--single-threaded`: V8 then compiles and collects on the main thread, when it must, instead of
+ * on background threads that valgrind schedules at its own pace (with them, the same code gave
+ * counts 20% apart from run to run, as the main thread waited for optimised code or not). An
+ * AsyncLocalStorage is in use in every mode, as it is in bench/micro.ts, where all modes share one
+ * process (its promise hook then runs for every promise).
  *
  *   valgrind --tool=callgrind --separate-threads=yes --dump-before=uv_os_getpriority \
- *     --callgrind-out-file=cg/hit node --import tsx bench/micro-count.ts hit 300 findUnique 600
+ *     --callgrind-out-file=cg/hit node --single-threaded --import tsx bench/micro-count.ts hit 300 findUnique 600
  *   callgrind_annotate cg/hit.2-01 | grep 'PROGRAM TOTALS'     # Ir of the 300 calls
  *
  * Modes: bare, miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
