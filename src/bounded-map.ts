@@ -20,7 +20,8 @@ export class BoundedMap<K, V> extends Map<K, V> {
    * would pass the bound. `set()` keeps a known key where it is (as Map does) and is bounded too.
    */
   remember(key: K, value: V): this {
-    super.delete(key)
+    // A key held already: the size went down by one, so the bound cannot be passed.
+    if (super.delete(key)) return super.set(key, value)
     return this.set(key, value)
   }
 

@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module'
-import type { Stats, StatsEvent } from './stats.ts'
-import type { MeterLike, SpanLike, TelemetryOptions, TracerLike } from './types.ts'
-
 /**
  * The OpenTelemetry integration: a subscriber of the counters' events (src/stats.ts), so the read
  * path makes no call of its own, and a span around each speculative read. Only the API is used,
  * never an SDK: the application chooses exporters (Prometheus, OTLP, ...).
  */
+
+import { createRequire } from 'node:module'
+import type { Stats, StatsEvent } from './stats.ts'
+import type { MeterLike, SpanLike, TelemetryOptions, TracerLike } from './types.ts'
 
 /** The scope name of the meter and tracer taken from the global API. */
 const SCOPE = 'prisma-prefetch'

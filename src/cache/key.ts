@@ -4,6 +4,7 @@
  */
 
 import { hash } from 'node:crypto'
+import { BoundedMap } from '../bounded-map.ts'
 import { canonicalArgs } from '../canonical.ts'
 
 /**
@@ -19,8 +20,44 @@ import { canonicalArgs } from '../canonical.ts'
  * faster, so the key keeps a collision-resistant hash.
  */
 export function queryKey(model: string, operation: string, scope: string, args: unknown, canonical?: string): string {
-  // `canonical`: `canonicalArgs(args)`, when the caller has it already (it is not written twice).
-  return digest(`${model}.${operation}|${scope.length}:${scope}|${canonical ?? canonicalArgs(args)}`)
+  return digest(keyText(model, operation, scope, args, canonical))
+}
+
+/** What `queryKey` hashes. `canonical`: `canonicalArgs(args)`, when the caller has it already (it is not written twice). */
+function keyText(model: string, operation: string, scope: string, args: unknown, canonical: string | undefined): string {
+  return `${model}.${operation}|${scope.length}:${scope}|${canonical ?? canonicalArgs(args)}`
+}
+
+/** Texts whose keys a `QueryKeys` remembers at most, and the longest text it remembers. */
+const REMEMBERED_KEYS = 512
+const MAX_REMEMBERED_TEXT = 512
+
+/**
+ * `queryKey`, remembering the keys of the last texts it hashed, for texts that recur (the
+ * predicted reads checked against the cache before they are queued): a map lookup of a text
+ * remembered costs a fraction of the hash, though one of a new text costs about as much as the
+ * hash. Bounded: at most 512 texts of at most 512 characters, the first remembered forgotten
+ * first; a longer text is hashed every time.
+ */
+export class QueryKeys {
+  /** Insertion order: `set` of a new text past the bound forgets the first remembered. */
+  private readonly known = new BoundedMap<string, string>(REMEMBERED_KEYS)
+
+  key(model: string, operation: string, scope: string, args: unknown, canonical?: string): string {
+    const text = keyText(model, operation, scope, args, canonical)
+    if (text.length > MAX_REMEMBERED_TEXT) return digest(text)
+    let key = this.known.get(text)
+    if (key === undefined) {
+      key = digest(text)
+      this.known.set(text, key)
+    }
+    return key
+  }
+
+  /** Texts remembered now (for tests of the bound). */
+  get size(): number {
+    return this.known.size
+  }
 }
 
 /** The SHA-256 of `text`, in base64url (43 characters), or its first `length` characters. */

@@ -138,11 +138,15 @@ export class ResultStore {
     return local !== undefined && alive(local.storedAt, local.ttl, this.options.monotonic()) ? local : undefined
   }
 
-  /** Stores `entry` in L1 at once and in the keyv store in the background. */
+  /**
+   * Stores `fresh` in L1 at once and in the keyv store in the background. The object becomes the
+   * entry (its `storedAt` set here, not copied: this runs on every miss); the caller gives it up.
+   */
   set(key: string, fresh: NewEntry): void {
     const ttl = fresh.ttl
     if (!(ttl > 0)) return
-    const entry: Entry = { ...fresh, storedAt: this.options.monotonic() }
+    const entry = fresh as Entry
+    entry.storedAt = this.options.monotonic()
     const store = this.options.store
     if (store !== undefined) {
       const storeKey = this.prefix + key

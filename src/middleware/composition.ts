@@ -152,7 +152,7 @@ export class Composition {
     // awaited or put in a $transaction([...]) batch: running that callback inside the session puts
     // the whole chain of query hooks, this extension's included, in it.
     c._createPrismaPromise = (callback: (transaction?: unknown) => unknown, op?: unknown) =>
-      create((tx?: unknown) => (sessions.current() === context ? callback(tx) : sessions.run(context, () => callback(tx))), op)
+      create((tx?: unknown) => (sessions.current() === context ? callback(tx) : sessions.run(context, callback, tx)), op)
     // An interactive transaction's client is Prisma's own: its callback runs in the session.
     c.$transaction = function (this: unknown, ...args: unknown[]) {
       return sessions.run(context, () => transaction.apply(this, args))

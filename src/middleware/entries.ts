@@ -9,7 +9,7 @@ import { Decimal } from '@prisma/client/runtime/client'
 import { cloneResult, cloneSized } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
 import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
-import { queryKey } from '../cache/key.ts'
+import { QueryKeys, queryKey } from '../cache/key.ts'
 import { ResultStore, type Entry, type Speculation } from '../cache/store.ts'
 import { UncacheableError } from '../canonical.ts'
 import type { ResolvedOptions } from '../options.ts'
@@ -36,6 +36,8 @@ export class QueryEntries {
   readonly generations: GenerationStore
   /** The codec of everything written to the shared store. */
   readonly codec: Codec = createCodec(decimalSupport)
+  /** The keys of recent predicted reads (see candidateKey). */
+  private readonly candidateKeys = new QueryKeys()
   /** Which cached list holds the row of each unique key (in process memory, with L1 only). */
   private readonly rows: RowLocator | undefined
   /** Set by close(): nothing more is stored. */
@@ -105,9 +107,22 @@ export class QueryEntries {
    * `canonical` is `canonicalArgs(args)` when the caller has it already.
    */
   keyOf(model: string, operation: string, args: unknown, canonical?: string): { key: string; scope: string } {
-    const session = this.sessions.current()
-    const scope = this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
+    const scope = this.scopeOf(model, operation)
     return { key: queryKey(model, operation, scope, args, canonical), scope }
+  }
+
+  /**
+   * `keyOf(...).key` of a predicted read, checked against the cache before it is queued: the same
+   * predictions come back read after read, so their keys are remembered (a read's own key is not:
+   * most reads that are not hits are new, and remembering costs them as much as hashing).
+   */
+  candidateKey(model: string, operation: string, args: unknown, canonical?: string): string {
+    return this.candidateKeys.key(model, operation, this.scopeOf(model, operation), args, canonical)
+  }
+
+  private scopeOf(model: string, operation: string): string {
+    const session = this.sessions.current()
+    return this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
   }
 
   /**
@@ -211,6 +226,7 @@ export class QueryEntries {
       // in process memory that is free to see, so such an entry is not even stored.
       if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
       const { value, size } = cloneSized(result)
+      // A new object, given up to the store, which makes it the entry.
       this.results.set(key, {
         value,
         deps,

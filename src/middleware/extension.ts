@@ -100,6 +100,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
+ * Calls `fn` and starts the Prisma promise it returns, if it returns one: a Prisma promise runs
+ * only when awaited, so it is started here, inside the session, in case `fn` returned it without
+ * awaiting it itself. (A function of its own, not a closure per `session()` call: this runs on
+ * every request.)
+ */
+function startNow<T>(fn: () => T): T {
+  const result = fn()
+  return isThenable(result) ? (new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as T) : result
+}
+
+/**
  * The prisma-prefetch client extension: `prisma.$extends(prefetch(options))`.
  *
  * Options are validated here, and model names against the client when `$extends` runs; a bad
@@ -183,14 +194,8 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
     const helpers: PrefetchHelpers = {
       session(sessionId, fn, sessionOptions) {
         const context = sessionContext('session', sessionId, sessionOptions, reportSession)
-        // A Prisma promise runs only when awaited: start it here, inside the session, in case
-        // fn returned it without awaiting it itself.
-        const start = () => {
-          const result = fn()
-          return isThenable(result) ? (new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as typeof result) : result
-        }
         // A bad session id costs the session, never the request: fn then runs outside any.
-        return context === undefined ? sessions.within(undefined, start) : sessions.run(context, start)
+        return context === undefined ? sessions.within(undefined, startNow, fn) : sessions.run(context, startNow, fn)
       },
       forSession(sessionId, sessionOptions) {
         return helpersOn(composition.current(), helpers).forSession(sessionId, sessionOptions)

@@ -309,8 +309,6 @@ export class Prefetcher {
     } catch {
       return this.stats.skip('uncacheable')
     }
-    // Per session: with a scope function, the same query may be a different entry per session.
-    const key = `${session?.sessionId ?? ''}\u0000${model}.${operation}${canonical}`
     const fanOut = candidate.fanOut
     if (this.options.shadow) {
       if (fanOut === undefined) this.speculator.shadow(model, operation, [args], candidate.strategy)
@@ -333,6 +331,8 @@ export class Prefetcher {
         return this.stats.skip(known)
       }
     }
+    // Per session: with a scope function, the same query may be a different entry per session.
+    const key = `${session?.sessionId ?? ''}\u0000${model}.${operation}${canonical}`
     // The user holds the rows of a fan-out too and may change them: keep a copy taken now.
     const rows = fanOut?.rows === undefined ? undefined : (cloneResult(fanOut.rows) as Record<string, unknown>[])
     const saving = this.latency.expected(model, fanOut?.operation ?? operation)

@@ -110,7 +110,7 @@ export class Speculator {
     if (this.closed || !this.entries.cacheable(model, operation)) return undefined
     let key: string
     try {
-      key = this.entries.keyOf(model, operation, args, canonical).key
+      key = this.entries.candidateKey(model, operation, args, canonical)
     } catch {
       // Uncacheable, or the scope failed: the lookup when it runs says so, once.
       return undefined

@@ -1,9 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
-
 /**
  * Which transaction a query runs in, and the writes of interactive transactions whose
  * generations are bumped once they settle.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks'
 
 /** The transaction a query runs in, as Prisma passes it to query extensions. */
 export interface TransactionInfo {

@@ -1,3 +1,4 @@
+// The store `prisma-prefetch report --redis` reads: finds where Keyv put the publishers' keys in Redis.
 import { learnedKeys } from '../middleware/learning-share.ts'
 import type { KeyvLike } from '../types.ts'
 

@@ -128,17 +128,18 @@ export function summarize(result: unknown, maxRows: number): ResultSummary | und
 export function indexOf(step: Step): Map<string, Location[]> {
   if (step.index !== undefined) return step.index
   const index = new Map<string, Location[]>()
-  const add = (value: unknown, location: Location) => {
-    const key = matchKey(value)
-    if (key === undefined) return
-    const list = index.get(key)
-    if (list === undefined) index.set(key, [location])
-    else if (list.length < 8) list.push(location)
-  }
-  step.values.forEach((value, slot) => add(value, { kind: 'argument', slot }))
-  step.result?.rows.forEach((row, r) => row.forEach((value, field) => add(value, { kind: 'row', row: r, field })))
+  step.values.forEach((value, slot) => addLocation(index, value, { kind: 'argument', slot }))
+  step.result?.rows.forEach((row, r) => row.forEach((value, field) => addLocation(index, value, { kind: 'row', row: r, field })))
   step.index = index
   return index
+}
+
+function addLocation(index: Map<string, Location[]>, value: unknown, location: Location): void {
+  const key = matchKey(value)
+  if (key === undefined) return
+  const list = index.get(key)
+  if (list === undefined) index.set(key, [location])
+  else if (list.length < 8) list.push(location)
 }
 
 /** A loop over the rows of a list: `head` looked up one of its rows, by the value of a field. */

@@ -99,62 +99,76 @@ export function shapeOf(query: Query): { shape: string; values: unknown[] } | un
   return split(query, false)
 }
 
+/** What one split collects while it walks the arguments. */
+interface Split {
+  /** Whether the skeleton and the slot paths are built too (a new shape), or only shape and values. */
+  readonly full: boolean
+  readonly paths: string[]
+  readonly values: unknown[]
+  /** The shape as one list of text parts: this runs on every read of a session. */
+  readonly text: string[]
+}
+
 function split(query: Query, full: boolean): { shape: string; paths?: string[]; skeleton?: unknown; values: unknown[] } | undefined {
-  const paths: string[] = []
-  const values: unknown[] = []
-  // The shape is built as one list of text parts: this runs on every read of a session.
-  const text: string[] = [query.model, '.', query.operation]
-  // `area` says what the keys of the object being walked are: arguments of a query (where a key
-  // `where` opens a slot area), field names (select, include, omit, orderBy: a field may be
-  // called `data`), or the inside of a slot area.
-  // `order` says which of those keys keep their order (see canonicalKeys).
-  const walk = (value: unknown, path: string, key: string, area: Area, order: OrderArea, depth: number): unknown => {
-    if (depth > MAX_DEPTH) throw new TooComplex()
-    if (isLeaf(value)) {
-      if (area === 'slots' || (area === 'args' && SLOT_KEYS.has(key) && typeof value === 'number')) {
-        if (values.length >= MAX_SLOTS) throw new TooComplex()
-        const slot = full ? new Slot(values.length) : undefined
-        values.push(copyValue(value))
-        if (full) paths.push(path)
-        text.push('?')
-        return slot
-      }
-      text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : valueText(value))
-      return full ? copyValue(value) : undefined
-    }
-    if (Array.isArray(value)) {
-      text.push('[')
-      const node = value.map((item, i) => {
-        if (i > 0) text.push(',')
-        return walk(item, full ? `${path}.${i}` : '', key, area, order, depth + 1)
-      })
-      text.push(']')
-      return node
-    }
-    const object = value as Record<string, unknown>
-    // Without `full` the node stays empty: the walk, and so the shape and the values, are the same.
-    const node: Record<string, unknown> = {}
-    text.push('{')
-    let first = true
-    for (const name of canonicalKeys(object, order)) {
-      if (object[name] === undefined) continue
-      if (!first) text.push(',')
-      first = false
-      text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
-      const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
-      const child = walk(object[name], !full ? '' : path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
-      if (full) node[name] = child
-    }
-    text.push('}')
-    return node
-  }
+  const state: Split = { full, paths: [], values: [], text: [query.model, '.', query.operation] }
   try {
-    const skeleton = walk(query.args ?? {}, '', '', 'args', 'args', 0)
-    return full ? { shape: text.join(''), paths, skeleton, values } : { shape: text.join(''), values }
+    const skeleton = walk(state, query.args ?? {}, '', '', 'args', 'args', 0)
+    const shape = state.text.join('')
+    return full ? { shape, paths: state.paths, skeleton, values: state.values } : { shape, values: state.values }
   } catch (error) {
     if (error instanceof TooComplex) return undefined
     throw error
   }
+}
+
+/**
+ * One node of a split (a function of its own, not a closure per read). `area` says what the keys
+ * of the object being walked are: arguments of a query (where a key `where` opens a slot area),
+ * field names (select, include, omit, orderBy: a field may be called `data`), or the inside of a
+ * slot area. `order` says which of those keys keep their order (see canonicalKeys).
+ */
+function walk(state: Split, value: unknown, path: string, key: string, area: Area, order: OrderArea, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new TooComplex()
+  const { full, text } = state
+  if (isLeaf(value)) {
+    if (area === 'slots' || (area === 'args' && SLOT_KEYS.has(key) && typeof value === 'number')) {
+      const values = state.values
+      if (values.length >= MAX_SLOTS) throw new TooComplex()
+      const slot = full ? new Slot(values.length) : undefined
+      values.push(copyValue(value))
+      if (full) state.paths.push(path)
+      text.push('?')
+      return slot
+    }
+    text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : valueText(value))
+    return full ? copyValue(value) : undefined
+  }
+  if (Array.isArray(value)) {
+    text.push('[')
+    const node: unknown[] = []
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) text.push(',')
+      node.push(walk(state, value[i], full ? `${path}.${i}` : '', key, area, order, depth + 1))
+    }
+    text.push(']')
+    return node
+  }
+  const object = value as Record<string, unknown>
+  // Without `full` no node is built: the walk, and so the shape and the values, are the same.
+  const node: Record<string, unknown> | undefined = full ? {} : undefined
+  text.push('{')
+  let first = true
+  for (const name of canonicalKeys(object, order)) {
+    if (object[name] === undefined) continue
+    if (!first) text.push(',')
+    first = false
+    text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
+    const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
+    const child = walk(state, object[name], !full ? '' : path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
+    if (node !== undefined) node[name] = child
+  }
+  text.push('}')
+  return node
 }
 
 /** The unique field a fan-out can batch on, if the template's `where` is one slot and nothing else. */
@@ -249,19 +263,18 @@ export class TemplateTable {
 
 /** The arguments of `template` with `values` in its slots (a fresh object; nothing is shared). */
 export function instantiate(template: Template, values: readonly unknown[]): Record<string, unknown> {
-  const fill = (node: unknown): unknown => {
-    if (node instanceof Slot) {
-      return copyValue(values[node.index])
-    }
-    if (Array.isArray(node)) return node.map(fill)
-    if (isPlainObject(node)) {
-      const out: Record<string, unknown> = {}
-      for (const key of Object.keys(node)) out[key] = fill(node[key])
-      return out
-    }
-    return copyValue(node)
+  return fill(template.skeleton, values) as Record<string, unknown>
+}
+
+function fill(node: unknown, values: readonly unknown[]): unknown {
+  if (node instanceof Slot) return copyValue(values[node.index])
+  if (Array.isArray(node)) return node.map((item) => fill(item, values))
+  if (isPlainObject(node)) {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(node)) out[key] = fill(node[key], values)
+    return out
   }
-  return fill(template.skeleton) as Record<string, unknown>
+  return copyValue(node)
 }
 
 /** Whether a skeleton part holds a slot anywhere. */

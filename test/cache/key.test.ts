@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { Decimal } from '@prisma/client-runtime-utils'
 import { describe, expect, it } from 'vitest'
-import { queryKey } from '../../src/cache/key.ts'
+import { QueryKeys, queryKey } from '../../src/cache/key.ts'
 import { canonicalArgs, UncacheableError } from '../../src/canonical.ts'
 import { shuffleFreeKeys, shuffleKeys } from '../support/key-order.ts'
 
@@ -197,6 +197,25 @@ describe('canonical keys', () => {
     const one = queryKey('Post', 'findUnique', '', { where: { id: 1 }, include: { comments: true } })
     expect(queryKey('Post', 'findUnique', '', { where: { id: 2 }, include: { comments: true } })).not.toBe(one)
     expect(queryKey('Tag', 'findMany', '', { where: { name: '{a}' } })).not.toBe(queryKey('Tag', 'findMany', '', { where: { name: '{b}' } }))
+  })
+
+  it('are the same when remembered: QueryKeys gives queryKey of every read, with at most 512 texts held', () => {
+    const keys = new QueryKeys()
+    fc.assert(
+      fc.property(argsArb, fc.string(), (args, scope) => {
+        const expected = queryKey('Post', 'findMany', scope, args)
+        expect(keys.key('Post', 'findMany', scope, args)).toBe(expected)
+        expect(keys.key('Post', 'findMany', scope, args, canonicalArgs(args))).toBe(expected) // remembered
+        expect(keys.key('Post', 'findFirst', scope, args)).toBe(queryKey('Post', 'findFirst', scope, args))
+      }),
+    )
+    for (let id = 0; id < 2000; id++) expect(keys.key('User', 'findUnique', '', { where: { id } })).toBe(queryKey('User', 'findUnique', '', { where: { id } }))
+    expect(keys.size).toBe(512)
+    // A long text is hashed every time, never held.
+    const big = { where: { id: { in: Array.from({ length: 500 }, (_, i) => i) } } }
+    const fresh = new QueryKeys()
+    expect(fresh.key('User', 'findMany', '', big)).toBe(queryKey('User', 'findMany', '', big))
+    expect(fresh.size).toBe(0)
   })
 
   it('refuse cyclic, too deep, function and unknown class arguments', () => {

@@ -1,0 +1,67 @@
+/**
+ * One mode of bench/micro.ts in a process of its own, for callgrind: seeds its own SQLite file,
+ * warms the mode up (default 600 calls, enough for the JIT to settle), then makes `CALLS` calls
+ * between two calls to os.getPriority(), which callgrind dumps before. The main thread's dump 2
+ * (`*.2-01` with `--separate-threads=yes`) holds those calls and nothing else. Run node with
+ * `--single-threaded`: V8 then compiles and collects on the main thread, when it must, instead of
+ * on background threads that valgrind schedules at its own pace (with them, the same code gave
+ * counts 20% apart from run to run, as the main thread waited for optimised code or not). An
+ * AsyncLocalStorage is in use in every mode, as it is in bench/micro.ts, where all modes share one
+ * process (its promise hook then runs for every promise).
+ *
+ *   valgrind --tool=callgrind --separate-threads=yes --dump-before=uv_os_getpriority \
+ *     --callgrind-out-file=cg/hit node --single-threaded --import tsx bench/micro-count.ts hit 300 findUnique 600
+ *   callgrind_annotate cg/hit.2-01 | grep 'PROGRAM TOTALS'     # Ir of the 300 calls
+ *
+ * Modes: bare, miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
+ * comments). scripts/count-instructions.sh runs it and prints instructions per call.
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { getPriority, tmpdir } from 'node:os'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { join } from 'node:path'
+import { prefetch } from '../src/index.ts'
+import { PrismaClient } from '../src/generated/prisma/client.ts'
+import { pushSchema } from '../scripts/schema-engine.ts'
+const mode = process.argv[2] ?? 'sessionHit'
+const calls = Number(process.argv[3] ?? 300)
+const query = process.argv[4] ?? 'findUnique'
+const warm = Number(process.argv[5] ?? 600)
+if (!['bare', 'miss', 'hit', 'sessionHit'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
+  throw new TypeError(`usage: micro-count.ts bare|miss|hit|sessionHit CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
+}
+const USERS = warm + calls + 200
+const dir = join(tmpdir(), `prisma-prefetch-micro-count-${process.pid}`)
+mkdirSync(dir, { recursive: true })
+const file = join(dir, 'micro.db')
+await pushSchema({ provider: 'sqlite', url: file, schema: readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8') })
+const bare = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) })
+for (let s = 0; s < USERS; s += 500) {
+  const n = Math.min(500, USERS - s)
+  await bare.user.createMany({ data: Array.from({ length: n }, (_, k) => ({ email: `u${s + k}@b.t`, name: `User ${s + k}`, karma: BigInt(s + k), settings: { n: s + k } })) })
+  await bare.post.createMany({ data: Array.from({ length: n }, (_, k) => ({ title: `Post ${s + k}`, body: 'x'.repeat(200), authorId: 1 + s + k, price: `${s + k}.5`, meta: { k } })) })
+  const comments = []
+  for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) comments.push({ text: `c${c}`, postId: 1 + s + k, authorId: 1 + s + k })
+  await bare.comment.createMany({ data: comments })
+}
+const client = mode === 'bare' ? bare : new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
+let i = 0
+const read = (): Promise<unknown> => {
+  i++
+  const c = client as any
+  if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' ? 1 + (i % USERS) : 7 } })
+  return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' ? i % 100 : 3))
+}
+const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : read
+// As in bench/micro.ts, where every mode runs in one process: an AsyncLocalStorage in use (its
+// promise hook runs for every promise from then on).
+new AsyncLocalStorage().run(1, () => {})
+for (let k = 0; k < warm; k++) await run()
+getPriority()
+for (let k = 0; k < calls; k++) await run()
+getPriority()
+if (mode !== 'bare') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
+await client.$disconnect(); await bare.$disconnect()
+rmSync(dir, { recursive: true, force: true })
