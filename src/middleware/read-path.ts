@@ -98,6 +98,10 @@ export class ReadPath {
           ;(list.servedRows ??= new Set()).add(found.position)
           this.usage.onTimeHit(model, operation, list)
         }
+        // Kept under its own key and its row's generations too (when nothing the list read has
+        // moved since it was sent): a write to another row of the model ends the list, not this.
+        const own = this.options.readThrough ? this.entries.ownGenerations(deps, list.deps, list.gens) : undefined
+        if (own !== undefined) this.entries.keep(key, model, found.row, deps, own, undefined)
         return this.hit(model, operation, args, found.row, list.deps, list.gens, list.speculation)
       }
     }
