@@ -21,12 +21,27 @@ export interface RoundResult {
   precision: number
   /** Reads served from a cache (any) / reads. */
   hitRate: number
+  /**
+   * The same for single-row reads by a unique key only (`SINGLE_ROW_OPERATIONS`: findUnique and
+   * findUniqueOrThrow), the reads row generations keep valid across writes to other rows; 0 for
+   * modes that do not tell their hits per operation (none, extensionRedis).
+   */
+  singleRowHitRate: number
+  /** Single-row reads (`SINGLE_ROW_OPERATIONS`) / reads: how much of `hitRate` they weigh. */
+  singleRowShare: number
   /** Statements that reached the database (demand and speculative) per page. */
   dbQueriesPerPage: number
   /** Speculative queries issued per page (what a predictor tried). */
   issuedPerPage: number
   /** Speculative results invalidated or evicted before any read used them, per page. */
   wastedPerPage: number
+  /**
+   * Predicted reads not run because the event loop was busier than `cpu.maxUtilization`
+   * (`prefetch.skipped.cpuBusy`), per page: on a loaded machine, the CPU-aware back-off.
+   */
+  cpuBusyPerPage: number
+  /** Milliseconds speculation stayed paused by the CPU-aware back-off (`prefetch.cpuBackoffMs`), over the run. */
+  cpuBackoffMs: number
   /** Process CPU time (user + system) per page, ms: the cost of the mode on the client. */
   cpuMsPerPage: number
   /** Share of the run the event loop was busy (0-1): near 1, latencies measure CPU, not round trips. */
@@ -46,9 +61,13 @@ export const ROUND_FIELDS = [
   'lateSavedShare',
   'precision',
   'hitRate',
+  'singleRowHitRate',
+  'singleRowShare',
   'dbQueriesPerPage',
   'issuedPerPage',
   'wastedPerPage',
+  'cpuBusyPerPage',
+  'cpuBackoffMs',
   'cpuMsPerPage',
   'eventLoopUtilization',
   'pages',
@@ -59,6 +78,12 @@ export interface ModeResult extends RoundResult {
   range: Record<(typeof ROUND_FIELDS)[number], { min: number; max: number }>
   rounds: RoundResult[]
 }
+
+/**
+ * Reads of one row by a unique key: what `singleRowHitRate` counts. `findFirst` is not one of
+ * them: it filters and orders like a list, and depends on the model's list generation.
+ */
+export const SINGLE_ROW_OPERATIONS = ['findUnique', 'findUniqueOrThrow'] as const
 
 /** `prefetchPerModel`: prefetch with row generations off, so every write invalidates its whole model. */
 export const MODES = ['none', 'cacheOnly', 'extensionRedis', 'markovExact', 'prefetch', 'prefetchPerModel', 'pageOracle', 'oracle'] as const
@@ -95,6 +120,9 @@ export interface RoundCounts {
   waits: number
   reads: number
   hits: number
+  /** Reads of `SINGLE_ROW_OPERATIONS`, and those of them served from a cache. */
+  singleRowReads: number
+  singleRowHits: number
   onTimeHits: number
   lateHits: number
   lateSavedMs: number
@@ -104,6 +132,9 @@ export interface RoundCounts {
   used: number
   /** Speculative results dropped unread (invalidated by a write, expired or evicted). */
   wasted: number
+  /** Predicted reads skipped as `cpuBusy`, and milliseconds speculation was paused for the CPU. */
+  cpuBusy: number
+  cpuBackoffMs: number
   cpuMs: number
   eventLoopUtilization: number
 }
@@ -124,9 +155,13 @@ export function summarize(latencies: readonly number[], counts: RoundCounts): Ro
     lateSavedShare: ratio(counts.lateSavedMs, counts.lateSavedMs + counts.lateWaitMs),
     precision: ratio(counts.used, counts.completed),
     hitRate: ratio(counts.hits, counts.reads),
+    singleRowHitRate: ratio(counts.singleRowHits, counts.singleRowReads),
+    singleRowShare: ratio(counts.singleRowReads, counts.reads),
     dbQueriesPerPage: counts.dbQueries / pages,
     issuedPerPage: counts.issued / pages,
     wastedPerPage: counts.wasted / pages,
+    cpuBusyPerPage: counts.cpuBusy / pages,
+    cpuBackoffMs: counts.cpuBackoffMs,
     cpuMsPerPage: counts.cpuMs / pages,
     eventLoopUtilization: counts.eventLoopUtilization,
     pages: sorted.length,
@@ -164,7 +199,7 @@ function spread(r: ModeResult, field: (typeof ROUND_FIELDS)[number], digits: num
 /** A table a person can read: one block per workload and rtt, one row per mode. */
 export function formatTable(runs: readonly Run[]): string {
   const lines: string[] = []
-  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'wasted/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
+  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'hit rate', '1-row hits', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'wasted/page', 'cpuBusy/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
   for (const run of runs) {
     const rounds = run.rounds > 1 ? `, medians of ${run.rounds} interleaved rounds (min-max)` : ', one round'
     lines.push(`\n${run.workload}, ${run.preset} preset: rtt ${run.rttMs} ms, think ${run.thinkMs} ms, ${run.sessions} sessions${rounds}`)
@@ -179,11 +214,14 @@ export function formatTable(runs: readonly Run[]): string {
         spread(r, 'meanPageMs', 1),
         r.p95PageMs.toFixed(1),
         run.modes.none ? `${(r.meanPageMs / run.modes.none.meanPageMs).toFixed(2)}x` : '',
+        r.hitRate.toFixed(2),
+        r.singleRowHitRate.toFixed(2),
         r.onTimeCoverage.toFixed(2),
         r.lateCoverage.toFixed(2),
         r.precision.toFixed(2),
         r.issuedPerPage.toFixed(2),
         r.wastedPerPage.toFixed(2),
+        r.cpuBusyPerPage.toFixed(2),
         r.dbQueriesPerPage.toFixed(2),
         spread(r, 'cpuMsPerPage', 1),
         r.eventLoopUtilization.toFixed(2),

@@ -56,7 +56,7 @@ import { formatTemplateWaits, meanOverRounds, perPage, TemplateWaits, templateOf
 import { parseBenchFlags } from './flags.ts'
 import { withLatency } from './latency.ts'
 import { recordSessions, type SessionRecording } from './recording.ts'
-import { combineRounds, formatTable, MODES, oracleShare, renderSvg, summarize, type Mode, type RoundCounts, type RoundResult, type Run } from './report.ts'
+import { combineRounds, formatTable, MODES, oracleShare, renderSvg, SINGLE_ROW_OPERATIONS, summarize, type Mode, type RoundCounts, type RoundResult, type Run } from './report.ts'
 import { Rng } from './workloads/random.ts'
 import { workloadOf, type Workload, type WorkloadName } from './workloads/catalog.ts'
 import { paramRng, planSession, type SessionPlan } from './workloads/sessions.ts'
@@ -79,6 +79,7 @@ const SEED = settings.seed
 const ROUNDS = settings.rounds
 const WORKLOADS = settings.workloads
 const READS = new Set<string>(READ_OPERATIONS)
+const SINGLE_ROW = new Set<string>(SINGLE_ROW_OPERATIONS)
 
 const POSTGRES_URL = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined
 const REDIS_URL = process.env.REDIS_URL
@@ -179,6 +180,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 interface Asked {
   reads: number
   writes: number
+  /** Reads of one row by a unique key (SINGLE_ROW_OPERATIONS), of `reads`. */
+  singleRowReads: number
 }
 
 /**
@@ -218,6 +221,7 @@ function counting(db: object, asked: Asked, waits?: TemplateWaits): object {
               return send()
             }
             asked.reads++
+            if (SINGLE_ROW.has(operation)) asked.singleRowReads++
             return waits === undefined ? send() : waits.read(template, send)
           }
         },
@@ -280,7 +284,7 @@ async function playMode(
   } else if (mode !== 'none') {
     client = base.$extends(prefetch(options))
   }
-  const asked: Asked = { reads: 0, writes: 0 }
+  const asked: Asked = { reads: 0, writes: 0, singleRowReads: 0 }
   const db = counting(client, asked, waits)
   const latencies: number[] = []
   const warms = mode === 'oracle' ? 'reads' : mode === 'pageOracle' ? 'knowable' : undefined
@@ -329,6 +333,7 @@ async function playMode(
   const operations = asked.reads + asked.writes
   // A read served from a cache without waiting: an on-time or read-through hit (a late hit waited).
   const served = stats ? stats.hits - stats.lateHits : redisHits
+  const singleRow = (name: 'reads' | 'hits') => SINGLE_ROW_OPERATIONS.reduce((n, operation) => n + (stats?.byOperation[operation]?.[name] ?? 0), 0)
   return {
     latencies,
     counts: {
@@ -336,6 +341,9 @@ async function playMode(
       waits: operations - served,
       reads: stats?.reads ?? asked.reads,
       hits: stats?.hits ?? redisHits,
+      // The extension's own count where it runs (asked inside transactions is not a read it sees).
+      singleRowReads: stats ? singleRow('reads') : asked.singleRowReads,
+      singleRowHits: singleRow('hits'),
       onTimeHits: stats?.prefetchHits ?? 0,
       lateHits: stats?.lateHits ?? 0,
       lateSavedMs: stats?.lateSavedMs ?? 0,
@@ -344,6 +352,8 @@ async function playMode(
       completed: stats?.prefetch.completed ?? 0,
       used: stats?.prefetch.used ?? 0,
       wasted: stats?.prefetch.wasted ?? 0,
+      cpuBusy: stats?.prefetch.skipped.cpuBusy ?? 0,
+      cpuBackoffMs: stats?.prefetch.cpuBackoffMs ?? 0,
       cpuMs: (used.user + used.system) / 1000,
       eventLoopUtilization: utilization,
     },

@@ -18,10 +18,10 @@ import { learnedKeys, parseIndex, type PublishedStats } from './middleware/learn
 import { DEFAULTS } from './options.ts'
 import { renderReport } from './report/html.ts'
 import { openRedisReport } from './report/redis.ts'
-import { emptyCounters, emptyPrefetch, emptyStrategy, modelStats, strategyStats, totalRatios } from './stats.ts'
+import { emptyCounters, emptyOperation, emptyPrefetch, emptyStrategy, modelStats, operationStats, strategyStats, totalRatios } from './stats.ts'
 import { LearnedPredictor, type SharedModel } from './strategies/learner.ts'
 import type { KeyvLike } from './types.ts'
-import type { Counters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'
+import type { Counters, OperationCounters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'
 
 const USAGE = `usage: prisma-prefetch report (--redis <url> | --store <module>) [--namespace <ns>] [--prefix <text>] [--out <file>] [--title <text>]
 
@@ -112,6 +112,7 @@ function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: Timel
   const totals = emptyCounters()
   const byModel: Record<string, Counters> = {}
   const byStrategy: Record<string, StrategyCounters> = {}
+  const byOperation: Record<string, OperationCounters> = {}
   const prefetch = emptyPrefetch()
   const add = <C extends object>(into: C, from: Partial<C> | undefined) => {
     for (const key of Object.keys(into) as (keyof C)[]) (into[key] as number) += Number(from?.[key]) || 0
@@ -120,6 +121,7 @@ function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: Timel
     add(totals, stats)
     for (const [model, counters] of Object.entries(stats.byModel ?? {})) add((byModel[model] ??= emptyCounters()), counters)
     for (const [strategy, counters] of Object.entries(stats.byStrategy ?? {})) add((byStrategy[strategy] ??= emptyStrategy()), counters)
+    for (const [operation, counters] of Object.entries(stats.byOperation ?? {})) add((byOperation[operation] ??= emptyOperation()), counters)
     for (const key of ['issued', 'completed', 'failed', 'used', 'wasted', 'expired'] as const) prefetch[key] += Number(stats.prefetch?.[key]) || 0
   }
   const stats: PrefetchStats = {
@@ -131,6 +133,7 @@ function combine(all: PublishedStats[]): { stats: PrefetchStats; timeline: Timel
     scheduler: { queued: 0, inFlight: 0, limit: 0, threshold: 0 },
     byModel: Object.fromEntries(Object.entries(byModel).map(([model, counters]) => [model, modelStats(counters)])),
     byStrategy: Object.fromEntries(Object.entries(byStrategy).map(([strategy, counters]) => [strategy, strategyStats(counters, totals.reads)])),
+    byOperation: Object.fromEntries(Object.entries(byOperation).map(([operation, counters]) => [operation, operationStats(counters)])),
   }
   const lines = all.map((p) => (Array.isArray(p.timeline) ? p.timeline : []))
   const times = [...new Set(lines.flat().map((p) => p.at))].sort((a, b) => a - b)

@@ -15,4 +15,4 @@ export type {
   ReadOperation,
   ScopeContext,
 } from './types.ts'
-export type { Counters, ErrorCounters, PrefetchCounters, PrefetchStats, StrategyCounters, TimelinePoint } from './stats-types.ts'
+export type { Counters, ErrorCounters, ModelStats, OperationCounters, OperationStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './stats-types.ts'

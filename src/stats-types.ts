@@ -46,6 +46,35 @@ export interface ModelStats extends Counters {
   lateCoverage: number
 }
 
+/**
+ * Counters of one Prisma operation (`findUnique`, `findMany`, `update`, ...), over every model:
+ * how its reads were answered, and how many writes it made.
+ */
+export interface OperationCounters {
+  /** Reads of this operation seen (as `Counters.reads`). */
+  reads: number
+  /** Of them, served from the cache (as `Counters.hits`: on-time and late prefetch hits included). */
+  hits: number
+  /** Of them, sent to the database (as `Counters.misses`). */
+  misses: number
+  /** Of them, on-time prefetch hits (as `Counters.prefetchHits`). */
+  prefetchHits: number
+  /** Of them, late hits: joined a speculative query in flight (as `Counters.lateHits`). */
+  lateHits: number
+  /** Writes of this operation seen (as `Counters.writes`; raw queries under their own name, `$executeRaw`, ...). */
+  writes: number
+}
+
+/** Counters of one operation, with their ratios. */
+export interface OperationStats extends OperationCounters {
+  /** hits / reads */
+  hitRate: number
+  /** prefetchHits / reads (on-time prefetch hits only) */
+  coverage: number
+  /** lateHits / reads */
+  lateCoverage: number
+}
+
 export interface PrefetchCounters {
   issued: number
   completed: number
@@ -157,6 +186,12 @@ export interface PrefetchStats extends Counters {
   l1: { entries: number; bytes: number }
   byModel: Record<string, ModelStats>
   byStrategy: Record<string, StrategyStats>
+  /**
+   * The read and write counters per operation, over every model: e.g.
+   * `byOperation.findUnique.hitRate` is the hit rate of single-row reads by a unique key. An
+   * operation appears once it has been seen.
+   */
+  byOperation: Record<string, OperationStats>
   /** The scheduler now: candidates queued and running, the speculative limit and probability threshold in force. */
   scheduler: { queued: number; inFlight: number; limit: number; threshold: number }
 }

@@ -3,7 +3,7 @@
  * strategy, with the timeline the report draws.
  */
 
-import type { Counters, ErrorCounters, ModelStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './stats-types.ts'
+import type { Counters, ErrorCounters, ModelStats, OperationCounters, OperationStats, PrefetchCounters, PrefetchStats, StrategyCounters, StrategyStats, TimelinePoint } from './stats-types.ts'
 
 type CounterName = keyof Counters
 
@@ -22,6 +22,25 @@ export type StatsEvent =
 
 export function emptyCounters(): Counters {
   return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0, invalidations: 0, dbQueries: 0, savedMs: 0, lateSavedMs: 0, lateWaitMs: 0 }
+}
+
+export function emptyOperation(): OperationCounters {
+  return { reads: 0, hits: 0, misses: 0, prefetchHits: 0, lateHits: 0, writes: 0 }
+}
+
+/** Whether a counter is also kept per operation. */
+function perOperation(name: CounterName): name is CounterName & keyof OperationCounters {
+  return name === 'reads' || name === 'hits' || name === 'misses' || name === 'prefetchHits' || name === 'lateHits' || name === 'writes'
+}
+
+/** An operation's counters with their ratios. */
+export function operationStats(counters: OperationCounters): OperationStats {
+  return {
+    ...counters,
+    hitRate: ratio(counters.hits, counters.reads),
+    coverage: ratio(counters.prefetchHits, counters.reads),
+    lateCoverage: ratio(counters.lateHits, counters.reads),
+  }
 }
 
 export function emptyStrategy(): StrategyCounters {
@@ -72,12 +91,13 @@ export function ratio(part: number, whole: number): number {
 }
 
 /**
- * Counters of one extension instance. Per-model maps are bounded by the client's models, so
- * they cannot grow without limit.
+ * Counters of one extension instance. Per-model maps are bounded by the client's models, and
+ * per-operation ones by Prisma's operations, so they cannot grow without limit.
  */
 export class Stats {
   private totals = emptyCounters()
   private models = new Map<string, Counters>()
+  private operations = new Map<string, OperationCounters>()
   private prefetch = emptyPrefetch()
   private errors: ErrorCounters = { store: 0, timeouts: 0, decode: 0, predict: 0 }
   private strategies = new Map<string, StrategyCounters>()
@@ -105,10 +125,19 @@ export class Stats {
     }
   }
 
-  count(name: CounterName, model: string | undefined, by = 1): void {
+  /** Counts `by` of `name` overall, for `model` and, for reads and writes, for `operation`. */
+  count(name: CounterName, model: string | undefined, by = 1, operation?: string): void {
     if (this.listeners.length !== 0) this.emit({ type: 'count', name, model, by })
     if (name === 'reads') this.sample()
     this.totals[name] += by
+    if (operation !== undefined && perOperation(name)) {
+      let counters = this.operations.get(operation)
+      if (counters === undefined) {
+        counters = emptyOperation()
+        this.operations.set(operation, counters)
+      }
+      counters[name] += by
+    }
     if (model === undefined) return
     let counters = this.models.get(model)
     if (counters === undefined) {
@@ -129,9 +158,9 @@ export class Stats {
    * A read served from a speculative result of `strategy` that was stored before it was asked,
    * saving `savedMs` (see `PrefetchStats.savedMs` for how it is bounded).
    */
-  onTime(model: string, strategy: string, savedMs: number): void {
+  onTime(model: string, operation: string, strategy: string, savedMs: number): void {
     if (this.listeners.length !== 0) this.emit({ type: 'onTime', model, strategy, savedMs })
-    this.count('prefetchHits', model)
+    this.count('prefetchHits', model, 1, operation)
     this.strategy(strategy).prefetchHits++
     this.credit(model, strategy, savedMs)
   }
@@ -140,9 +169,9 @@ export class Stats {
    * A read that joined a speculative query of `strategy` in flight: `savedMs` is how long that
    * query had run when it joined, `waitMs` how long it still waited.
    */
-  late(model: string, strategy: string, savedMs: number, waitMs: number): void {
+  late(model: string, operation: string, strategy: string, savedMs: number, waitMs: number): void {
     if (this.listeners.length !== 0) this.emit({ type: 'late', model, strategy, savedMs, waitMs })
-    this.count('lateHits', model)
+    this.count('lateHits', model, 1, operation)
     this.strategy(strategy).lateHits++
     this.credit(model, strategy, savedMs)
     if (savedMs > 0) this.count('lateSavedMs', model, savedMs)
@@ -210,6 +239,7 @@ export class Stats {
       scheduler,
       byModel: Object.fromEntries([...this.models].map(([model, counters]) => [model, modelStats(counters)])),
       byStrategy: Object.fromEntries([...this.strategies].map(([strategy, counters]) => [strategy, strategyStats(counters, t.reads)])),
+      byOperation: Object.fromEntries([...this.operations].map(([operation, counters]) => [operation, operationStats(counters)])),
     }
   }
 
@@ -240,6 +270,7 @@ export class Stats {
     this.interval = TIMELINE_FIRST_INTERVAL_MS
     this.totals = emptyCounters()
     this.models.clear()
+    this.operations.clear()
     this.prefetch = emptyPrefetch()
     this.errors = { store: 0, timeouts: 0, decode: 0, predict: 0 }
     this.strategies.clear()

@@ -31,6 +31,17 @@ describe('the demo', () => {
       expect(Number(row![1]), lane).toBe(0)
       expect(Number(row![2]), lane).toBeGreaterThan(0)
     }
+    // The hit rate of single-row reads per lane: none for the bare client, a share for the others.
+    expect(run.stdout).toMatch(/^ +pages +median ms +db\/page +hit rate +1-row hits +stale pages$/m)
+    for (const lane of ['bare', 'cache only', 'prefetch', 'per model']) {
+      const row = new RegExp(`^${lane} +\\d+ +\\S+ +\\S+ +(\\S+) +(\\S+) +\\d+ of \\d+ post pages$`, 'm').exec(run.stdout)
+      expect(row, lane).not.toBeNull()
+      if (lane === 'bare') expect(row![2], lane).toBe('-')
+      else {
+        expect(Number(row![2]), lane).toBeGreaterThanOrEqual(0)
+        expect(Number(row![2]), lane).toBeLessThanOrEqual(1)
+      }
+    }
     // Every post page counted a view: what each lane's database holds is what its visitors were served.
     for (const lane of ['bare', 'cache only', 'prefetch', 'per model']) {
       const views = new RegExp(`^Views ${lane}: (\\d+) post pages served, (\\d+) views in its database\\.$`, 'm').exec(run.stdout)

@@ -8,7 +8,7 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { cloneResult, cloneSized } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
-import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
+import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, modelOfKey, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { QueryKeys, queryKey } from '../cache/key.ts'
 import { ResultStore, type Entry, type Speculation } from '../cache/store.ts'
 import { UncacheableError } from '../canonical.ts'
@@ -245,6 +245,22 @@ export class QueryEntries {
     }
   }
 
+  /**
+   * The generations under which a row taken from a result read under `sourceDeps` (at
+   * `sourceGens`, read before that query was sent) can be kept as the result of its own
+   * single-row read, which depends on `deps`: the current ones, when nothing `sourceDeps` names
+   * has moved since, so no write has landed on what the row read depends on (every write of a
+   * row moves its model's list key on too). The row entry then outlives writes to other rows of
+   * its model, which end the list. Undefined when that cannot be told: the row read depends on
+   * something the source did not, or the generations are not in process memory (a shared store
+   * moves a write's keys one by one, so a row key could be seen moved before its list key).
+   */
+  ownGenerations(deps: readonly string[], sourceDeps: readonly string[], sourceGens: readonly string[]): string[] | undefined {
+    if (!(this.generations instanceof LocalGenerations) || !coveredBy(deps, sourceDeps)) return undefined
+    if (!sameTokens(this.generations.current(sourceDeps), sourceGens)) return undefined
+    return this.generations.current(deps)
+  }
+
   /** Milliseconds a result of `model` may be served. */
   ttlOf(model: string): number {
     return this.options.models.get(model)?.ttl ?? this.options.ttl
@@ -293,6 +309,15 @@ function rowTokenTtl(options: ResolvedOptions): number {
   let longest = options.ttl
   for (const model of options.models.values()) longest = Math.max(longest, model.ttl)
   return Math.max(GENERATION_TTL_MS, 2 * longest)
+}
+
+/**
+ * Whether an entry stored under `listDeps` is at least as strict as one under `rowDeps`: every
+ * key of the row read is in `listDeps`, or is a row key of a model whose list key is (every write
+ * that moves a row's generation on moves its model's list generation on too).
+ */
+export function coveredBy(rowDeps: readonly string[], listDeps: readonly string[]): boolean {
+  return rowDeps.every((key) => listDeps.includes(key) || (key.includes('#') && listDeps.includes(modelOfKey(key))))
 }
 
 /** Whether two lists of generation tokens are the same. */

@@ -56,11 +56,11 @@ export class Flights {
   }
 
   /**
-   * A read of `model` joining `flight`: its own copy of the result, counted as a hit (a late hit
+   * A read of `model` (its `operation`) joining `flight`: its own copy of the result, counted as a hit (a late hit
    * when the flight is speculative); undefined when the flight failed, and the read then runs
    * its own query so that its outcome is its own.
    */
-  async join(flight: Flight, model: string): Promise<{ value: unknown } | undefined> {
+  async join(flight: Flight, model: string, operation: string): Promise<{ value: unknown } | undefined> {
     const joinedAt = performance.now()
     let value: unknown
     try {
@@ -68,11 +68,11 @@ export class Flights {
     } catch {
       return undefined
     }
-    this.stats.count('hits', model)
+    this.stats.count('hits', model, 1, operation)
     if (flight.speculation !== undefined) {
       // What the read saved is the part of the query that had run before it joined; it waited
       // for the rest.
-      this.stats.late(model, flight.speculation.strategy, joinedAt - flight.startedAt, performance.now() - joinedAt)
+      this.stats.late(model, operation, flight.speculation.strategy, joinedAt - flight.startedAt, performance.now() - joinedAt)
     }
     this.usage.markUsed(flight.speculation)
     return { value }

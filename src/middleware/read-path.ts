@@ -65,21 +65,21 @@ export class ReadPath {
   }
 
   async read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
-    this.stats.count('reads', model)
-    if (!this.entries.cacheable(model, operation)) return this.miss(model, query, args)
+    this.stats.count('reads', model, 1, operation)
+    if (!this.entries.cacheable(model, operation)) return this.miss(model, operation, query, args)
     // Awaited only when the store answers asynchronously: a hit from process memory makes no promise.
     const pending = this.entries.lookup(model, operation, args)
     const lookup = pending instanceof Promise ? await pending : pending
-    if (lookup === undefined) return this.miss(model, query, args)
+    if (lookup === undefined) return this.miss(model, operation, query, args)
     const { key, deps, gens, entry } = lookup
-    this.shadow?.consume(key, model)
+    this.shadow?.consume(key, model, operation)
     if (entry !== undefined) {
       let value: unknown
       try {
         value = cloneResult(entry.value)
       } catch (error) {
         this.reportError(error, { phase: 'key', model, operation })
-        return this.miss(model, query, args)
+        return this.miss(model, operation, query, args)
       }
       if (entry.source === 'prefetch' && !entry.served) {
         entry.served = true
@@ -87,7 +87,7 @@ export class ReadPath {
       }
       return this.hit(model, operation, args, value, entry.deps, entry.gens, entry.speculation)
     }
-    if (gens === undefined) return this.miss(model, query, args)
+    if (gens === undefined) return this.miss(model, operation, query, args)
 
     if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
       const pendingRow = this.entries.rowFromList(lookup.scope, model, args)
@@ -98,19 +98,23 @@ export class ReadPath {
           ;(list.servedRows ??= new Set()).add(found.position)
           this.usage.onTimeHit(model, operation, list)
         }
+        // Kept under its own key and its row's generations too (when nothing the list read has
+        // moved since it was sent): a write to another row of the model ends the list, not this.
+        const own = this.options.readThrough ? this.entries.ownGenerations(deps, list.deps, list.gens) : undefined
+        if (own !== undefined) this.entries.keep(key, model, found.row, deps, own, undefined)
         return this.hit(model, operation, args, found.row, list.deps, list.gens, list.speculation)
       }
     }
 
     const flight = this.flights.running(key, gens)
     if (flight !== undefined) {
-      const joined = await this.flights.join(flight, model)
-      if (joined === undefined) return this.miss(model, query, args)
+      const joined = await this.flights.join(flight, model, operation)
+      if (joined === undefined) return this.miss(model, operation, query, args)
       this.completed.emit({ model, operation, args, result: joined.value, deps, gens })
       return joined.value
     }
 
-    this.stats.count('misses', model)
+    this.stats.count('misses', model, 1, operation)
     this.stats.count('dbQueries', model)
     // Awaited only where combining can happen: elsewhere the read is sent in the same tick as before.
     const plan = this.combiner?.enabled === true ? await this.combiner.plan(model, operation, args) : undefined
@@ -151,14 +155,14 @@ export class ReadPath {
 
   /** A read served from the cache (an entry, or a row of a cached list). */
   private hit(model: string, operation: string, args: unknown, result: unknown, deps: string[], gens: string[], speculation: Speculation | undefined): unknown {
-    this.stats.count('hits', model)
+    this.stats.count('hits', model, 1, operation)
     this.usage.markUsed(speculation)
     this.completed.emit({ model, operation, args, result, deps, gens })
     return result
   }
 
-  private miss(model: string, query: Query, args: unknown): Promise<unknown> {
-    this.stats.count('misses', model)
+  private miss(model: string, operation: string, query: Query, args: unknown): Promise<unknown> {
+    this.stats.count('misses', model, 1, operation)
     this.stats.count('dbQueries', model)
     return this.demand.send(query, args)
   }

@@ -45,15 +45,15 @@ export class ShadowReads {
     this.stats.speculation('completed', strategy)
   }
 
-  /** A read of `key` (of `model`) is made: it is an on-time hit if it was predicted within its ttl. */
-  consume(key: string, model: string): void {
+  /** A read of `key` (of `model`, by `operation`) is made: it is an on-time hit if it was predicted within its ttl. */
+  consume(key: string, model: string, operation: string): void {
     const shadowed = this.shadowed.get(key)
     if (shadowed === undefined) return
     this.shadowed.delete(key)
     const age = this.monotonic() - shadowed.storedAt
     if (age >= 0 && age < shadowed.ttl) {
       // Shadow mode saves nothing: the read still goes to the database.
-      this.stats.onTime(model, shadowed.speculation.strategy, 0)
+      this.stats.onTime(model, operation, shadowed.speculation.strategy, 0)
       this.usage.markUsed(shadowed.speculation)
     }
   }

@@ -7,12 +7,11 @@
  */
 
 import { cloneResult } from '../cache/clone.ts'
-import { modelOfKey } from '../cache/generations.ts'
 import { estimateSize, type Speculation } from '../cache/store.ts'
 import type { Stats } from '../stats.ts'
 import { isPlainObject } from '../shared.ts'
 import { sameValue } from '../strategies/values.ts'
-import type { QueryEntries } from './entries.ts'
+import { coveredBy, type QueryEntries } from './entries.ts'
 import type { ReportError } from './errors.ts'
 import type { Flight, Flights } from './flights.ts'
 import type { CompletedRead } from './read-path.ts'
@@ -285,10 +284,15 @@ export class Speculator {
     if (warming.rows !== undefined && source?.gens !== undefined && source.deps !== undefined && wanted.every((w) => coveredBy(w.deps, source.deps!))) {
       // The rows came with a read made under `source.gens`, which depends on everything each row
       // read does (or on its model's list generation, which every write of a row moves on): they
-      // are as fresh as it was, and stored under its generations.
+      // are as fresh as it was, and stored under its generations; under their own (their row's)
+      // when nothing it depends on has moved since, so that a write to another row, which ends
+      // the list, leaves them valid.
       this.stats.speculation('issued', strategy)
       this.stats.speculation('completed', strategy)
-      const asSource = wanted.map((w) => ({ ...w, deps: source.deps!, gens: source.gens! }))
+      const asSource = wanted.map((w) => {
+        const own = this.entries.ownGenerations(w.deps, source.deps!, source.gens!)
+        return own === undefined ? { ...w, deps: source.deps!, gens: source.gens! } : { ...w, gens: own }
+      })
       this.keepRows(warming, asSource, warming.rows, speculation)
       this.usage.wasteIfUnused(speculation)
       return
@@ -349,15 +353,6 @@ export class Speculator {
     }
     if (kept.length > 0) warming.kept?.(kept)
   }
-}
-
-/**
- * Whether an entry stored under `listDeps` is at least as strict as one under `rowDeps`: every
- * key of the row read is in `listDeps`, or is a row key of a model whose list key is (every write
- * that moves a row's generation on moves its model's list generation on too).
- */
-function coveredBy(rowDeps: readonly string[], listDeps: readonly string[]): boolean {
-  return rowDeps.every((key) => listDeps.includes(key) || (key.includes('#') && listDeps.includes(modelOfKey(key))))
 }
 
 /** The promise of `execute()`, a rejected one when it throws. */

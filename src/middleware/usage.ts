@@ -43,6 +43,6 @@ export class SpeculationUsage {
   onTimeHit(model: string, operation: string, entry: Entry): void {
     const typical = this.latency.typical(model, operation) ?? 0
     const ran = entry.speculation?.ms
-    this.stats.onTime(model, entry.speculation?.strategy ?? entry.strategy ?? 'unknown', ran === undefined ? typical : Math.min(typical, ran))
+    this.stats.onTime(model, operation, entry.speculation?.strategy ?? entry.strategy ?? 'unknown', ran === undefined ? typical : Math.min(typical, ran))
   }
 }

@@ -31,7 +31,7 @@ export class WritePath {
   ) {}
 
   async write(model: string | undefined, operation: string, kind: OperationKind, args: unknown, query: Query, interactiveTransaction: string | undefined): Promise<unknown> {
-    this.stats.count('writes', model)
+    this.stats.count('writes', model, 1, operation)
     this.stats.count('dbQueries', model)
     let outcome: { result: unknown } | undefined
     try {
@@ -56,7 +56,7 @@ export class WritePath {
    * rejected write has nothing to bump; a committed one bumps before it resolves.
    */
   async inBatch(model: string | undefined, operation: string, kind: OperationKind, args: unknown, query: Query): Promise<unknown> {
-    if (kind !== 'read') this.stats.count('writes', model)
+    if (kind !== 'read') this.stats.count('writes', model, 1, operation)
     this.stats.count('dbQueries', model)
     const result = await query(args)
     if (kind !== 'read') await this.bump(this.targetsOf(model, operation, kind, args, { result }))

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-report-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('benchmark report', () => {
-  it('runs prefetchPerModel by default and reports wastedPerPage for every mode, consistent with its other counts', async () => {
+  it('runs prefetchPerModel by default and reports wastedPerPage and singleRowHitRate for every mode, consistent with its other counts', async () => {
     expect(MODES).toContain('prefetch')
     expect(MODES).toContain('prefetchPerModel')
     const json = join(dir, 'tiny.json')
@@ -37,7 +37,17 @@ describe('benchmark report', () => {
       expect(r!.wastedPerPage, mode).toBeLessThanOrEqual(r!.issuedPerPage + 1e-9)
       expect(r!.hitRate, mode).toBeGreaterThanOrEqual(0)
       expect(r!.hitRate, mode).toBeLessThanOrEqual(1)
+      expect(r!.singleRowHitRate, mode).toBeGreaterThanOrEqual(0)
+      expect(r!.singleRowHitRate, mode).toBeLessThanOrEqual(1)
+      expect(r!.range.singleRowHitRate, mode).toBeDefined()
+      // Post and author pages read rows by id: a share of the reads, the same in every mode.
+      expect(r!.singleRowShare, mode).toBeGreaterThan(0)
+      expect(r!.singleRowShare, mode).toBeLessThan(1)
+      expect(r!.singleRowShare, mode).toBeCloseTo(modes.none!.singleRowShare, 9)
     }
+    // The bare client serves nothing; the extension serves some single-row reads from its cache.
+    expect(modes.none!.singleRowHitRate).toBe(0)
+    expect(modes.prefetch!.singleRowHitRate).toBeGreaterThan(0)
     // No speculation without the extension; both prefetch modes learn and speculate.
     expect(modes.none!.wastedPerPage).toBe(0)
     expect(modes.none!.issuedPerPage).toBe(0)
@@ -46,6 +56,7 @@ describe('benchmark report', () => {
     expect(modes.prefetch!.pages).toBe(modes.prefetchPerModel!.pages)
     // The table shows the column and a row for each mode.
     expect(stdout).toMatch(/wasted\/page/)
+    expect(stdout).toMatch(/1-row hits/)
     expect(stdout).toMatch(/^prefetchPerModel\s/m)
   }, 180_000)
 })

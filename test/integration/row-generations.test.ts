@@ -184,6 +184,63 @@ describe('a write ends the reads of the rows it changed, not of its whole model'
   })
 })
 
+describe('rows taken from a list are kept under their own row’s generation', () => {
+  const listOf = (client: any, authorId: number) => client.post.findMany({ where: { authorId }, orderBy: { id: 'asc' }, select: { id: true, title: true } })
+
+  it('a row a cached list answered outlives a write to another row of the list; a write to its own row ends it', async () => {
+    const author = await bare.user.create({ data: { email: `${unique('lister')}@example.com` } })
+    const posts = await Promise.all([0, 1, 2].map(() => bare.post.create({ data: { title: unique('listed'), authorId: author.id } })))
+    const { prisma: client, spy: calls } = await env.client({ learn: false })
+    await listOf(client, author.id)
+    // Answered from the list, with no query of its own.
+    expect(await queried(() => postById(client, posts[0].id), calls.calls)).toStrictEqual({ value: { id: posts[0].id, title: posts[0].title }, queries: 0 })
+    // A write to another row ends the list (the list reads every row), not the row it answered.
+    await client.post.update({ where: { id: posts[1].id }, data: { views: { increment: 1 } } })
+    expect(await queried(() => postById(client, posts[0].id), calls.calls)).toStrictEqual({ value: { id: posts[0].id, title: posts[0].title }, queries: 0 })
+    expect(await queried(() => listOf(client, author.id), calls.calls)).toMatchObject({ queries: 1 })
+    // A write to the row itself ends it.
+    await client.post.update({ where: { id: posts[0].id }, data: { title: 'retitled' } })
+    expect(await queried(() => postById(client, posts[0].id), calls.calls)).toStrictEqual({ value: { id: posts[0].id, title: 'retitled' }, queries: 1 })
+  })
+
+  it('a row of a list that a write has outdated is neither answered nor kept', async () => {
+    const author = await bare.user.create({ data: { email: `${unique('lister')}@example.com` } })
+    const [post] = await Promise.all([0, 1].map(() => bare.post.create({ data: { title: unique('listed'), authorId: author.id } })))
+    const { prisma: client, spy: calls } = await env.client({ learn: false })
+    await listOf(client, author.id)
+    await client.post.update({ where: { id: post.id }, data: { title: 'changed' } })
+    expect(await queried(() => postById(client, post.id), calls.calls)).toStrictEqual({ value: { id: post.id, title: 'changed' }, queries: 1 })
+  })
+
+  it('rows a fan-out kept from a list at hand outlive a write to another row of their model', async () => {
+    const people = await Promise.all([0, 1, 2, 3].map(() => bare.user.create({ data: { email: `${unique('person')}@example.com`, name: 'P' } })))
+    const ids = people.map((p) => p.id)
+    const some = { where: { id: { in: ids } }, orderBy: { id: 'asc' as const } }
+    const learning = await env.client({})
+    for (let s = 0; s < 8; s++) {
+      await learning.prisma.$prefetch.session(`people-${s}`, async () => {
+        const users = await learning.prisma.user.findMany(some)
+        await learning.prisma.user.findUnique({ where: { id: users[s % users.length].id } })
+      })
+    }
+    await learning.prisma.$prefetch.idle()
+    await learning.prisma.$prefetch.invalidate()
+    await learning.prisma.$prefetch.session('people-new', async () => {
+      await learning.prisma.user.findMany(some)
+      await learning.prisma.$prefetch.idle()
+    })
+    expect(learning.prisma.$prefetch.stats().byStrategy.fanOut).toMatchObject({ completed: 1 })
+    // Another user (not in the list) is written: the list ends, the rows kept from it do not.
+    await learning.prisma.user.update({ where: { id: rows.bob.id }, data: { name: unique('bob') } })
+    const before = learning.spy.calls.length
+    for (const id of ids.slice(1)) expect(await learning.prisma.user.findUnique({ where: { id } })).toStrictEqual(await bare.user.findUnique({ where: { id } }))
+    expect(reached(learning.spy.calls, before)).toBe(0)
+    // One of them written: its read goes to the database and sees the write.
+    await learning.prisma.user.update({ where: { id: ids[0] }, data: { name: 'renamed' } })
+    expect(await queried(() => learning.prisma.user.findUnique({ where: { id: ids[0] } }), learning.spy.calls)).toMatchObject({ value: { name: 'renamed' }, queries: 1 })
+  })
+})
+
 describe('maxRowGenerations', () => {
   it('bounds the row generations held; forgetting one ends the row reads of its model, never serves a stale one', async () => {
     const small = await env.client({ learn: false, maxRowGenerations: 2 })

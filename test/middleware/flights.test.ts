@@ -40,7 +40,7 @@ describe('flights', () => {
     const speculation: Speculation = { strategy: 'rule', used: false, live: 0 }
     const sent = deferred<{ id: number; at: Date }>()
     const flight = f.start('k', sent.promise, ['1'], speculation)
-    const joins = [f.join(flight, 'User'), f.join(flight, 'User')]
+    const joins = [f.join(flight, 'User', 'findUnique'), f.join(flight, 'User', 'findUnique')]
     sent.resolve({ id: 1, at: new Date(5) })
     const [a, b] = await Promise.all(joins)
     expect(a).toEqual({ value: { id: 1, at: new Date(5) } })
@@ -48,17 +48,18 @@ describe('flights', () => {
     expect(speculation.used).toBe(true)
     const stats = snapshot()
     expect(stats).toMatchObject({ hits: 2, lateHits: 2 })
+    expect(stats.byOperation.findUnique).toMatchObject({ hits: 2, lateHits: 2 })
     expect(stats.prefetch.used).toBe(1) // one speculative result, used once however many joined
   })
 
   it('count a joined demand flight as a hit and no late hit, and a failed one as nothing', async () => {
     const { flights: f, snapshot } = flights()
     const ok = deferred<number>()
-    const joined = f.join(f.start('a', ok.promise, []), 'Post')
+    const joined = f.join(f.start('a', ok.promise, []), 'Post', 'findMany')
     ok.resolve(3)
     expect(await joined).toEqual({ value: 3 })
     const failing = deferred<number>()
-    const failed = f.join(f.start('b', failing.promise, []), 'Post')
+    const failed = f.join(f.start('b', failing.promise, []), 'Post', 'findMany')
     failing.reject(new Error('database down'))
     expect(await failed).toBeUndefined()
     expect(snapshot()).toMatchObject({ hits: 1, lateHits: 0 })
