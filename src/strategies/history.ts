@@ -261,6 +261,11 @@ export class SessionHistories {
     return this.loops.has(id)
   }
 
+  /** Whether lookups of template `head` went over the rows of a list of template `id` one by one, as a loop, before. */
+  loopedBy(id: string, head: string): boolean {
+    return this.loops.get(id)?.head === head
+  }
+
   /** Templates of lists looped over that are remembered (for tests of the bounds). */
   get loopedLists(): number {
     return this.loops.size

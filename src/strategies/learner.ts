@@ -207,9 +207,11 @@ export class LearnedPredictor implements Predictor {
     const select = args.select
     const strip = isPlainObject(select) && select[field] !== true
     if (strip) args.select = { ...select, [field]: true }
-    const fanOut: FanOut = { operation: template.operation, field, argsFor, strip, values: spec.values }
-    // The list just read may already hold the rows in the shape the single-row read asks for.
     const source = history[history.length - spec.lag]
+    // Lookups of this template went over lists of this kind row by row, or this one's rows already.
+    const loop = this.histories.loopedBy(source.template.id, template.id) || source.cursorBy === template.id
+    const fanOut: FanOut = { operation: template.operation, field, argsFor, strip, values: spec.values, loop }
+    // The list just read may already hold the rows in the shape the single-row read asks for.
     if (spec.lag === 1 && Array.isArray(result) && source.template.model === template.model && sameRowShape(source.template, template)) {
       const wanted = new Set(spec.values.map((value) => valueText(value)))
       fanOut.rows = result.filter((row) => isPlainObject(row) && wanted.has(valueText(row[field])))
