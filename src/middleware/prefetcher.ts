@@ -13,7 +13,7 @@ import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { batchRowReads } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
-import type { Candidate, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
+import type { Candidate, FanOut, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { DemandQueries } from './demand.ts'
 import type { ReportError } from './errors.ts'
 import type { Latencies } from './latency.ts'
@@ -255,26 +255,31 @@ export class Prefetcher {
    * Chained fan-out: the reads predicted to follow each row a fan-out kept (`kept`, each the
    * result of its single-row read, reached through `chainOf(value)`), queued one level deeper:
    * single-row reads of one kind that differ only in the value matched on (the seller of each
-   * item) go as one batched read, itself a fan-out. Never throws.
+   * item) go as one batched read, itself a fan-out. The fan-out's probability is that the next
+   * read is one of its rows: unless they are read as a loop (each in turn), what follows one row
+   * is that row's share of it, and a batch of such reads is as likely as its reads together.
+   * Never throws.
    */
   private followRows(
     session: SessionRef | undefined,
     model: string,
-    fanOut: { operation: string; argsFor(value: unknown): Record<string, unknown> },
+    fanOut: Pick<FanOut, 'operation' | 'argsFor' | 'values' | 'loop'>,
     kept: readonly KeptRow[],
     chainOf: (value: unknown) => readonly ObservedQuery[],
     probability: number,
     depth: number,
   ): void {
     try {
+      const loop = fanOut.loop === true
+      const share = loop ? 1 : 1 / Math.max(1, fanOut.values.length)
       const followed = kept.slice(0, this.maxFanOut).flatMap(({ value, row }) => {
         // Rules see a copy: the row is cached.
         const chain = [...chainOf(value), { model, operation: fanOut.operation, args: fanOut.argsFor(value), result: this.options.rules.length > 0 ? cloneResult(row) : row }]
-        return this.followers(session, chain, probability).map((candidate) => ({ candidate, from: chain }))
+        return this.followers(session, chain, probability).map((candidate) => ({ candidate: { ...candidate, probability: candidate.probability * share }, from: chain }))
       })
-      const { batches, singles } = batchRowReads(followed, this.maxFanOut)
-      for (const batch of batches) this.submit(batch.candidate, undefined, session, [], depth + 1, batch.fromOf)
-      for (const single of singles) this.submit(single.candidate, undefined, session, single.from, depth + 1)
+      const { batches, singles } = batchRowReads(followed, this.maxFanOut, loop)
+      for (const batch of batches) if (batch.candidate.probability >= this.threshold) this.submit(batch.candidate, undefined, session, [], depth + 1, batch.fromOf)
+      for (const single of singles) if (single.candidate.probability >= this.threshold) this.submit(single.candidate, undefined, session, single.from, depth + 1)
     } catch (error) {
       this.reportError(error, { phase: 'predict', model, operation: fanOut.operation })
     }

@@ -262,6 +262,11 @@ export class SessionHistories {
     return this.loops.has(id)
   }
 
+  /** Whether lookups of template `head` went over the rows of a list of template `id` one by one, as a loop, before. */
+  loopedBy(id: string, head: string): boolean {
+    return this.loops.get(id)?.head === head
+  }
+
   /** Templates of lists looped over that are remembered (for tests of the bounds). */
   get loopedLists(): number {
     return this.loops.size
@@ -275,6 +280,36 @@ export class SessionHistories {
   before(session: SessionRef, at: number): readonly Step[] {
     const state = this.sessions.get(session.sessionId)
     if (state === undefined || at - state.lastAt > Math.min(this.bounds.windowMs, this.bounds.sessionIdleMs)) return []
+    return state.steps
+  }
+
+  /**
+   * The history `session` would have after also reading `steps` (reads it has not made, oldest
+   * first): built by the rules `append` follows (a loop's iteration taking the place of the one
+   * before, the row a lookup took, a loop's last row), so what is predicted after them is what
+   * would be predicted after the session's own reads. Changes nothing: the session's steps and
+   * the loops remembered stay as they were (`steps` themselves may be marked).
+   */
+  extended(session: SessionRef, at: number, steps: readonly Step[]): Step[] {
+    const before = this.before(session, at)
+    const copies = new Map<Step, Step>()
+    const copy = (step: Step): Step => {
+      let copied = copies.get(step)
+      if (copied === undefined) copies.set(step, (copied = { ...step }))
+      return copied
+    }
+    const loop = before.length === 0 ? undefined : this.sessions.get(session.sessionId)?.loop
+    const state: SessionState = {
+      userId: session.userId,
+      steps: before.map(copy),
+      lastAt: at,
+      loop: loop === undefined ? undefined : { ...loop, list: copy(loop.list), at: copy(loop.at) },
+    }
+    for (const step of steps) {
+      this.follow(state, step, false)
+      state.steps.push(step)
+      if (state.steps.length > this.bounds.maxHistory) state.steps.shift()
+    }
     return state.steps
   }
 
@@ -299,9 +334,10 @@ export class SessionHistories {
    * Keeps track of a loop over a list's rows: when `step` starts its next iteration, the previous
    * one leaves the history; while a confirmed loop's iteration is no longer than its longest
    * before, each read of its body takes the place of the one before it (the lookup stays), so the
-   * list is never more than three steps back, during the loop and after it.
+   * list is never more than three steps back, during the loop and after it. `remember`: a loop
+   * confirmed is remembered for the lists of its kind to come (not for reads only imagined).
    */
-  private follow(state: SessionState, step: Step): void {
+  private follow(state: SessionState, step: Step, remember = true): void {
     const { steps } = state
     let loop = state.loop
     if (loop !== undefined && !steps.includes(loop.list)) loop = state.loop = undefined
@@ -328,7 +364,7 @@ export class SessionHistories {
       loop.longest = Math.max(loop.longest, loop.body)
       loop.body = 0
       step.loopOf = loop.list.template.id
-      this.loops.remember(step.loopOf, { head: loop.head, longest: loop.longest })
+      if (remember) this.loops.remember(step.loopOf, { head: loop.head, longest: loop.longest })
     } else {
       // A list of a kind looped over before, by lookups of this template: its first iteration is
       // taken as a loop's already (its body as long as theirs at most).

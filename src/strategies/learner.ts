@@ -10,7 +10,7 @@ import type { LearnOptions } from '../types.ts'
 import { contextOf, SessionHistories, summarize, type Step } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
-import { containsSlot, instantiate, TemplateTable, type Template } from './template.ts'
+import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
@@ -69,10 +69,7 @@ export class LearnedPredictor implements Predictor {
       user?.record(previous, templated.template.id)
       this.mappings.learn(templated, before)
     }
-    const step: Step = { template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at }
-    // An empty list of a kind looped over before: no loop follows it this time.
-    if (Array.isArray(query.result) && query.result.length === 0 && this.histories.loopedOver(templated.template.id)) step.lastRow = true
-    this.histories.append(session, step)
+    this.histories.append(session, this.stepOf(templated, query.result, at))
     return this.predictAfter(this.histories.before(session, at), user, query.result, false)
   }
 
@@ -136,16 +133,27 @@ export class LearnedPredictor implements Predictor {
 
   follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[] {
     if (session === undefined || chain.length === 0) return []
-    const history: Step[] = [...this.histories.before(session, at)]
+    const steps: Step[] = []
     for (const query of chain) {
       // A chain only ever holds reads predicted from templates already known.
       const templated = this.templates.find(query)
       if (templated === undefined) return []
-      history.push({ template: templated.template, values: templated.values, result: summarize(query.result, this.settings.maxRows), at })
+      steps.push(this.stepOf(templated, query.result, at))
     }
+    // The chain's reads go into the history as the session's own would: a lookup of a list's
+    // row is a loop's next iteration, and the one of its last row ends the loop.
+    const history = this.histories.extended(session, at, steps)
     const last = chain[chain.length - 1]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
-    return this.predictAfter(history.slice(-this.settings.maxHistory), user, last.result, last.result === undefined)
+    return this.predictAfter(history, user, last.result, last.result === undefined)
+  }
+
+  /** The step of a read of `templated` that returned `result`. */
+  private stepOf(templated: TemplatedQuery, result: unknown, at: number): Step {
+    const step: Step = { template: templated.template, values: templated.values, result: summarize(result, this.settings.maxRows), at }
+    // An empty list of a kind looped over before: no loop follows it this time.
+    if (Array.isArray(result) && result.length === 0 && this.histories.loopedOver(templated.template.id)) step.lastRow = true
+    return step
   }
 
   /** Candidates for the read after `history`; `strict`: only where each slot's best source is at hand. */
@@ -199,9 +207,11 @@ export class LearnedPredictor implements Predictor {
     const select = args.select
     const strip = isPlainObject(select) && select[field] !== true
     if (strip) args.select = { ...select, [field]: true }
-    const fanOut: FanOut = { operation: template.operation, field, argsFor, strip, values: spec.values }
-    // The list just read may already hold the rows in the shape the single-row read asks for.
     const source = history[history.length - spec.lag]
+    // Lookups of this template went over lists of this kind row by row, or this one's rows already.
+    const loop = this.histories.loopedBy(source.template.id, template.id) || source.cursorBy === template.id
+    const fanOut: FanOut = { operation: template.operation, field, argsFor, strip, values: spec.values, loop }
+    // The list just read may already hold the rows in the shape the single-row read asks for.
     if (spec.lag === 1 && Array.isArray(result) && source.template.model === template.model && sameRowShape(source.template, template)) {
       const wanted = new Set(spec.values.map((value) => valueText(value)))
       fanOut.rows = result.filter((row) => isPlainObject(row) && wanted.has(valueText(row[field])))

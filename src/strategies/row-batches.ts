@@ -28,10 +28,12 @@ export interface RowBatch<T> {
 /**
  * Gathers the single-row reads in `followed` that differ only in the value of their one `where`
  * field (`{ where: { id: 7 }, select: { nickname: true } }` for several ids) into batches of at
- * most `maxRows` distinct values, in the order they were predicted; a batch takes the highest
- * probability of its reads. A read alone of its kind, and every other candidate, stays single.
+ * most `maxRows` distinct values, in the order they were predicted. `loop`: the rows they were
+ * predicted from are read one after another, so each read may come and a batch takes the highest
+ * probability of its reads (a loop of its own); otherwise at most one of them comes and a batch
+ * takes their sum (at most 1). A read alone of its kind, and every other candidate, stays single.
  */
-export function batchRowReads<T>(followed: readonly Followed<T>[], maxRows: number): { batches: RowBatch<T>[]; singles: Followed<T>[] } {
+export function batchRowReads<T>(followed: readonly Followed<T>[], maxRows: number, loop = true): { batches: RowBatch<T>[]; singles: Followed<T>[] } {
   const groups = new Map<string, { field: string; members: Followed<T>[] }>()
   const singles: Followed<T>[] = []
   for (const item of followed) {
@@ -58,7 +60,7 @@ export function batchRowReads<T>(followed: readonly Followed<T>[], maxRows: numb
       singles.push(...distinct.values())
       continue
     }
-    batches.push(batchOf(field, [...distinct.values()], members))
+    batches.push(batchOf(field, [...distinct.values()], members, loop))
   }
   return { batches, singles }
 }
@@ -76,7 +78,7 @@ function rowField(candidate: Candidate): string | undefined {
   return keys[0]
 }
 
-function batchOf<T>(field: string, kept: readonly Followed<T>[], members: readonly Followed<T>[]): RowBatch<T> {
+function batchOf<T>(field: string, kept: readonly Followed<T>[], members: readonly Followed<T>[], loop: boolean): RowBatch<T> {
   const { model, operation, args } = kept[0].candidate.query
   const values = kept.map((member) => (member.candidate.query.args.where as Record<string, unknown>)[field])
   const argsFor = (value: unknown): Record<string, unknown> => ({ ...args, where: { [field]: value } })
@@ -85,12 +87,14 @@ function batchOf<T>(field: string, kept: readonly Followed<T>[], members: readon
   const batch: Record<string, unknown> = { ...args, where: { [field]: { in: values } } }
   if (strip) batch.select = { ...(select as Record<string, unknown>), [field]: true }
   const from = new Map(kept.map((member, i) => [valueText(values[i]), member.from]))
+  // Reads of the same value predicted from several rows count once per row: any of them may come.
+  const probabilities = members.filter((member) => from.has(valueText((member.candidate.query.args.where as Record<string, unknown>)[field]))).map((member) => member.candidate.probability)
   return {
     candidate: {
       query: { model, operation: 'findMany', args: batch },
-      probability: Math.max(...members.map((member) => member.candidate.probability)),
+      probability: loop ? Math.max(...probabilities) : Math.min(1, probabilities.reduce((sum, p) => sum + p, 0)),
       strategy: 'fanOut',
-      fanOut: { operation, field, argsFor, strip, values },
+      fanOut: { operation, field, argsFor, strip, values, loop },
     },
     fromOf: (value) => from.get(valueText(value)) ?? kept[0].from,
   }

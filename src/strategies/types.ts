@@ -46,6 +46,12 @@ export interface FanOut {
   /** The values to fetch, in order. */
   values: unknown[]
   /**
+   * Whether the session is expected to read its rows one after another (a loop over the list, as
+   * an N+1), rather than one of them: what follows one row is then as likely as the fan-out
+   * itself, not a share of it. Absent: one of them.
+   */
+  loop?: boolean
+  /**
    * When the read just observed already returned these rows in the very shape the single-row
    * reads ask for, no query is needed: the rows are kept as they are.
    */

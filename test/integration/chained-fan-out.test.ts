@@ -92,4 +92,28 @@ describe('chained fan-out', () => {
     expect(stats.byModel.User?.prefetchHits ?? 0).toBe(0)
     expect(queries).toBeGreaterThan(0)
   })
+
+  it("when a page opens one row of the list, what follows that row is that row's share: the others' followers are not fetched", async () => {
+    const { prisma, spy } = await env.client({ learn: { chainDepth: 2 } })
+    // Each reader opens one of their votes' posts, and that post's votes (a list: it does not batch).
+    const open = async (reader: { id: number }, k: number) => {
+      const votes = await prisma.vote.findMany(votesOf(reader.id))
+      const post = await prisma.post.findUnique({ where: { id: votes[k % votes.length].postId } })
+      return prisma.vote.findMany({ where: { postId: post!.id }, orderBy: { id: 'asc' } })
+    }
+    for (const [i, reader] of readers.slice(0, 8).entries()) await prisma.$prefetch.session(`one-${i}`, () => open(reader, i))
+    await prisma.$prefetch.idle()
+    await prisma.$prefetch.invalidate()
+    prisma.$prefetch.resetStats()
+    const speculative = spy.speculative.length
+    await prisma.$prefetch.session('one-visit', async () => {
+      await prisma.vote.findMany(votesOf(readers[9].id))
+      await prisma.$prefetch.idle()
+    })
+    const calls = spy.speculative.slice(speculative)
+    // The posts go as one fan-out (one of them is opened next); each post's votes would be read
+    // only if that post is the one opened, one chance in five: under the threshold, none is sent.
+    expect(calls.filter((call) => call.model === 'Post')).toHaveLength(1)
+    expect(calls.filter((call) => call.model === 'Vote')).toHaveLength(0)
+  })
 })

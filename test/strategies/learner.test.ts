@@ -180,6 +180,30 @@ describe('LearnedPredictor', () => {
     ])
   })
 
+  it("follows speculative lookups of a list's rows as the session's own loop: the next row, and after the last one what follows the loop", () => {
+    const { predictor, read } = learner()
+    const list = (n: number) => Array.from({ length: 3 }, (_, i) => ({ itemId: n * 10 + i }))
+    const item = (id: number): ObservedQuery => ({ model: 'Item', operation: 'findUnique', args: { where: { id } }, result: { id } })
+    for (let s = 0; s < 8; s++) {
+      const session = { sessionId: `loop${s}` }
+      const rows = list(s)
+      read(session, { model: 'Bid', operation: 'findMany', args: { where: { userId: s } }, result: rows })
+      for (const row of rows) read(session, item(row.itemId))
+      read(session, { model: 'User', operation: 'findUnique', args: { where: { id: s } }, result: user(s) })
+    }
+    const session = { sessionId: 'loop-new' }
+    read(session, { model: 'Bid', operation: 'findMany', args: { where: { userId: 9 } }, result: list(9) })
+    read(session, item(90))
+    const before = predictor.sizes()
+    // 42 reads a second apart: the speculative reads come a second after the last one.
+    const next = (chain: ObservedQuery[]) => rank(predictor.follow(session, chain, 43_000), { minProbability: 0.3, maxPerTrigger: 3 }).map((c) => [c.query.model, c.query.args])
+    expect(next([item(91)])).toContainEqual(['Item', { where: { id: 92 } }])
+    // The lookup of the last row ends the loop: no row after it (no item 93), the read after the loop.
+    expect(next([item(91), item(92)])).toEqual([['User', { where: { id: 9 } }]])
+    expect(next([item(92)])).toEqual([['User', { where: { id: 9 } }]])
+    expect(predictor.sizes()).toEqual(before)
+  })
+
   it('reuses the rows of a list whose select is the one the detail asks for', () => {
     const { read } = learner()
     const list = (n: number) => Array.from({ length: 4 }, (_, i) => ({ id: n * 10 + i, name: `u${i}` }))
