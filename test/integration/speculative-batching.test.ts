@@ -53,4 +53,26 @@ describe("a speculative findUnique predicted as the application's read starts", 
     for (const read of speculative) expect(read).toMatchObject({ model: 'User', operation: 'findUniqueOrThrow', args: { where: { id: users[0].id }, select } })
     expect(sql.queries - sent.sql).toBe(1 + speculative.length)
   })
+
+  it('is not sent when it is the read starting: that read is in flight already', async () => {
+    const { prisma, spy } = await env.client()
+    // A page reads a user, the user's posts, then the user again (a hit): learned, the posts are
+    // predicted as the user's read starts, and the user's read as the posts' starts.
+    const visit = async (id: number) => {
+      await prisma.user.findUniqueOrThrow({ where: { id }, select })
+      await prisma.post.findMany({ where: { authorId: id } })
+      await prisma.user.findUniqueOrThrow({ where: { id }, select })
+    }
+    for (const [i, user] of users.slice(0, 10).entries()) await prisma.$prefetch.session(`pages-${i}`, () => visit(user.id))
+    await prisma.$prefetch.idle()
+
+    const id = users[11].id
+    const sent = spy.speculative.length
+    await prisma.$prefetch.session('visit', () => prisma.user.findUniqueOrThrow({ where: { id }, select }))
+    await prisma.$prefetch.idle()
+    const speculative = spy.speculative.slice(sent)
+    // The posts were predicted from the user's read; the user's read predicted from them joined it.
+    expect(speculative).toMatchObject([{ model: 'Post', operation: 'findMany', args: { where: { authorId: id } } }])
+    expect(prisma.$prefetch.stats().prefetch.skipped.inFlight).toBeGreaterThan(0)
+  })
 })
