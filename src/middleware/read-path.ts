@@ -120,9 +120,10 @@ export class ReadPath {
     const plan = this.combiner?.enabled === true ? await this.combiner.plan(model, operation, args) : undefined
     const startedAt = performance.now()
     const promise = plan === undefined ? this.demand.send(query, args) : this.combined(model, operation, args, query, plan)
+    // In flight before anything is predicted from it: a speculative read of the same key joins it.
+    const own = this.flights.start(key, promise, gens, undefined, startedAt)
     // After the query is on its way: reads predicted from its arguments alone go alongside it.
     this.started.emit({ model, operation, args })
-    const own = this.flights.start(key, promise, gens, undefined, startedAt)
     try {
       let result: unknown
       try {
