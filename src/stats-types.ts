@@ -48,22 +48,10 @@ export interface ModelStats extends Counters {
 
 /**
  * Counters of one Prisma operation (`findUnique`, `findMany`, `update`, ...), over every model:
- * how its reads were answered, and how many writes it made.
+ * how its reads were answered, and how many writes it made (raw queries under their own name,
+ * `$executeRaw`, ...). Each means what it means in `Counters`.
  */
-export interface OperationCounters {
-  /** Reads of this operation seen (as `Counters.reads`). */
-  reads: number
-  /** Of them, served from the cache (as `Counters.hits`: on-time and late prefetch hits included). */
-  hits: number
-  /** Of them, sent to the database (as `Counters.misses`). */
-  misses: number
-  /** Of them, on-time prefetch hits (as `Counters.prefetchHits`). */
-  prefetchHits: number
-  /** Of them, late hits: joined a speculative query in flight (as `Counters.lateHits`). */
-  lateHits: number
-  /** Writes of this operation seen (as `Counters.writes`; raw queries under their own name, `$executeRaw`, ...). */
-  writes: number
-}
+export type OperationCounters = Pick<Counters, 'reads' | 'hits' | 'misses' | 'prefetchHits' | 'lateHits' | 'writes'>
 
 /** Counters of one operation, with their ratios. */
 export interface OperationStats extends OperationCounters {
