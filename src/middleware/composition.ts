@@ -170,9 +170,8 @@ export class Composition {
     // Outside the pass: a query an extension beneath makes on its own is not this read.
     return this.passes.exit(() =>
       speculativeReads.run(true, () => {
-        const send = () => alone(params.operation, () => params.query(params.args))
-        if (pass.kind === 'warm') return warm(params.args, send)
-        return send().then((result) => {
+        if (pass.kind === 'warm') return warm(params.args, () => start(params.query(params.args)))
+        return start(params.query(params.args)).then((result) => {
           pass.result = result
           return result
         })
@@ -260,32 +259,6 @@ export class Composition {
  */
 function start(promise: PromiseLike<unknown>): Promise<unknown> {
   return new Promise((resolve, reject) => promise.then(resolve, reject))
-}
-
-/** Operations Prisma sends as one batched query when calls of one tick have the same shape. */
-const BATCHED = new Set(['findUnique', 'findUniqueOrThrow'])
-
-/**
- * Starts a speculative read beneath this extension's hook (`query()`, the hooks beneath and then
- * Prisma). Prisma sends the findUnique and findUniqueOrThrow calls of one tick that have the same
- * model, argument names and selection as one batched query, whose errors read differently from a
- * lone query's (a findUniqueOrThrow that finds nothing) and where a database error of one call
- * fails them all: a speculative one would share the batch of the application's reads of that
- * tick. It is sent from a macrotask of its own instead (Node runs the ticks and microtasks a
- * macrotask makes before the next one, so Prisma dispatches it alone); the async context
- * (session, speculation) follows it there. Other reads are started now.
- */
-function alone(operation: string, query: () => PromiseLike<unknown>): Promise<unknown> {
-  if (!BATCHED.has(operation)) return start(query())
-  return new Promise((resolve, reject) =>
-    setImmediate(() => {
-      try {
-        query().then(resolve, reject)
-      } catch (error) {
-        reject(error)
-      }
-    }),
-  )
 }
 
 /** Whether a `query` component only has hooks for every operation (of every model, or of all). */
