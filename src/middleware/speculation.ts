@@ -235,7 +235,11 @@ export class Speculator {
     this.stats.speculation('issued', strategy)
     this.stats.count('dbQueries', model)
     const speculation: Speculation = { strategy, used: false, live: 0 }
-    const own = this.flights.start(key, send(execute), gens, speculation)
+    // In flight before it is sent: what sending it predicts at once (chaining) may be this same
+    // read, and must find it in flight rather than send it a second time.
+    let forward!: (sent: Promise<unknown>) => void
+    const own = this.flights.start(key, new Promise((resolve) => (forward = resolve)), gens, speculation)
+    forward(send(execute))
     try {
       const result = await own.promise
       speculation.ms = performance.now() - own.startedAt
