@@ -183,7 +183,7 @@ describe.runIf(joins)('combining to-one followers on PostgreSQL with relationJoi
 
     const { prisma, spy } = await client(JoinsClient, postPage)
     const before = combinedCalls(spy).length
-    await prisma.$prefetch.session('tx', () => prisma.$transaction(async (tx: TestClient) => tx.post.findUnique(postArgs(posts[22].id))))
+    await prisma.$prefetch.session('tx', () => prisma.$transaction(async (tx) => tx.post.findUnique(postArgs(posts[22].id))))
     expect(combinedCalls(spy).length).toBe(before)
     await prisma.$prefetch.session('after', () => prisma.post.findUnique(postArgs(posts[22].id)))
     expect(combinedCalls(spy).length).toBe(before + 1)
