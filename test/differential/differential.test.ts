@@ -38,7 +38,8 @@ async function check(store: RunConfig['store'], lanes: number, seedOffset: numbe
   let failing: { config: RunConfig; transcript: Step[]; error: unknown } | undefined
   const property = fc.asyncProperty(
     kind === 'pages'
-      ? laneConfig.map((lane) => [{ ...lane, omit: false, joins: provider === 'postgresql' }])
+      ? // Not with a result-changing hook beneath: a known limitation (test/integration/combining-to-one.test.ts).
+        laneConfig.filter((lane) => lane.other !== 'after').map((lane) => [{ ...lane, omit: false, joins: provider === 'postgresql' }])
       : lanes === 1
         ? fc.array(laneConfig, { minLength: 1, maxLength: 1 })
         : sharedLaneConfigs(lanes),

@@ -57,12 +57,13 @@ const followPage =
   }
 
 /** An extended client counting SQL statements at its adapter, trained on `pages` pages of `page`. */
-async function client(Client: Constructor, page: Page, options: PrefetchOptions = {}, pages = 10) {
+async function client(Client: Constructor, page: Page, options: PrefetchOptions = {}, pages = 10, beneath?: object) {
   const counting = countingAdapter(db.adapterFactory())
   const base = new Client({ adapter: counting.factory })
   const spy = spyExtension()
   const errors: unknown[] = []
-  const prisma = base.$extends(prefetch({ cpu: false, onError: (error) => errors.push(error), ...options })).$extends(spy.extension) as unknown as TestClient & {
+  const extended = base.$extends(prefetch({ cpu: false, onError: (error) => errors.push(error), ...options })).$extends(spy.extension)
+  const prisma = (beneath === undefined ? extended : (extended as unknown as { $extends(e: object): unknown }).$extends(beneath)) as unknown as TestClient & {
     $prefetch: { session<T>(id: string, fn: () => Promise<T>): Promise<T>; idle(): Promise<void>; stats(): { byStrategy: Record<string, { issued: number; used: number }> } }
   }
   opened.push(prisma)
@@ -191,5 +192,26 @@ describe.runIf(joins)('combining to-one followers on PostgreSQL with relationJoi
     const off = await client(JoinsClient, postPage, { learn: { combine: false } })
     await off.prisma.$prefetch.session('visit', () => off.prisma.post.findUnique(postArgs(posts[23].id)))
     expect(combinedCalls(off.spy)).toEqual([])
+  })
+
+  // Known limitation: a query hook beneath this extension for every operation that changes each
+  // returned row (here "!" appended to its strings) sees a combined read as one row and does not
+  // reach the relation's rows, so the follower kept from it is not what it returns sent alone.
+  it.fails('a result-changing query hook beneath: the follower served is what the hook makes of it alone', async () => {
+    const exclaim = {
+      query: {
+        $allModels: {
+          async $allOperations({ args, query }: { args: object; query: (a: object) => Promise<unknown> }) {
+            const row = (await query(args)) as Record<string, unknown> | null
+            return row === null || typeof row !== 'object' || Array.isArray(row) ? row : Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? `${v}!` : v]))
+          },
+        },
+      },
+    }
+    const { prisma } = await client(JoinsClient, postPage, {}, 10, exclaim)
+    const reference = (bare as unknown as { $extends(e: object): TestClient }).$extends(exclaim)
+    const i = 23
+    const author = await prisma.$prefetch.session('visit', () => postPage(prisma, i))
+    expect(author).toStrictEqual(await postPage(reference, i))
   })
 })
