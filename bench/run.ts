@@ -101,7 +101,7 @@ async function redisAnswers(): Promise<boolean> {
 
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
-const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: settings.scale, seed: SEED, provider })
+const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: settings.scale, seed: SEED, provider, joins: settings.joins })
 
 /** Where one database lives: a SQLite file or a PostgreSQL database, and adapters onto it. */
 interface Database {
