@@ -349,6 +349,7 @@ async function playMode(
       lateSavedMs: stats?.lateSavedMs ?? 0,
       lateWaitMs: stats?.lateWaitMs ?? 0,
       issued: stats?.prefetch.issued ?? 0,
+      combined: stats?.byStrategy.combine?.issued ?? 0,
       completed: stats?.prefetch.completed ?? 0,
       used: stats?.prefetch.used ?? 0,
       wasted: stats?.prefetch.wasted ?? 0,
