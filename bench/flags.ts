@@ -38,6 +38,8 @@ export interface BenchSettings {
   json: string | undefined
   /** Print each mode's waits per page by query template (bench/diagnostic.ts; the JSON always has them). */
   templates: boolean
+  /** PostgreSQL: the workloads' clients generated with `relationJoins`, so reads can be combined (learn.combine). */
+  joins: boolean
   /** Where to write the latency chart; none unless asked (a quick run never overwrites a committed chart). */
   svg: string | undefined
   /** Extra options of the `prefetch` mode. */
@@ -57,7 +59,7 @@ export interface BenchSettings {
  *   225: uncapped, each round of each mode would take a minute);
  * - custom: the defaults below.
  */
-const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'templates' | 'options' | 'processes' | 'child' | 'seed' | 'scale' | 'modes'>> = {
+const PRESET_DEFAULTS: Record<Preset, Omit<BenchSettings, 'preset' | 'json' | 'svg' | 'templates' | 'joins' | 'options' | 'processes' | 'child' | 'seed' | 'scale' | 'modes'>> = {
   quick: { rttMs: [5], thinkMs: 10, sessions: 32, concurrency: 16, rounds: 1, workloads: [...DEFAULT_WORKLOADS], maxPages: 1000 },
   realistic: { rttMs: [20], thinkMs: 200, sessions: 96, concurrency: 32, rounds: 3, workloads: ['tpcw-browsing', 'rubis-bidding'], maxPages: 100 },
   custom: { rttMs: [5], thinkMs: 10, sessions: 96, concurrency: 16, rounds: 3, workloads: [...DEFAULT_WORKLOADS], maxPages: 1000 },
@@ -130,6 +132,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchSettings {
     json: flags.json,
     svg: flags.svg,
     templates: flags.templates,
+    joins: flags.joins,
     options: options as Record<string, unknown>,
     processes: flags.processes === undefined ? 1 : numberOf('processes', flags.processes, { integer: true, min: 1 }),
     child: flags.child,
@@ -165,6 +168,7 @@ function parse(argv: readonly string[]) {
       json: { type: 'string' },
       svg: { type: 'string' },
       templates: { type: 'boolean', default: false },
+      joins: { type: 'boolean', default: false },
       options: { type: 'string' },
       processes: { type: 'string' },
       /** Internal: this process is one of `--processes` children, running the sessions it is given. */

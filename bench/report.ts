@@ -33,6 +33,8 @@ export interface RoundResult {
   dbQueriesPerPage: number
   /** Speculative queries issued per page (what a predictor tried). */
   issuedPerPage: number
+  /** Reads sent combined with their follower (one statement for both) per page. */
+  combinedPerPage: number
   /** Speculative results invalidated or evicted before any read used them, per page. */
   wastedPerPage: number
   /**
@@ -65,6 +67,7 @@ export const ROUND_FIELDS = [
   'singleRowShare',
   'dbQueriesPerPage',
   'issuedPerPage',
+  'combinedPerPage',
   'wastedPerPage',
   'cpuBusyPerPage',
   'cpuBackoffMs',
@@ -128,6 +131,8 @@ export interface RoundCounts {
   lateSavedMs: number
   lateWaitMs: number
   issued: number
+  /** Reads sent combined with the read predicted to follow them (`byStrategy.combine.issued`). */
+  combined: number
   completed: number
   used: number
   /** Speculative results dropped unread (invalidated by a write, expired or evicted). */
@@ -159,6 +164,7 @@ export function summarize(latencies: readonly number[], counts: RoundCounts): Ro
     singleRowShare: ratio(counts.singleRowReads, counts.reads),
     dbQueriesPerPage: counts.dbQueries / pages,
     issuedPerPage: counts.issued / pages,
+    combinedPerPage: counts.combined / pages,
     wastedPerPage: counts.wasted / pages,
     cpuBusyPerPage: counts.cpuBusy / pages,
     cpuBackoffMs: counts.cpuBackoffMs,
@@ -199,7 +205,7 @@ function spread(r: ModeResult, field: (typeof ROUND_FIELDS)[number], digits: num
 /** A table a person can read: one block per workload and rtt, one row per mode. */
 export function formatTable(runs: readonly Run[]): string {
   const lines: string[] = []
-  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'hit rate', '1-row hits', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'wasted/page', 'cpuBusy/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
+  const header = ['mode', 'waits/page', 'mean ms', 'p95 ms', 'vs none', 'hit rate', '1-row hits', 'on-time cov', 'late cov', 'precision', 'spec q/page', 'combined/page', 'wasted/page', 'cpuBusy/page', 'db q/page', 'CPU ms/page', 'ELU', 'oracle gain']
   for (const run of runs) {
     const rounds = run.rounds > 1 ? `, medians of ${run.rounds} interleaved rounds (min-max)` : ', one round'
     lines.push(`\n${run.workload}, ${run.preset} preset: rtt ${run.rttMs} ms, think ${run.thinkMs} ms, ${run.sessions} sessions${rounds}`)
@@ -220,6 +226,7 @@ export function formatTable(runs: readonly Run[]): string {
         r.lateCoverage.toFixed(2),
         r.precision.toFixed(2),
         r.issuedPerPage.toFixed(2),
+        (r.combinedPerPage ?? 0).toFixed(2),
         r.wastedPerPage.toFixed(2),
         r.cpuBusyPerPage.toFixed(2),
         r.dbQueriesPerPage.toFixed(2),

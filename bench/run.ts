@@ -101,7 +101,7 @@ async function redisAnswers(): Promise<boolean> {
 
 const dir = mkdtempSync(join(tmpdir(), 'prisma-prefetch-bench-'))
 
-const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: settings.scale, seed: SEED, provider })
+const workloadNamed = (name: WorkloadName) => workloadOf(name, { scale: settings.scale, seed: SEED, provider, joins: settings.joins })
 
 /** Where one database lives: a SQLite file or a PostgreSQL database, and adapters onto it. */
 interface Database {
@@ -349,6 +349,7 @@ async function playMode(
       lateSavedMs: stats?.lateSavedMs ?? 0,
       lateWaitMs: stats?.lateWaitMs ?? 0,
       issued: stats?.prefetch.issued ?? 0,
+      combined: stats?.byStrategy.combine?.issued ?? 0,
       completed: stats?.prefetch.completed ?? 0,
       used: stats?.prefetch.used ?? 0,
       wasted: stats?.prefetch.wasted ?? 0,

@@ -2,8 +2,10 @@
 //
 //   prisma/schema.prisma     -> src/generated/prisma  (SQLite)  and src/generated/prisma-pg  (PostgreSQL),
 //                               and src/generated/prisma-pg-joins (PostgreSQL, `relationJoins` preview feature)
-//   prisma/bench/tpcw.prisma  -> src/generated/tpcw    (SQLite)  and src/generated/tpcw-pg    (PostgreSQL)
-//   prisma/bench/rubis.prisma -> src/generated/rubis   (SQLite)  and src/generated/rubis-pg   (PostgreSQL)
+//   prisma/bench/tpcw.prisma  -> src/generated/tpcw    (SQLite)  and src/generated/tpcw-pg    (PostgreSQL),
+//                                and src/generated/tpcw-pg-joins (PostgreSQL, `relationJoins`, for `bench --joins`)
+//   prisma/bench/rubis.prisma -> src/generated/rubis   (SQLite)  and src/generated/rubis-pg   (PostgreSQL),
+//                                and src/generated/rubis-pg-joins
 //
 // The first is the tests' schema; the other two are the benchmark's workloads (bench/workloads).
 // All outputs are git-ignored. Run with `npm run generate`; `npm test`, `npm run demo`, the bench
@@ -63,6 +65,8 @@ const targets: Target[] = [
     pgSchemaPath: join(generatedDir, `${name}.postgresql.prisma`),
     sqliteOutput: join(root, 'src', 'generated', name),
     pgOutput: join(root, 'src', 'generated', `${name}-pg`),
+    // The benchmark's `--joins` runs (combining needs relations run as joins).
+    pgJoins: { schemaPath: join(generatedDir, `${name}.postgresql-joins.prisma`), output: join(root, 'src', 'generated', `${name}-pg-joins`) },
   })),
 ]
 const pgOutput = targets[0].pgOutput

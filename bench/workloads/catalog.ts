@@ -4,8 +4,10 @@
  */
 import { PrismaClient as BlogPgClient } from '../../src/generated/prisma-pg/client.ts'
 import { PrismaClient as BlogClient } from '../../src/generated/prisma/client.ts'
+import { PrismaClient as RubisPgJoinsClient } from '../../src/generated/rubis-pg-joins/client.ts'
 import { PrismaClient as RubisPgClient } from '../../src/generated/rubis-pg/client.ts'
 import { PrismaClient as RubisClient } from '../../src/generated/rubis/client.ts'
+import { PrismaClient as TpcwPgJoinsClient } from '../../src/generated/tpcw-pg-joins/client.ts'
 import { PrismaClient as TpcwPgClient } from '../../src/generated/tpcw-pg/client.ts'
 import { PrismaClient as TpcwClient } from '../../src/generated/tpcw/client.ts'
 import { BLOG_SCALES, blogContext, blogPages, createBlogSession, seedBlog, type BlogWorkload } from './blog.ts'
@@ -30,9 +32,11 @@ export interface WorkloadSettings {
   scale: string
   seed: number
   provider: 'sqlite' | 'postgresql'
+  /** PostgreSQL: the client generated with `relationJoins` (TPC-W and RUBiS). */
+  joins?: boolean
 }
 
-export function workloadOf(name: WorkloadName, { scale: scaleName, seed, provider }: WorkloadSettings): Workload {
+export function workloadOf(name: WorkloadName, { scale: scaleName, seed, provider, joins = false }: WorkloadSettings): Workload {
   const postgres = provider === 'postgresql'
   if (name === 'blog-views' || name === 'blog-views-readonly') {
     const scale = scaleName === 'standard' ? BLOG_SCALES.standard : BLOG_SCALES.small
@@ -50,7 +54,7 @@ export function workloadOf(name: WorkloadName, { scale: scaleName, seed, provide
     const ctx = rubisContext(scale)
     return {
       schema: 'rubis',
-      Client: (postgres ? RubisPgClient : RubisClient) as never,
+      Client: (postgres ? (joins ? RubisPgJoinsClient : RubisPgClient) : RubisClient) as never,
       seed: (db) => seedRubis(db as never, { scale, seed, provider }),
       newSession: (rng) => createRubisSession(ctx, rng),
       pages: rubisPages as never,
@@ -60,7 +64,7 @@ export function workloadOf(name: WorkloadName, { scale: scaleName, seed, provide
   const ctx = tpcwContext(scale)
   return {
     schema: 'tpcw',
-    Client: (postgres ? TpcwPgClient : TpcwClient) as never,
+    Client: (postgres ? (joins ? TpcwPgJoinsClient : TpcwPgClient) : TpcwClient) as never,
     seed: (db) => seedTpcw(db as never, { scale, seed, provider }),
     newSession: (rng) => createTpcwSession(ctx, rng),
     pages: tpcwPages as never,

@@ -197,6 +197,11 @@ export class QueryEntries {
   }
 
   /** The generation keys a read depends on and their generations now; undefined when they cannot be read (reported). */
+  /** The generation keys a read depends on (as `lookup` takes them for a read not cached). */
+  depsOf(model: string, operation: string, args: unknown): string[] {
+    return readKeys(this.schema, this.options.rowGenerations, model, operation, args)
+  }
+
   async generationsOf(model: string, operation: string, args: unknown): Promise<{ deps: string[]; gens: string[] } | undefined> {
     try {
       const deps = readKeys(this.schema, this.options.rowGenerations, model, operation, args)

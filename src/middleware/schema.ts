@@ -41,6 +41,11 @@ export interface SchemaInfo {
    * `User.id`. Empty when the schema text is unknown.
    */
   loadedThrough: ReadonlyMap<string, ReadonlyMap<string, { model: string; relation: string; references: string }>>
+  /**
+   * model -> field -> the to-one relation whose single-field foreign key it is: `Item.sellerId` ->
+   * `Item.seller`, to `User`, referencing `User.id`. Empty when the schema text is unknown.
+   */
+  toOne: ReadonlyMap<string, ReadonlyMap<string, { model: string; relation: string; references: string }>>
 }
 
 export interface FieldInfo {
@@ -118,10 +123,14 @@ export function describeSchema(client: unknown): SchemaInfo {
   const uniqueFields = parseUniqueFields(text)
   const loadedThrough = new Map<string, Map<string, { model: string; relation: string; references: string }>>()
   const keyFields = parseKeyFields(text)
+  const toOne = new Map<string, Map<string, { model: string; relation: string; references: string }>>()
   for (const model of models) {
     for (const field of runtimeModels[model].fields ?? []) {
       const key = keyFields?.get(`${model}.${field.name}`)
       if (field.kind !== 'object' || key === undefined || key.fields.length !== 1 || key.references.length !== 1) continue
+      let own = toOne.get(model)
+      if (own === undefined) toOne.set(model, (own = new Map()))
+      own.set(key.fields[0], { model: field.type, relation: field.name, references: key.references[0] })
       // The other side: the list field of the target model in the same relation.
       const back = (runtimeModels[field.type]?.fields ?? []).find(
         (other) => other.kind === 'object' && other.type === model && other.relationName === field.relationName && !(field.type === model && other.name === field.name),
@@ -132,7 +141,7 @@ export function describeSchema(client: unknown): SchemaInfo {
       byField.set(key.fields[0], { model: field.type, relation: back.name, references: key.references[0] })
     }
   }
-  return { models, relations, referencedBy, uniqueFields, fields, uniqueSelectors: parseUniqueSelectors(text), counted, rowFields: rowFieldsOf(text, uniqueFields, fields), loadedThrough }
+  return { models, relations, referencedBy, uniqueFields, fields, uniqueSelectors: parseUniqueSelectors(text), counted, rowFields: rowFieldsOf(text, uniqueFields, fields), loadedThrough, toOne }
 }
 
 /** Providers whose default string comparison is exact, so one row has one text per unique string. */

@@ -24,13 +24,19 @@ export class RowField {
   constructor(readonly field: string) {}
 }
 
+function holdsRowField(value: unknown): boolean {
+  return value instanceof RowField || (Array.isArray(value) && value.some(holdsRowField))
+}
+
 /** A read predicted to follow a started single-row read, with one argument from that read's row. */
 export interface Dependent {
   /** Its arguments, with a `RowField` where the row's value goes. */
   query: Query
   probability: number
-  /** The field of the row the argument comes from. */
+  /** The field of the row the argument comes from (the first, for a list of fields). */
   field: string
+  /** Every field of the row the argument comes from: one, or the fields whose values (nulls dropped) make a list (`in: [...]`). */
+  fields: string[]
   /** The argument path it goes to (`where.authorId`). */
   path: string
 }
@@ -117,13 +123,17 @@ export class LearnedPredictor implements Predictor {
       const history = [...before, step].slice(-this.settings.maxHistory)
       for (const derived of this.mappings.derive(template, history, true)) {
         if (derived.fanOut !== undefined) continue
-        const placed = derived.values.filter((value) => value instanceof RowField)
-        if (placed.length !== 1) continue
+        // One slot from the row: a field of it, or a list of its fields.
+        const fromRow = (value: unknown) => value instanceof RowField || (Array.isArray(value) && value.length > 0 && value.every((item) => item instanceof RowField))
+        const placed = derived.values.filter(fromRow)
+        if (placed.length !== 1 || derived.values.some((value) => value !== placed[0] && holdsRowField(value))) continue
         const slot = derived.values.indexOf(placed[0])
+        const fields = (Array.isArray(placed[0]) ? placed[0] : [placed[0]]).map((item: RowField) => item.field)
         out.push({
           query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) },
           probability: probability * derived.confidence,
-          field: (placed[0] as RowField).field,
+          field: fields[0],
+          fields,
           path: template.paths[slot],
         })
       }

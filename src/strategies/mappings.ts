@@ -278,6 +278,8 @@ export class ArgumentMappings {
       for (const item of sources) if (isUsable(item, this.bounds) && item.source.kind !== 'anyRow' && (best === undefined || better(item, best))) best = item
       const source = best?.source
       if (source?.kind === 'row' && source.lag === 1 && source.row === 0 && source.template === previous && !fields.includes(source.field)) fields.push(source.field)
+      // A list of several of the row's fields (`id: { in: [row.aId, row.bId] }`).
+      if (source?.kind === 'fields' && source.lag === 1 && source.template === previous) for (const field of source.fields) if (!fields.includes(field)) fields.push(field)
     }
     return fields
   }

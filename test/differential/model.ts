@@ -60,7 +60,7 @@ export type Step =
    * A page of two reads, the second depending on the first's row: the parent read, then the list
    * of its related rows (`child`, its `where` given `[fk]: row[ref]`), as combining learns them.
    */
-  | { kind: 'page'; bind: Bind; parent: Query; child: Query; fk: string; ref: string }
+  | { kind: 'page'; bind: Bind; parent: Query; child: Query; fk: string; ref: string; fks?: string[] }
 
 const DATES = ['2020-02-29T12:34:56.789Z', '1999-12-31T23:59:59.999Z', '2024-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z'].map((iso) => new Date(iso))
 
@@ -476,35 +476,55 @@ export class Generators {
    * with random writes and waits between them.
    */
   pages(options: { maxLength: number; sessions: number }): fc.Arbitrary<Step[]> {
-    const pairs: Array<{ parent: ModelInfo; child: ModelInfo; fk: string; ref: string }> = []
+    // `fks`: the child read is `where: { [fk]: { in: [row[fks[0]], ...] } }` (nulls dropped).
+    type Pair = { parent: ModelInfo; child: ModelInfo; fk: string; ref: string; fks?: string[]; mode: 'list' | 'one' | 'in' }
+    const pairs: Pair[] = []
     for (const model of this.data.models) {
+      const toOne = new Map<string, string[]>()
       for (const field of model.relations) {
         const back = this.data.back(model, field)
-        if (field.isList && back.fkFields?.length === 1) pairs.push({ parent: model, child: this.model(field.type), fk: back.fkFields[0], ref: back.references![0] })
+        if (field.isList && back.fkFields?.length === 1) pairs.push({ parent: model, child: this.model(field.type), fk: back.fkFields[0], ref: back.references![0], mode: 'list' })
+        // To-one: the related row by the row's foreign key, and the rows its foreign keys to one model name.
+        if (!field.isList && field.fkFields?.length === 1) {
+          pairs.push({ parent: model, child: this.model(field.type), fk: field.references![0], ref: field.fkFields[0], mode: 'one' })
+          const key = `${field.type}.${field.references![0]}`
+          toOne.set(key, [...(toOne.get(key) ?? []), field.fkFields[0]])
+        }
+      }
+      for (const [key, fks] of toOne) {
+        const [target, fk] = key.split('.')
+        const child = this.model(target)
+        if (child.scalars.find((field) => field.name === fk)?.type === 'Int') pairs.push({ parent: model, child, fk, ref: fks[0], fks, mode: 'in' })
       }
     }
     const writes = fc.oneof(...this.data.models.map((model) => this.write(model)))
-    return fc.constantFrom(...pairs).chain(({ parent, child, fk, ref }) => {
+    return fc.constantFrom(...pairs).chain(({ parent, child, fk, ref, fks, mode }) => {
+      const carried = fks ?? [ref]
       const parentShape = this.shape(parent, 1).map((shape) => {
-        // The row must carry the field the children's foreign key takes.
-        if ('select' in shape) return { ...shape, select: { ...(shape.select as object), [ref]: true } }
-        if ('omit' in shape) return { ...shape, omit: Object.fromEntries(Object.entries(shape.omit as object).filter(([name]) => name !== ref)) }
+        // The row must carry the fields the child read's where takes.
+        if ('select' in shape) return { ...shape, select: { ...(shape.select as object), ...Object.fromEntries(carried.map((name) => [name, true])) } }
+        if ('omit' in shape) return { ...shape, omit: Object.fromEntries(Object.entries(shape.omit as object).filter(([name]) => !carried.includes(name))) }
         return shape
       })
       // A cursor cannot be loaded as a relation: lists with one are sent as they are.
-      const childArgs = fc.tuple(this.listArgs(child, 0), this.shape(child, 1)).map(([{ cursor: _cursor, ...list }, shape]) => ({ ...list, ...shape }))
+      const listArgs = fc.tuple(this.listArgs(child, 0), this.shape(child, 1)).map(([{ cursor: _cursor, ...list }, shape]) => ({ ...list, ...shape }))
+      // An `in` list ordered by its key either way (combined), or with no orderBy (the plan's order: sent as it is).
+      const inArgs = fc.tuple(this.shape(child, 1), fc.constantFrom('asc', 'desc', undefined)).map(([shape, dir]) => (dir === undefined ? shape : { ...shape, orderBy: { [fk]: dir } }))
+      const childArgs = mode === 'list' ? listArgs : mode === 'in' ? inArgs : this.shape(child, 1)
+      const childOperation = mode === 'one' ? fc.constantFrom('findUnique', 'findFirst') : fc.constant('findMany')
       // findUniqueOrThrow too: one that finds nothing must fail with the bare client's message, though
       // speculative reads of the same shape are predicted as it starts (Prisma batches same-tick ones).
-      return fc.tuple(fc.constantFrom(...parent.uniques), fc.constantFrom('findUnique', 'findUniqueOrThrow'), parentShape, childArgs).chain(([key, operation, shape, args]) => {
+      return fc.tuple(fc.constantFrom(...parent.uniques), fc.constantFrom('findUnique', 'findUniqueOrThrow'), parentShape, childArgs, childOperation).chain(([key, operation, shape, args, childOp]) => {
         const bind: fc.Arbitrary<Bind> = fc.record({ lane: fc.constant(0), session: fc.nat({ max: options.sessions - 1 }), forSession: fc.boolean() })
         const page = fc.tuple(pickIndex, bind).map(
           ([pick, b]): Step => ({
             kind: 'page',
             bind: b,
             parent: { model: parent.name, operation, args: { where: new Ref(parent.name, key, pick, 'where'), ...shape } },
-            child: { model: child.name, operation: 'findMany', args },
+            child: { model: child.name, operation: childOp, args },
             fk,
             ref,
+            ...(fks === undefined ? {} : { fks }),
           }),
         )
         // Writes of the parent model most: a parent read that misses is one combining can send combined.

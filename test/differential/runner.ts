@@ -499,7 +499,10 @@ async function runStep(env: Environment, lanes: Lane[], step: Step, reads: Array
         let row: any
         const parent = await outcome(async () => (row = await call(client, step.parent)))
         if (row === null || row === undefined) return { parent }
-        const where = { ...(step.child.args.where as object | undefined), [step.fk]: row[step.ref] }
+        const key = step.fks === undefined ? row[step.ref] : { in: step.fks.map((name) => row[name]).filter((value) => value !== null && value !== undefined) }
+        // A to-one read by a null foreign key: the page reads no related row.
+        if ((key === null || key === undefined) && step.child.operation !== 'findMany') return { parent }
+        const where = { ...(step.child.args.where as object | undefined), [step.fk]: key }
         return { parent, child: await outcome(() => call(client, { ...step.child, args: { ...step.child.args, where } })) }
       }
       const extended = await bound(lane, step.bind)(page)

@@ -49,6 +49,22 @@ describe('LearnedPredictor', () => {
     expect(predictor.dependents({ ...started, query: { model: 'User', operation: 'findFirst', args: { where: { name: 'z' } } } })).toEqual([])
   })
 
+  it('dependents: an in list made of several fields of the row, each a placeholder, with every field named', () => {
+    const { predictor, read } = learner()
+    for (let i = 1; i <= 8; i++) {
+      const session = { sessionId: `in${i}` }
+      // One of the row's keys null: the list is the others, in the row's order.
+      const row = { aId: 10 + i, bId: i % 2 === 0 ? null : 20 + i, cId: 30 + i }
+      read(session, { model: 'Item', operation: 'findUnique', args: { where: { id: i }, select: { aId: true, bId: true, cId: true } }, result: row })
+      const ids = [row.aId, row.bId, row.cId].filter((id) => id !== null)
+      read(session, { model: 'Item', operation: 'findMany', args: { where: { id: { in: ids } }, select: { id: true } }, result: ids.map((id) => ({ id })) })
+    }
+    const started = { session: { sessionId: 'in-new' }, query: { model: 'Item', operation: 'findUnique', args: { where: { id: 99 }, select: { aId: true, bId: true, cId: true } } }, at: 100_000 }
+    const [dependent] = predictor.dependents(started)
+    expect(dependent).toMatchObject({ field: 'aId', fields: ['aId', 'bId', 'cId'], path: 'where.id.in', query: { model: 'Item', operation: 'findMany' } })
+    expect(dependent.query.args).toEqual({ where: { id: { in: [new RowField('aId'), new RowField('bId'), new RowField('cId')] } }, select: { id: true } })
+  })
+
   it('learns that a findMany by author follows a findUnique of a user, with the author from the result', () => {
     const { read } = learner()
     for (let i = 1; i <= 8; i++) {
