@@ -272,6 +272,28 @@ describe('generated workloads: the learner against the exact-key model', () => {
     for (const label of ['Story.findMany section', 'all']) expectAtLeastExact(result, label)
   })
 
+  it('(g) weighs a source by how often it held apart from the slot\'s usual value: a count that is mostly 0, as the page offset is', () => {
+    // One of 30 items, with its number of bids (none for 70% of them), then a search from the first
+    // page (offset 0) 85% of the time, else the second. The bid count agrees with the offset
+    // whenever both are 0, as often as a real source would; when it is not 0 it is never right,
+    // and the usual offset must stay first.
+    const rng = new Rng(23)
+    const items = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, bids: rng.chance(0.7) ? 0 : rng.range(1, 50) }))
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      for (let page = 0; page < 5; page++) {
+        const { id, bids } = items[rng.int(items.length)]
+        reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id } }, result: { id, bids } })
+        const skip = rng.chance(0.85) ? 0 : 20
+        reads.push({ model: 'Item', operation: 'findMany', args: { where: { categoryId: 3 }, skip, take: 20 }, result: [{ id: rng.range(1, 1_000_000), bids: 0 }] })
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions)
+    for (const label of ['Item.findMany', 'all']) expectAtLeastExact(result, label)
+  })
+
   it('is at least the exact model on a news site and an N+1 blog, overall and on every template with 1% of the reads', () => {
     for (const name of ['news', 'blog'] as const) {
       const sessions = Array.from({ length: 400 }, (_, i) => syntheticSession(name, i, 3).reads)
