@@ -6,7 +6,10 @@
  * (a) one template reached from many contexts, each taking the argument from elsewhere;
  * (b) the next template certain, its argument no function of what was read: a value memory;
  * (c) two sources that each explain a part of the next reads, never the same ones: a mixture;
- * (d) an N+1 loop over a list's rows, and the read after it, which depends on the list.
+ * (d) an N+1 loop over a list's rows, and the read after it, which depends on the list;
+ * (e) a fan-out and a single read equally likely: the single read first, as the exact model has it;
+ * (f) a read whose argument matched a list's last row by chance: a rare context, which backs off;
+ * (g) a source that agrees with a slot's usual value by coincidence, and is wrong when it does not.
  *
  * Both predictors see the same reads; top-k: the next read (exact arguments) is among the first
  * k predictions; a fan-out stands for each of its rows. Sessions are plain data from a seeded
