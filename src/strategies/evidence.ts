@@ -14,6 +14,14 @@ export interface Evidence {
   key: string
   held: number
   seen: number
+  /**
+   * Of the observations where it gave another value than the slot's usual one (the value it had
+   * at least half the time), how many (`apart`) and how often it held then (`lone`): a source
+   * that mostly agrees with a constant has earned nothing by it when it disagrees. Undefined for
+   * evidence merged from another process (which does not share them).
+   */
+  apart?: number
+  lone?: number
 }
 
 /**
@@ -23,6 +31,29 @@ export interface Evidence {
 export interface ValueCounts {
   total: number
   counts: Map<string, { value: unknown; count: number }>
+  /** The most frequent entry of `counts` (kept as they change). */
+  top?: { value: unknown; count: number }
+}
+
+/** The value a slot had at least half the time, if one did. */
+export function usual(values: ValueCounts): { value: unknown } | undefined {
+  const top = values.top
+  return top !== undefined && top.count >= values.total / 2 ? top : undefined
+}
+
+/**
+ * The probability that `evidence`'s source gives the slot's value when it gives `value`: its
+ * share of observations held, or, when `value` is not the slot's usual one, its share held of
+ * those where it gave another value than the usual one (under `minSupport` of them, by Laplace's
+ * rule, so one lucky match is not a certainty).
+ */
+export function confidenceOf(evidence: Evidence, value: unknown, values: ValueCounts, minSupport: number, holds: (value: unknown, actual: unknown) => boolean): number {
+  const confidence = evidence.held / evidence.seen
+  if (evidence.apart === undefined) return confidence
+  const common = usual(values)
+  if (common === undefined || holds(value, common.value)) return confidence
+  // Laplace's rule of succession: a source seen once apart and right is not yet a certainty.
+  return evidence.apart >= minSupport ? Math.min(confidence, evidence.lone! / evidence.apart) : Math.min(confidence, (evidence.lone! + 1) / (evidence.apart + 2))
 }
 
 /** What is learned of one slot: where its value came from, and which values it had. */
@@ -77,8 +108,10 @@ export function countValue(values: ValueCounts, actual: unknown, bounds: ValueBo
   values.total += weight
   if (key !== undefined) {
     const known = values.counts.get(key)
-    if (known !== undefined) known.count += weight
-    else {
+    if (known !== undefined) {
+      known.count += weight
+      if (values.top === undefined || known.count > values.top.count) values.top = known
+    } else {
       if (values.counts.size >= bounds.maxValues) {
         let rarest: string | undefined
         let least = Infinity
@@ -88,16 +121,22 @@ export function countValue(values: ValueCounts, actual: unknown, bounds: ValueBo
             rarest = k
           }
         }
+        if (values.counts.get(rarest!) === values.top) values.top = undefined
         values.counts.delete(rarest!)
       }
-      values.counts.set(key, { value: actual, count: weight })
+      const entry = { value: actual, count: weight }
+      values.counts.set(key, entry)
+      if (values.top === undefined || entry.count > values.top.count) values.top = entry
     }
   }
   if (values.total > bounds.agingLimit) {
     values.total /= 2
     for (const [k, entry] of values.counts) {
       entry.count /= 2
-      if (entry.count < 0.5) values.counts.delete(k)
+      if (entry.count < 0.5) {
+        values.counts.delete(k)
+        if (entry === values.top) values.top = undefined
+      }
     }
   }
 }

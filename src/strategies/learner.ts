@@ -195,6 +195,7 @@ export class LearnedPredictor implements Predictor {
         if (best.length > limit) best.pop()
       }
     }
+    preferSingleReads(best, next.support)
     return best.map(({ template, derived, probability }) => {
       if (derived.fanOut === undefined) {
         return { query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) }, probability, strategy: 'transitions' }
@@ -267,6 +268,31 @@ export class LearnedPredictor implements Predictor {
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
     }
+  }
+}
+
+/**
+ * A fan-out whose probability exceeds a single read's by less than the sampling error of the
+ * context they were both estimated in (two standard errors of a share of `support`
+ * observations) is no likelier as far as the counts tell: the single read goes first, with the
+ * same probability. It is the one read the session makes exactly, where the batch stands for
+ * many, each less likely than it; a coin flip between them would rank the batch first half the
+ * time on noise alone.
+ */
+function preferSingleReads(best: { derived: Derivation; probability: number }[], support: number): void {
+  for (let i = 1; i < best.length; i++) {
+    const single = best[i]
+    if (single.derived.fanOut !== undefined) continue
+    let at = i
+    while (at > 0) {
+      const above = best[at - 1]
+      if (above.derived.fanOut === undefined) break
+      const p = (above.probability + single.probability) / 2
+      if (above.probability - single.probability > 2 * Math.sqrt((p * (1 - p)) / support)) break
+      above.probability = single.probability
+      at--
+    }
+    if (at < i) best.splice(at, 0, ...best.splice(i, 1))
   }
 }
 

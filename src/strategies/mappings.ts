@@ -5,7 +5,7 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import type { Step } from './history.ts'
-import { better, countValue, isUsable, MIN_VALUE_COUNT, offer, weakest, type Alternative, type Evidence, type SlotModel } from './evidence.ts'
+import { better, confidenceOf, countValue, isUsable, MIN_VALUE_COUNT, offer, usual, weakest, type Alternative, type Evidence, type SlotModel } from './evidence.ts'
 import { AnyOf, discover, evaluate, holds, keyOf, MISSING, RANK, type Source } from './sources.ts'
 import type { Template, TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
@@ -117,24 +117,44 @@ export class ArgumentMappings {
     if (model.observations > this.bounds.agingLimit) model.observations /= 2
     next.values.forEach((actual, slot) => {
       const { sources: evidence, values } = model.slots[slot]
+      // The slot's usual value before this observation, which a source may merely agree with.
+      const common = usual(values)
       countValue(values, actual, this.bounds)
       let anyHeld = false
       for (const item of evidence) {
         const value = evaluate(item.source, history)
         if (value === MISSING) continue
         item.seen++
-        if (holds(value, actual)) {
+        const held = holds(value, actual)
+        if (held) {
           item.held++
           anyHeld = true
+        }
+        if (item.apart !== undefined && common !== undefined && !holds(value, common.value)) {
+          item.apart++
+          if (held) item.lone!++
         }
         if (item.seen > this.bounds.agingLimit) {
           item.seen /= 2
           item.held /= 2
+          if (item.apart !== undefined) {
+            item.apart /= 2
+            item.lone! /= 2
+          }
         }
       }
       // Look for new sources only when none of the known ones explained the value.
       if (anyHeld) return
-      for (const source of found(slot)) this.addSource(evidence, source, 1, 1)
+      // A source found now gave the value: it held apart from the usual value if that is not it.
+      const apart = common !== undefined && !holds(actual, common.value) ? 1 : 0
+      for (const source of found(slot)) {
+        const added = this.addSource(evidence, source, 1, 1)
+        if (added === undefined) {
+          const item = evidence[evidence.length - 1]
+          item.apart = apart
+          item.lone = apart
+        }
+      }
     })
   }
 
@@ -197,8 +217,10 @@ export class ArgumentMappings {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
-        if (value !== MISSING && item.held / item.seen > surest) [surest, surestValue] = [item.held / item.seen, value]
-        if (value !== MISSING && !(keyed && (value === null || value === undefined))) offer(alternatives, value, item.held / item.seen, RANK[item.source.kind])
+        if (value === MISSING) continue
+        const confidence = confidenceOf(item, value, values, minSupport, holds)
+        if (confidence > surest) [surest, surestValue] = [confidence, value]
+        if (!(keyed && (value === null || value === undefined))) offer(alternatives, value, confidence, RANK[item.source.kind])
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
       // Remembered values need nothing at hand: they stand when no source is better.

@@ -9,6 +9,7 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
+import { LOOP_DONE } from './history.ts'
 
 /** The bounds and thresholds of one transition model. */
 export interface TransitionBounds {
@@ -55,9 +56,20 @@ export class TransitionModel {
 
   /**
    * The next templates after `previous`, from the longest context with at least `minSupport`
-   * observations, backing off to shorter ones; undefined when none has enough.
+   * observations, backing off to shorter ones; undefined when none has enough. A context marked
+   * as after a loop's last row that none of its orders has seen enough backs off to the same
+   * context unmarked: the mark is a refinement (a value that happened to match a list's last row
+   * makes one), and what follows the read itself is known better than nothing.
    */
   predict(previous: readonly string[], minSupport: number): NextTemplates | undefined {
+    const found = this.predictFrom(previous, minSupport)
+    if (found !== undefined || previous.length === 0) return found
+    const last = previous[previous.length - 1]
+    if (!last.endsWith(LOOP_DONE)) return undefined
+    return this.predictFrom([...previous.slice(0, -1), last.slice(0, -LOOP_DONE.length)], minSupport)
+  }
+
+  private predictFrom(previous: readonly string[], minSupport: number): NextTemplates | undefined {
     for (let order = Math.min(this.bounds.order, previous.length); order >= 1; order--) {
       const context = this.contexts.get(previous.slice(previous.length - order).join(SEP))
       if (context === undefined || context.total < minSupport) continue
