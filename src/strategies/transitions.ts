@@ -59,14 +59,19 @@ export class TransitionModel {
    * observations, backing off to shorter ones; undefined when none has enough. A context marked
    * as after a loop's last row that none of its orders has seen enough backs off to the same
    * context unmarked: the mark is a refinement (a value that happened to match a list's last row
-   * makes one), and what follows the read itself is known better than nothing.
+   * makes one), and what follows the read itself is known better than nothing, but for the same
+   * read again (another row of the loop, if the mark was right).
    */
   predict(previous: readonly string[], minSupport: number): NextTemplates | undefined {
     const found = this.predictFrom(previous, minSupport)
     if (found !== undefined || previous.length === 0) return found
     const last = previous[previous.length - 1]
     if (!last.endsWith(LOOP_DONE)) return undefined
-    return this.predictFrom([...previous.slice(0, -1), last.slice(0, -LOOP_DONE.length)], minSupport)
+    const read = last.slice(0, -LOOP_DONE.length)
+    const unmarked = this.predictFrom([...previous.slice(0, -1), read], minSupport)
+    // Unless the mark is right: after a loop's last row, another row of it does not follow.
+    unmarked?.probabilities.delete(read)
+    return unmarked
   }
 
   private predictFrom(previous: readonly string[], minSupport: number): NextTemplates | undefined {
