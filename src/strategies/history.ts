@@ -134,12 +134,47 @@ export function indexOf(step: Step): Map<string, Location[]> {
   return index
 }
 
+/**
+ * Where `value` (a value with a `matchKey`) occurs in `step`: the locations `indexOf(step)` holds
+ * under its key, in the same order and as many (at most 8), found by a scan. Discovering a slot's
+ * sources looks up one value in each recent step, mostly once or twice per step: a scan compares
+ * the summary's cells in place, where the index writes a key and a location for every cell.
+ */
+export function locationsOf(step: Step, value: unknown): Location[] {
+  if (step.index !== undefined) return step.index.get(matchKey(value)!) ?? []
+  const found: Location[] = []
+  // A Date matches a Date of the same time; any other keyed value only itself (5 is not 5n).
+  const time = value instanceof Date ? value.getTime() : undefined
+  const same = (cell: unknown) => cell === value || (time !== undefined && cell instanceof Date && cell.getTime() === time)
+  const { values } = step
+  for (let slot = 0; slot < values.length; slot++) {
+    if (same(values[slot])) {
+      found.push({ kind: 'argument', slot })
+      if (found.length >= MAX_LOCATIONS) return found
+    }
+  }
+  const rows = step.result?.rows ?? []
+  for (let row = 0; row < rows.length; row++) {
+    const cells = rows[row]
+    for (let field = 0; field < cells.length; field++) {
+      if (same(cells[field])) {
+        found.push({ kind: 'row', row, field })
+        if (found.length >= MAX_LOCATIONS) return found
+      }
+    }
+  }
+  return found
+}
+
+/** Locations kept per value: a value found in more places than this says little about where it came from. */
+const MAX_LOCATIONS = 8
+
 function addLocation(index: Map<string, Location[]>, value: unknown, location: Location): void {
   const key = matchKey(value)
   if (key === undefined) return
   const list = index.get(key)
   if (list === undefined) index.set(key, [location])
-  else if (list.length < 8) list.push(location)
+  else if (list.length < MAX_LOCATIONS) list.push(location)
 }
 
 /** A loop over the rows of a list: `head` looked up one of its rows, by the value of a field. */
