@@ -98,29 +98,48 @@ function fieldsOf(row: Record<string, unknown>): string[] {
   return fields
 }
 
-function valuesOf(row: Record<string, unknown>, fields: readonly string[]): unknown[] {
+/** A field of `fieldsOf` split once per result: its top-level key, and the inner key of a nested one. */
+interface FieldPath {
+  outer: string
+  inner: string | undefined
+}
+
+function pathsOf(fields: readonly string[]): FieldPath[] {
   return fields.map((field) => {
     const dot = field.indexOf('.')
-    if (dot < 0) return row[field]
-    const inner = row[field.slice(0, dot)]
-    return isPlainObject(inner) ? inner[field.slice(dot + 1)] : undefined
+    return dot < 0 ? { outer: field, inner: undefined } : { outer: field.slice(0, dot), inner: field.slice(dot + 1) }
   })
+}
+
+function valuesOf(row: Record<string, unknown>, paths: readonly FieldPath[]): unknown[] {
+  const values = new Array<unknown>(paths.length)
+  for (let i = 0; i < paths.length; i++) {
+    const { outer, inner } = paths[i]
+    if (inner === undefined) values[i] = row[outer]
+    else {
+      const nested = row[outer]
+      values[i] = isPlainObject(nested) ? nested[inner] : undefined
+    }
+  }
+  return values
 }
 
 /** Summarises a read's result; undefined when it has no rows to learn from (a count, a null). */
 export function summarize(result: unknown, maxRows: number): ResultSummary | undefined {
   if (isPlainObject(result)) {
     const fields = fieldsOf(result)
-    return { single: true, fields, rows: [valuesOf(result, fields)], last: undefined, length: 1 }
+    return { single: true, fields, rows: [valuesOf(result, pathsOf(fields))], last: undefined, length: 1 }
   }
   if (!Array.isArray(result) || result.length === 0 || !isPlainObject(result[0])) return undefined
   const fields = fieldsOf(result[0])
+  // The paths are split once for the whole list, not once per row.
+  const paths = pathsOf(fields)
   const rows: unknown[][] = []
   for (let i = 0; i < result.length && i < maxRows; i++) {
-    if (isPlainObject(result[i])) rows.push(valuesOf(result[i], fields))
+    if (isPlainObject(result[i])) rows.push(valuesOf(result[i], paths))
   }
   const tail = result[result.length - 1]
-  const last = result.length > maxRows && isPlainObject(tail) ? valuesOf(tail, fields) : undefined
+  const last = result.length > maxRows && isPlainObject(tail) ? valuesOf(tail, paths) : undefined
   return { single: false, fields, rows, last, length: result.length }
 }
 

@@ -31,3 +31,23 @@ describe('locationsOf', () => {
     )
   })
 })
+
+describe('summarize', () => {
+  it('keeps the top-level and nested fields of the leading rows and of the last one', () => {
+    const when = new Date(5)
+    const rows = [1, 2, 3, 4].map((id) => ({ id, title: `t${id}`, author: { id: id * 10, joined: when, tags: ['x'] }, comments: [{ id: 1 }] }))
+    expect(summarize(rows, 2)).toEqual({
+      single: false,
+      fields: ['id', 'title', 'author.id', 'author.joined'],
+      rows: [
+        [1, 't1', 10, when],
+        [2, 't2', 20, when],
+      ],
+      last: [4, 't4', 40, when],
+      length: 4,
+    })
+    // A later row without the nested object gives undefined for its fields.
+    expect(summarize([rows[0], { id: 9, title: 'x', author: null }], 5)!.rows[1]).toEqual([9, 'x', undefined, undefined])
+    expect(summarize(rows[0], 5)).toEqual({ single: true, fields: ['id', 'title', 'author.id', 'author.joined'], rows: [[1, 't1', 10, when]], last: undefined, length: 1 })
+  })
+})
