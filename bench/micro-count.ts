@@ -15,6 +15,14 @@
  *
  * Modes: bare, miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
  * comments). scripts/count-instructions.sh runs it and prints instructions per call.
+ *
+ * `learnMix` and `cacheMix` (the query argument is ignored) play one page of bench/load.ts's
+ * default mix per call, sequentially, from a seeded stream (the same pages in every run):
+ * `learnMix` with prefetch() inside a session changed every 10 pages, `cacheMix` with
+ * prefetch({ learn: false }) outside sessions. Their difference per call is what learning and
+ * speculation cost a page of the load benchmark (1.6 reads), and waits for speculation are
+ * counted in (each page awaits `idle()`). Both with a TTL of a day and `cpu: false`, so that
+ * nothing in the count depends on the speed of the process.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -28,7 +36,7 @@ const mode = process.argv[2] ?? 'sessionHit'
 const calls = Number(process.argv[3] ?? 300)
 const query = process.argv[4] ?? 'findUnique'
 const warm = Number(process.argv[5] ?? 600)
-if (!['bare', 'miss', 'hit', 'sessionHit'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
+if (!['bare', 'miss', 'hit', 'sessionHit', 'learnMix', 'cacheMix'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
   throw new TypeError(`usage: micro-count.ts bare|miss|hit|sessionHit CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
 }
 const USERS = warm + calls + 200
@@ -45,7 +53,10 @@ for (let s = 0; s < USERS; s += 500) {
   for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) comments.push({ text: `c${c}`, postId: 1 + s + k, authorId: 1 + s + k })
   await bare.comment.createMany({ data: comments })
 }
-const client = mode === 'bare' ? bare : new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+// The mix's counts must not depend on how fast the process runs (valgrind slows it 50-fold): no
+// entry expires during a run, and speculation never pauses for a busy event loop.
+const MIX_OPTIONS = { ttl: 24 * 3_600_000, cpu: false } as const
+const client = mode === 'bare' ? bare : new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
 const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
 let i = 0
 const read = (): Promise<unknown> => {
@@ -54,7 +65,23 @@ const read = (): Promise<unknown> => {
   if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' ? 1 + (i % USERS) : 7 } })
   return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' ? i % 100 : 3))
 }
-const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : read
+// bench/load.ts's default mix: 60% user pages (a user by a skewed id, then their latest posts
+// with comments), else a page of posts with their authors; a seeded LCG picks.
+let seed = 1
+const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+const skewed = (n: number) => 1 + Math.floor(n * random() ** 3)
+const page = async (): Promise<unknown> => {
+  const c = client as any
+  if (random() < 0.6) {
+    const id = skewed(USERS)
+    await c.user.findUnique({ where: { id } })
+    await c.post.findMany({ where: { authorId: id }, orderBy: { id: 'desc' }, take: 10, include: { comments: true } })
+  } else await c.post.findMany({ orderBy: { id: 'asc' }, skip: (skewed(USERS / 20) - 1) * 20, take: 20, include: { author: true } })
+  return c.$prefetch.idle()
+}
+let pages = 0
+const mixPage = () => (mode === 'learnMix' ? (client as any).$prefetch.session(`s${Math.floor(pages++ / 10)}`, page) : page())
+const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : mode.endsWith('Mix') ? mixPage : read
 // As in bench/micro.ts, where every mode runs in one process: an AsyncLocalStorage in use (its
 // promise hook runs for every promise from then on).
 new AsyncLocalStorage().run(1, () => {})

@@ -181,6 +181,7 @@ export class Prefetcher {
         session,
         query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },
         at: this.options.now(),
+        minProbability: this.threshold,
       },
       { minProbability: this.threshold, maxPerTrigger: this.options.maxPerTrigger },
       (error) => this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation }),

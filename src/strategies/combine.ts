@@ -45,10 +45,12 @@ export function predict(
   phase: 'observe' | 'anticipate' = 'observe',
 ): Candidate[] {
   const all: Candidate[] = []
+  // Predictors may leave out what ranking would drop.
+  const ranked: ReadEvent = event.minProbability === undefined ? { ...event, minProbability: ranking.minProbability } : event
   for (const predictor of predictors) {
     try {
-      if (phase === 'observe') all.push(...predictor.observe(event))
-      else if (predictor.anticipate !== undefined) all.push(...predictor.anticipate(event))
+      if (phase === 'observe') all.push(...predictor.observe(ranked))
+      else if (predictor.anticipate !== undefined) all.push(...predictor.anticipate(ranked))
     } catch (error) {
       reportError(error, predictor)
     }
@@ -71,7 +73,7 @@ export function predictFollowers(
   const all: Candidate[] = []
   for (const predictor of predictors) {
     try {
-      if (predictor.follow !== undefined) all.push(...predictor.follow(session, chain, at))
+      if (predictor.follow !== undefined) all.push(...predictor.follow(session, chain, at, ranking.minProbability))
     } catch (error) {
       reportError(error, predictor)
     }

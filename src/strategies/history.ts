@@ -98,29 +98,48 @@ function fieldsOf(row: Record<string, unknown>): string[] {
   return fields
 }
 
-function valuesOf(row: Record<string, unknown>, fields: readonly string[]): unknown[] {
+/** A field of `fieldsOf` split once per result: its top-level key, and the inner key of a nested one. */
+interface FieldPath {
+  outer: string
+  inner: string | undefined
+}
+
+function pathsOf(fields: readonly string[]): FieldPath[] {
   return fields.map((field) => {
     const dot = field.indexOf('.')
-    if (dot < 0) return row[field]
-    const inner = row[field.slice(0, dot)]
-    return isPlainObject(inner) ? inner[field.slice(dot + 1)] : undefined
+    return dot < 0 ? { outer: field, inner: undefined } : { outer: field.slice(0, dot), inner: field.slice(dot + 1) }
   })
+}
+
+function valuesOf(row: Record<string, unknown>, paths: readonly FieldPath[]): unknown[] {
+  const values = new Array<unknown>(paths.length)
+  for (let i = 0; i < paths.length; i++) {
+    const { outer, inner } = paths[i]
+    if (inner === undefined) values[i] = row[outer]
+    else {
+      const nested = row[outer]
+      values[i] = isPlainObject(nested) ? nested[inner] : undefined
+    }
+  }
+  return values
 }
 
 /** Summarises a read's result; undefined when it has no rows to learn from (a count, a null). */
 export function summarize(result: unknown, maxRows: number): ResultSummary | undefined {
   if (isPlainObject(result)) {
     const fields = fieldsOf(result)
-    return { single: true, fields, rows: [valuesOf(result, fields)], last: undefined, length: 1 }
+    return { single: true, fields, rows: [valuesOf(result, pathsOf(fields))], last: undefined, length: 1 }
   }
   if (!Array.isArray(result) || result.length === 0 || !isPlainObject(result[0])) return undefined
   const fields = fieldsOf(result[0])
+  // The paths are split once for the whole list, not once per row.
+  const paths = pathsOf(fields)
   const rows: unknown[][] = []
   for (let i = 0; i < result.length && i < maxRows; i++) {
-    if (isPlainObject(result[i])) rows.push(valuesOf(result[i], fields))
+    if (isPlainObject(result[i])) rows.push(valuesOf(result[i], paths))
   }
   const tail = result[result.length - 1]
-  const last = result.length > maxRows && isPlainObject(tail) ? valuesOf(tail, fields) : undefined
+  const last = result.length > maxRows && isPlainObject(tail) ? valuesOf(tail, paths) : undefined
   return { single: false, fields, rows, last, length: result.length }
 }
 
@@ -134,12 +153,47 @@ export function indexOf(step: Step): Map<string, Location[]> {
   return index
 }
 
+/**
+ * Where `value` (a value with a `matchKey`) occurs in `step`: the locations `indexOf(step)` holds
+ * under its key, in the same order and as many (at most 8), found by a scan. Discovering a slot's
+ * sources looks up one value in each recent step, mostly once or twice per step: a scan compares
+ * the summary's cells in place, where the index writes a key and a location for every cell.
+ */
+export function locationsOf(step: Step, value: unknown): Location[] {
+  if (step.index !== undefined) return step.index.get(matchKey(value)!) ?? []
+  const found: Location[] = []
+  // A Date matches a Date of the same time; any other keyed value only itself (5 is not 5n).
+  const time = value instanceof Date ? value.getTime() : undefined
+  const same = (cell: unknown) => cell === value || (time !== undefined && cell instanceof Date && cell.getTime() === time)
+  const { values } = step
+  for (let slot = 0; slot < values.length; slot++) {
+    if (same(values[slot])) {
+      found.push({ kind: 'argument', slot })
+      if (found.length >= MAX_LOCATIONS) return found
+    }
+  }
+  const rows = step.result?.rows ?? []
+  for (let row = 0; row < rows.length; row++) {
+    const cells = rows[row]
+    for (let field = 0; field < cells.length; field++) {
+      if (same(cells[field])) {
+        found.push({ kind: 'row', row, field })
+        if (found.length >= MAX_LOCATIONS) return found
+      }
+    }
+  }
+  return found
+}
+
+/** Locations kept per value: a value found in more places than this says little about where it came from. */
+const MAX_LOCATIONS = 8
+
 function addLocation(index: Map<string, Location[]>, value: unknown, location: Location): void {
   const key = matchKey(value)
   if (key === undefined) return
   const list = index.get(key)
   if (list === undefined) index.set(key, [location])
-  else if (list.length < 8) list.push(location)
+  else if (list.length < MAX_LOCATIONS) list.push(location)
 }
 
 /** A loop over the rows of a list: `head` looked up one of its rows, by the value of a field. */

@@ -76,7 +76,7 @@ export class LearnedPredictor implements Predictor {
       this.mappings.learn(templated, before)
     }
     this.histories.append(session, this.stepOf(templated, query.result, at))
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability)
   }
 
   /**
@@ -91,7 +91,7 @@ export class LearnedPredictor implements Predictor {
     if (templated === undefined) return []
     const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
-    return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true)
+    return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true, event.minProbability)
   }
 
   /**
@@ -141,7 +141,7 @@ export class LearnedPredictor implements Predictor {
     return out.sort((a, b) => b.probability - a.probability)
   }
 
-  follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[] {
+  follow(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number, minProbability = 0): Candidate[] {
     if (session === undefined || chain.length === 0) return []
     const steps: Step[] = []
     for (const query of chain) {
@@ -155,7 +155,7 @@ export class LearnedPredictor implements Predictor {
     const history = this.histories.extended(session, at, steps)
     const last = chain[chain.length - 1]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
-    return this.predictAfter(history, user, last.result, last.result === undefined)
+    return this.predictAfter(history, user, last.result, last.result === undefined, minProbability)
   }
 
   /** The step of a read of `templated` that returned `result`. */
@@ -166,28 +166,37 @@ export class LearnedPredictor implements Predictor {
     return step
   }
 
-  /** Candidates for the read after `history`; `strict`: only where each slot's best source is at hand. */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean): Candidate[] {
+  /**
+   * Candidates for the read after `history`; `strict`: only where each slot's best source is at
+   * hand. Those less probable than `minProbability` are left out (ranking would drop them).
+   */
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
-    return next === undefined ? [] : this.candidates(next, history, result, strict)
+    return next === undefined ? [] : this.candidates(next, history, result, strict, minProbability)
   }
 
-  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean): Candidate[] {
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
     // The `maxAlternatives` most probable derivations over every next template; only those become
     // queries. A template less likely than the last of them cannot place one (no derivation is
     // more probable than its template), nor can any after it.
     const limit = this.settings.maxAlternatives
     const best: { template: Template; derived: Derivation; probability: number }[] = []
+    // Below `minProbability` nothing is kept: those would only be built to be dropped (so are
+    // the arguments of every template less likely, and derivations that make a kept one so).
+    // The same best come out as without it, less those ranking drops.
     for (const [id, probability] of ranked) {
       if (best.length >= limit && probability <= best[best.length - 1].probability) break
+      if (!(probability >= minProbability)) break
       const template = this.templates.get(id)
       if (template === undefined) continue
-      const floor = best.length >= limit ? best[best.length - 1].probability / probability : 0
+      // A margin for rounding: the floor leaves out only what is surely under `minProbability`.
+      const floor = Math.max(best.length >= limit ? best[best.length - 1].probability / probability : 0, (minProbability / probability) * (1 - 1e-9))
       for (const derived of this.mappings.derive(template, history, strict, floor)) {
         const p = probability * derived.confidence
+        if (!(p >= minProbability)) continue
         if (best.length >= limit && p <= best[best.length - 1].probability) continue
         let at = best.length
         while (at > 0 && best[at - 1].probability < p) at--

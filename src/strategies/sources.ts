@@ -5,7 +5,7 @@
  */
 
 import { valueText } from '../canonical.ts'
-import { indexOf, type ResultSummary, type Step } from './history.ts'
+import { locationsOf, type ResultSummary, type Step } from './history.ts'
 import type { TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
 
@@ -131,7 +131,7 @@ export function discover(next: TemplatedQuery, slot: number, actual: unknown, hi
     }
     if (key !== undefined) {
       const anyRowFields = new Set<string>()
-      for (const location of indexOf(step).get(key) ?? []) {
+      for (const location of locationsOf(step, actual)) {
         if (location.kind === 'argument') {
           found.push({ kind: 'argument', lag, template, slot: location.slot })
           continue

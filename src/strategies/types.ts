@@ -28,6 +28,11 @@ export interface ReadEvent {
   query: ObservedQuery
   /** When the read completed, in milliseconds of the extension's clock. */
   at: number
+  /**
+   * Candidates less probable than this are dropped after ranking (`Ranking.minProbability`): a
+   * predictor may leave them out, and save building their arguments. 0 when absent.
+   */
+  minProbability?: number
 }
 
 /**
@@ -84,5 +89,5 @@ export interface Predictor {
    * the session's latest reads. With the last one's result unknown, only reads whose every
    * argument is known already. Learns nothing.
    */
-  follow?(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number): Candidate[]
+  follow?(session: SessionRef | undefined, chain: readonly ObservedQuery[], at: number, minProbability?: number): Candidate[]
 }
