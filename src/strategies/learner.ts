@@ -186,17 +186,20 @@ export class LearnedPredictor implements Predictor {
     const best: { template: Template; derived: Derivation; probability: number }[] = []
     // Below `minProbability` nothing is kept: those would only be built to be dropped (so are
     // the arguments of every template less likely, and derivations that make a kept one so).
-    // The same best come out as without it, less those ranking drops.
+    // The same best come out as without it, less those ranking drops. Kept down to the noise band
+    // of preferSingleReads under it (2 standard errors of a share are at most 1 / sqrt(support)):
+    // a single read that lowers a fan-out to its own probability must be there to do so.
+    const keep = minProbability > 0 ? Math.max(0, minProbability - 1 / Math.sqrt(Math.max(1, next.support))) : 0
     for (const [id, probability] of ranked) {
       if (best.length >= limit && probability <= best[best.length - 1].probability) break
-      if (!(probability >= minProbability)) break
+      if (!(probability >= keep)) break
       const template = this.templates.get(id)
       if (template === undefined) continue
-      // A margin for rounding: the floor leaves out only what is surely under `minProbability`.
-      const floor = Math.max(best.length >= limit ? best[best.length - 1].probability / probability : 0, (minProbability / probability) * (1 - 1e-9))
+      // A margin for rounding: the floor leaves out only what is surely under `keep`.
+      const floor = Math.max(best.length >= limit ? best[best.length - 1].probability / probability : 0, (keep / probability) * (1 - 1e-9))
       for (const derived of this.mappings.derive(template, history, strict, floor)) {
         const p = probability * derived.confidence
-        if (!(p >= minProbability)) continue
+        if (!(p >= keep)) continue
         if (best.length >= limit && p <= best[best.length - 1].probability) continue
         let at = best.length
         while (at > 0 && best[at - 1].probability < p) at--
