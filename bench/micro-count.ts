@@ -13,7 +13,8 @@
  *     --callgrind-out-file=cg/hit node --single-threaded --import tsx bench/micro-count.ts hit 300 findUnique 600
  *   callgrind_annotate cg/hit.2-01 | grep 'PROGRAM TOTALS'     # Ir of the 300 calls
  *
- * Modes: bare, miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
+ * Modes: bare, empty (a query extension that only calls `query(args)`: what any extension costs),
+ * miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
  * comments). scripts/count-instructions.sh runs it and prints instructions per call.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
@@ -28,8 +29,8 @@ const mode = process.argv[2] ?? 'sessionHit'
 const calls = Number(process.argv[3] ?? 300)
 const query = process.argv[4] ?? 'findUnique'
 const warm = Number(process.argv[5] ?? 600)
-if (!['bare', 'miss', 'hit', 'sessionHit'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
-  throw new TypeError(`usage: micro-count.ts bare|miss|hit|sessionHit CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
+if (!['bare', 'empty', 'miss', 'hit', 'sessionHit'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
+  throw new TypeError(`usage: micro-count.ts bare|empty|miss|hit|sessionHit CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
 }
 const USERS = warm + calls + 200
 const dir = join(tmpdir(), `prisma-prefetch-micro-count-${process.pid}`)
@@ -45,14 +46,16 @@ for (let s = 0; s < USERS; s += 500) {
   for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) comments.push({ text: `c${c}`, postId: 1 + s + k, authorId: 1 + s + k })
   await bare.comment.createMany({ data: comments })
 }
-const client = mode === 'bare' ? bare : new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch())
+const fresh = () => new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) })
+const empty = { query: { $allOperations: ({ args, query }: { args: unknown; query: (args: unknown) => Promise<unknown> }) => query(args) } }
+const client = mode === 'bare' ? bare : mode === 'empty' ? fresh().$extends(empty) : fresh().$extends(prefetch())
 const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
 let i = 0
 const read = (): Promise<unknown> => {
   i++
   const c = client as any
-  if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' ? 1 + (i % USERS) : 7 } })
-  return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' ? i % 100 : 3))
+  if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' || mode === 'empty' ? 1 + (i % USERS) : 7 } })
+  return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' || mode === 'empty' ? i % 100 : 3))
 }
 const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : read
 // As in bench/micro.ts, where every mode runs in one process: an AsyncLocalStorage in use (its
@@ -62,6 +65,6 @@ for (let k = 0; k < warm; k++) await run()
 getPriority()
 for (let k = 0; k < calls; k++) await run()
 getPriority()
-if (mode !== 'bare') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
+if (mode !== 'bare' && mode !== 'empty') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
 await client.$disconnect(); await bare.$disconnect()
 rmSync(dir, { recursive: true, force: true })
