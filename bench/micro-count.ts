@@ -13,7 +13,8 @@
  *     --callgrind-out-file=cg/hit node --single-threaded --import tsx bench/micro-count.ts hit 300 findUnique 600
  *   callgrind_annotate cg/hit.2-01 | grep 'PROGRAM TOTALS'     # Ir of the 300 calls
  *
- * Modes: bare, miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
+ * Modes: bare, empty (a query extension that only calls `query(args)`: what any extension costs),
+ * miss, hit, sessionHit; queries: findUnique (by id), findMany (20 posts with their
  * comments). scripts/count-instructions.sh runs it and prints instructions per call.
  *
  * `learnMix` and `cacheMix` (the query argument is ignored) play one page of bench/load.ts's
@@ -36,8 +37,8 @@ const mode = process.argv[2] ?? 'sessionHit'
 const calls = Number(process.argv[3] ?? 300)
 const query = process.argv[4] ?? 'findUnique'
 const warm = Number(process.argv[5] ?? 600)
-if (!['bare', 'miss', 'hit', 'sessionHit', 'learnMix', 'cacheMix'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
-  throw new TypeError(`usage: micro-count.ts bare|miss|hit|sessionHit CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
+if (!['bare', 'empty', 'miss', 'hit', 'sessionHit', 'learnMix', 'cacheMix'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
+  throw new TypeError(`usage: micro-count.ts bare|empty|miss|hit|sessionHit|learnMix|cacheMix CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
 }
 const USERS = warm + calls + 200
 const dir = join(tmpdir(), `prisma-prefetch-micro-count-${process.pid}`)
@@ -56,14 +57,21 @@ for (let s = 0; s < USERS; s += 500) {
 // The mix's counts must not depend on how fast the process runs (valgrind slows it 50-fold): no
 // entry expires during a run, and speculation never pauses for a busy event loop.
 const MIX_OPTIONS = { ttl: 24 * 3_600_000, cpu: false } as const
-const client = mode === 'bare' ? bare : new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) }).$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
+const fresh = () => new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) })
+const empty = { query: { $allOperations: ({ args, query }: { args: unknown; query: (args: unknown) => Promise<unknown> }) => query(args) } }
+const client =
+  mode === 'bare'
+    ? bare
+    : mode === 'empty'
+      ? fresh().$extends(empty)
+      : fresh().$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
 const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
 let i = 0
 const read = (): Promise<unknown> => {
   i++
   const c = client as any
-  if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' ? 1 + (i % USERS) : 7 } })
-  return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' ? i % 100 : 3))
+  if (query === 'findUnique') return c.user.findUnique({ where: { id: mode === 'miss' || mode === 'bare' || mode === 'empty' ? 1 + (i % USERS) : 7 } })
+  return c.post.findMany(many(mode === 'miss' ? 100 + i : mode === 'bare' || mode === 'empty' ? i % 100 : 3))
 }
 // bench/load.ts's default mix: 60% user pages (a user by a skewed id, then their latest posts
 // with comments), else a page of posts with their authors; a seeded LCG picks.
@@ -89,6 +97,6 @@ for (let k = 0; k < warm; k++) await run()
 getPriority()
 for (let k = 0; k < calls; k++) await run()
 getPriority()
-if (mode !== 'bare') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
+if (mode !== 'bare' && mode !== 'empty') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
 await client.$disconnect(); await bare.$disconnect()
 rmSync(dir, { recursive: true, force: true })

@@ -192,6 +192,7 @@ export function getValidRules(value: unknown): readonly Rule[] {
   return [...value]
 }
 
+/** A constant scope is a function of no parameter: QueryEntries then skips looking up the read's session. */
 export function getValidScope(value: unknown): ResolvedOptions['scope'] {
   if (value === undefined) return () => ''
   if (typeof value === 'string') return () => value

@@ -121,6 +121,9 @@ export class QueryEntries {
   }
 
   private scopeOf(model: string, operation: string): string {
+    // A scope given as a string (or none) is a function of no parameter (see getValidScope): it
+    // cannot depend on the read or its session, which are then not looked up.
+    if (this.options.scope.length === 0) return (this.options.scope as () => string)()
     const session = this.sessions.current()
     return this.options.scope({ model, operation, sessionId: session?.sessionId, userId: session?.userId })
   }

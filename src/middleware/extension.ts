@@ -102,12 +102,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /**
  * Calls `fn` and starts the Prisma promise it returns, if it returns one: a Prisma promise runs
  * only when awaited, so it is started here, inside the session, in case `fn` returned it without
- * awaiting it itself. (A function of its own, not a closure per `session()` call: this runs on
- * every request.)
+ * awaiting it itself. A native promise (an async `fn`) runs already and is returned as it is; a
+ * Prisma promise is started by its own `then`, which returns a native promise of its outcome;
+ * any other thenable is adopted by a new promise. (A function of its own, not a closure per
+ * `session()` call: this runs on every request.)
  */
 function startNow<T>(fn: () => T): T {
   const result = fn()
-  return isThenable(result) ? (new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as T) : result
+  if (result instanceof Promise || !isThenable(result)) return result
+  if ((result as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'PrismaPromise') return result.then() as unknown as T
+  return new Promise((resolve, reject) => result.then(resolve, reject)) as unknown as T
 }
 
 /**

@@ -6,14 +6,14 @@
  */
 
 import { cloneResult } from '../cache/clone.ts'
-import type { Speculation } from '../cache/store.ts'
+import type { Entry, Speculation } from '../cache/store.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Stats } from '../stats.ts'
 import type { CombinedRead, Combiner } from './combining.ts'
 import type { DemandQueries, Query } from './demand.ts'
-import type { QueryEntries } from './entries.ts'
+import type { Lookup, QueryEntries } from './entries.ts'
 import type { ReportError } from './errors.ts'
-import type { Flights } from './flights.ts'
+import type { Flight, Flights } from './flights.ts'
 import type { Latencies } from './latency.ts'
 import type { ShadowReads } from './shadow.ts'
 import { Signal } from './signal.ts'
@@ -64,82 +64,147 @@ export class ReadPath {
     this.combiner = combiner
   }
 
-  async read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
-    this.stats.count('reads', model, 1, operation)
-    if (!this.entries.cacheable(model, operation)) return this.miss(model, operation, query, args)
-    // Awaited only when the store answers asynchronously: a hit from process memory makes no promise.
-    const pending = this.entries.lookup(model, operation, args)
-    const lookup = pending instanceof Promise ? await pending : pending
-    if (lookup === undefined) return this.miss(model, operation, query, args)
-    const { key, deps, gens, entry } = lookup
-    this.shadow?.consume(key, model, operation)
-    if (entry !== undefined) {
-      let value: unknown
-      try {
-        value = cloneResult(entry.value)
-      } catch (error) {
-        this.reportError(error, { phase: 'key', model, operation })
-        return this.miss(model, operation, query, args)
+  /**
+   * Serves one read. Not an async function: a hit answered from process memory and a miss sent at
+   * once make one promise each (the hit's, or the database promise's continuation) instead of an
+   * async function's and those of its awaits; what waits for a store, a list or a flight goes on in
+   * `readLater`. Whatever it throws is a rejection, as from an async function.
+   */
+  read(model: string, operation: string, args: unknown, query: Query): Promise<unknown> {
+    try {
+      this.stats.count('reads', model, 1, operation)
+      if (!this.entries.cacheable(model, operation)) return this.miss(model, operation, query, args)
+      // Awaited only when the store answers asynchronously: a hit from process memory makes no promise.
+      const pending = this.entries.lookup(model, operation, args)
+      if (pending instanceof Promise) return this.readLater(model, operation, args, query, pending)
+      if (pending === undefined) return this.miss(model, operation, query, args)
+      const { key, gens, entry } = pending
+      this.shadow?.consume(key, model, operation)
+      if (entry !== undefined) return Promise.resolve(this.served(model, operation, args, query, entry))
+      if (gens === undefined) return this.miss(model, operation, query, args)
+      if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
+        const pendingRow = this.entries.rowFromList(pending.scope, model, args)
+        if (pendingRow !== undefined) return this.fromListOrFetch(model, operation, args, query, pending, gens, pendingRow)
       }
-      if (entry.source === 'prefetch' && !entry.served) {
-        entry.served = true
-        this.usage.onTimeHit(model, operation, entry)
-      }
-      return this.hit(model, operation, args, value, entry.deps, entry.gens, entry.speculation)
+      return this.joinOrFetch(model, operation, args, query, pending, gens)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    if (gens === undefined) return this.miss(model, operation, query, args)
+  }
 
+  /** read() once the store or the generations answered asynchronously. */
+  private async readLater(model: string, operation: string, args: unknown, query: Query, pending: Promise<Lookup | undefined>): Promise<unknown> {
+    const lookup = await pending
+    if (lookup === undefined) return this.miss(model, operation, query, args)
+    const { key, gens, entry } = lookup
+    this.shadow?.consume(key, model, operation)
+    if (entry !== undefined) return this.served(model, operation, args, query, entry)
+    if (gens === undefined) return this.miss(model, operation, query, args)
     if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
       const pendingRow = this.entries.rowFromList(lookup.scope, model, args)
-      const found = pendingRow === undefined ? undefined : await pendingRow
-      if (found !== undefined) {
-        const list = found.list
-        if (list.source === 'prefetch' && !list.servedRows?.has(found.position)) {
-          ;(list.servedRows ??= new Set()).add(found.position)
-          this.usage.onTimeHit(model, operation, list)
-        }
-        // Kept under its own key and its row's generations too (when nothing the list read has
-        // moved since it was sent): a write to another row of the model ends the list, not this.
-        const own = this.options.readThrough ? this.entries.ownGenerations(deps, list.deps, list.gens) : undefined
-        if (own !== undefined) this.entries.keep(key, model, found.row, deps, own, undefined)
-        return this.hit(model, operation, args, found.row, list.deps, list.gens, list.speculation)
-      }
+      if (pendingRow !== undefined) return this.fromListOrFetch(model, operation, args, query, lookup, gens, pendingRow)
     }
+    return this.joinOrFetch(model, operation, args, query, lookup, gens)
+  }
 
-    const flight = this.flights.running(key, gens)
-    if (flight !== undefined) {
-      const joined = await this.flights.join(flight, model, operation)
-      if (joined === undefined) return this.miss(model, operation, query, args)
-      this.completed.emit({ model, operation, args, result: joined.value, deps, gens })
-      return joined.value
+  /** A valid entry's value, copied for the caller (a miss if it cannot be copied). */
+  private served(model: string, operation: string, args: unknown, query: Query, entry: Entry): unknown {
+    let value: unknown
+    try {
+      value = cloneResult(entry.value)
+    } catch (error) {
+      this.reportError(error, { phase: 'key', model, operation })
+      return this.miss(model, operation, query, args)
     }
+    if (entry.source === 'prefetch' && !entry.served) {
+      entry.served = true
+      this.usage.onTimeHit(model, operation, entry)
+    }
+    return this.hit(model, operation, args, value, entry.deps, entry.gens, entry.speculation)
+  }
 
+  /** A single-row read answered by a row of a valid cached list, if one holds it; else joinOrFetch. */
+  private async fromListOrFetch(
+    model: string,
+    operation: string,
+    args: unknown,
+    query: Query,
+    lookup: Lookup,
+    gens: string[],
+    pendingRow: Promise<{ row: unknown; list: Entry; position: number } | undefined>,
+  ): Promise<unknown> {
+    const found = await pendingRow
+    if (found === undefined) return this.joinOrFetch(model, operation, args, query, lookup, gens)
+    const { key, deps } = lookup
+    const list = found.list
+    if (list.source === 'prefetch' && !list.servedRows?.has(found.position)) {
+      ;(list.servedRows ??= new Set()).add(found.position)
+      this.usage.onTimeHit(model, operation, list)
+    }
+    // Kept under its own key and its row's generations too (when nothing the list read has
+    // moved since it was sent): a write to another row of the model ends the list, not this.
+    const own = this.options.readThrough ? this.entries.ownGenerations(deps, list.deps, list.gens) : undefined
+    if (own !== undefined) this.entries.keep(key, model, found.row, deps, own, undefined)
+    return this.hit(model, operation, args, found.row, list.deps, list.gens, list.speculation)
+  }
+
+  /** Joins an identical query in flight under the same generations, or sends the read. */
+  private joinOrFetch(model: string, operation: string, args: unknown, query: Query, lookup: Lookup, gens: string[]): Promise<unknown> {
+    const flight = this.flights.running(lookup.key, gens)
+    if (flight !== undefined) return this.joined(model, operation, args, query, lookup, gens, flight)
     this.stats.count('misses', model, 1, operation)
     this.stats.count('dbQueries', model)
     // Awaited only where combining can happen: elsewhere the read is sent in the same tick as before.
-    const plan = this.combiner?.enabled === true ? await this.combiner.plan(model, operation, args) : undefined
+    if (this.combiner?.enabled === true) return this.fetchCombined(model, operation, args, query, lookup, gens)
+    return this.fetch(model, operation, args, query, lookup, gens, undefined)
+  }
+
+  private async joined(model: string, operation: string, args: unknown, query: Query, lookup: Lookup, gens: string[], flight: Flight): Promise<unknown> {
+    const joined = await this.flights.join(flight, model, operation)
+    if (joined === undefined) return this.miss(model, operation, query, args)
+    this.completed.emit({ model, operation, args, result: joined.value, deps: lookup.deps, gens })
+    return joined.value
+  }
+
+  private async fetchCombined(model: string, operation: string, args: unknown, query: Query, lookup: Lookup, gens: string[]): Promise<unknown> {
+    const plan = await this.combiner!.plan(model, operation, args)
+    return this.fetch(model, operation, args, query, lookup, gens, plan)
+  }
+
+  /**
+   * Sends the read (read-through: its result is stored under `gens`, read before it was sent), in
+   * flight under its key until it settles. The result is taken with one `then` on the query's
+   * promise: no async function, no await.
+   */
+  private fetch(model: string, operation: string, args: unknown, query: Query, lookup: Lookup, gens: string[], plan: CombinedRead | undefined): Promise<unknown> {
+    const { key, deps } = lookup
     const startedAt = performance.now()
     const promise = plan === undefined ? this.demand.send(query, args) : this.combined(model, operation, args, query, plan)
     // In flight before anything is predicted from it: a speculative read of the same key joins it.
     const own = this.flights.start(key, promise, gens, undefined, startedAt)
     // After the query is on its way: reads predicted from its arguments alone go alongside it.
     this.started.emit({ model, operation, args })
-    try {
-      let result: unknown
-      try {
-        result = await promise
-      } catch (error) {
-        this.pressure.emit()
+    return promise.then(
+      (result) => {
+        try {
+          const dbMs = performance.now() - startedAt
+          this.latency.record(model, operation, dbMs)
+          if (this.options.readThrough) this.entries.store(lookup, model, operation, args, result, gens, undefined)
+          this.completed.emit({ model, operation, args, result, deps, gens, dbMs })
+          return result
+        } finally {
+          this.flights.settle(key, own)
+        }
+      },
+      (error: unknown) => {
+        try {
+          this.pressure.emit()
+        } finally {
+          this.flights.settle(key, own)
+        }
         throw error
-      }
-      const dbMs = performance.now() - startedAt
-      this.latency.record(model, operation, dbMs)
-      if (this.options.readThrough) this.entries.store(lookup, model, operation, args, result, gens, undefined)
-      this.completed.emit({ model, operation, args, result, deps, gens, dbMs })
-      return result
-    } finally {
-      this.flights.settle(key, own)
-    }
+      },
+    )
   }
 
   /** Sends a read with its follower added; if Prisma refuses that, sends it as it is. */
