@@ -2,18 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { prefetch } from '../../src/index.ts'
 import type { PrefetchOptions } from '../../src/types.ts'
 import { countingAdapter, createTestDatabase, spyExtension, type TestClient } from '../helpers/db.ts'
+import { joinsClients, type Constructor } from '../helpers/joins-clients.ts'
 
 // Combining: a user read that goes to the database carries the posts read predicted to follow it,
 // in one statement, where Prisma runs relations as joins (PostgreSQL with `relationJoins`).
 const db = await createTestDatabase()
-const joins = db.provider === 'postgresql'
-type Constructor = new (options: object) => TestClient
-const { PrismaClient: JoinsClient } = (joins
-  ? await import('../../src/generated/prisma-pg-joins/client.ts')
-  : await import('../../src/generated/prisma/client.ts')) as unknown as { PrismaClient: Constructor }
-const { PrismaClient: PlainClient } = (joins
-  ? await import('../../src/generated/prisma-pg/client.ts')
-  : await import('../../src/generated/prisma/client.ts')) as unknown as { PrismaClient: Constructor }
+const { joins, JoinsClient, PlainClient } = await joinsClients(db.provider)
 
 const bare = new PlainClient({ adapter: db.adapterFactory() })
 const users: { id: number; email: string }[] = []

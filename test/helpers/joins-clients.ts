@@ -1,0 +1,14 @@
+// The test schema's client classes for combining tests: on PostgreSQL, one generated with
+// `relationJoins` (reads can be combined) and one without (the reference); elsewhere both are the
+// plain client, where Prisma runs relations as separate statements and nothing is combined.
+import type { TestClient } from './db.ts'
+
+export type Constructor = new (options: object) => TestClient
+
+export async function joinsClients(provider: string): Promise<{ joins: boolean; JoinsClient: Constructor; PlainClient: Constructor }> {
+  const joins = provider === 'postgresql'
+  const load = async (path: Promise<unknown>) => ((await path) as { PrismaClient: Constructor }).PrismaClient
+  return joins
+    ? { joins, JoinsClient: await load(import('../../src/generated/prisma-pg-joins/client.ts')), PlainClient: await load(import('../../src/generated/prisma-pg/client.ts')) }
+    : { joins, JoinsClient: await load(import('../../src/generated/prisma/client.ts')), PlainClient: await load(import('../../src/generated/prisma/client.ts')) }
+}
