@@ -2,7 +2,6 @@
 // them, the client speculative reads go through, and clients whose every query is in a session.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { BoundedMap } from '../bounded-map.ts'
-import { isPlainObject } from '../shared.ts'
 import type { SessionContext, Sessions } from './session.ts'
 
 /** An extension as Prisma keeps it: the object given to `$extends`. */
@@ -171,9 +170,8 @@ export class Composition {
     // Outside the pass: a query an extension beneath makes on its own is not this read.
     return this.passes.exit(() =>
       speculativeReads.run(true, () => {
-        const send = () => start(params.query(unbatched(params.operation, params.args)))
-        if (pass.kind === 'warm') return warm(params.args, send)
-        return send().then((result) => {
+        if (pass.kind === 'warm') return warm(params.args, () => start(params.query(params.args)))
+        return start(params.query(params.args)).then((result) => {
           pass.result = result
           return result
         })
@@ -261,27 +259,6 @@ export class Composition {
  */
 function start(promise: PromiseLike<unknown>): Promise<unknown> {
   return new Promise((resolve, reject) => promise.then(resolve, reject))
-}
-
-/** Operations Prisma sends as one batched query when calls of one tick have the same shape. */
-const BATCHED = new Set(['findUnique', 'findUniqueOrThrow'])
-
-/**
- * The arguments a speculative read is sent with beneath this extension's hook. Prisma sends the
- * findUnique and findUniqueOrThrow calls of one tick whose model, argument names (nested, values
- * left out) and selection are the same as one batched query, whose errors read differently from a
- * lone query's (a findUniqueOrThrow that finds nothing) and where a database error of one call
- * fails them all. A speculative one predicted as the application's read starts would share its
- * batch: its `where` gets one more `AND` condition that holds for every row, an empty group
- * (`{ AND: [] }`), so that its shape is one no application read of those arguments has. It is
- * sent at once (not from a task of its own) and returns the same rows; the cache keys it under
- * the arguments as predicted. Other reads are sent as they are.
- */
-export function unbatched(operation: string, args: unknown): unknown {
-  if (!BATCHED.has(operation) || !isPlainObject(args) || !isPlainObject(args.where)) return args
-  const and = args.where.AND
-  const conditions = and === undefined ? [] : Array.isArray(and) ? and : [and]
-  return { ...args, where: { ...args.where, AND: [...conditions, { AND: [] }] } }
 }
 
 /** Whether a `query` component only has hooks for every operation (of every model, or of all). */
