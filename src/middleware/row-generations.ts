@@ -13,6 +13,12 @@ import { readDependencies, relatedModels, walkRelations, writeTargets, type Oper
 import type { SchemaInfo } from './schema.ts'
 
 const SINGLE_ROW_READS = new Set(['findUnique', 'findUniqueOrThrow'])
+const LIST_READS = new Set(['findMany', 'findFirst', 'findFirstOrThrow'])
+/**
+ * A list read of at most this many rows named by a unique field (`where: { id: { in } }`) depends
+ * on each of them; a longer one on its model's list key (every hit checks each key it depends on).
+ */
+export const MAX_ROWS_NAMED = 32
 
 /** The canonical text of a unique value of kind `kind`, or undefined when it is not one. */
 function valueText(kind: 'int' | 'string', value: unknown): string | undefined {
@@ -26,17 +32,36 @@ function valueText(kind: 'int' | 'string', value: unknown): string | undefined {
 /**
  * The generation keys a read depends on, sorted. With `rows` on, a `findUnique` that names its
  * row by the plain value of a single-field unique key depends on that row and on its model's
- * `#rows` key instead of the model's list key.
+ * `#rows` key instead of the model's list key; so does a list read whose only filter is such a
+ * field `in` a list of plain values (at most MAX_ROWS_NAMED), on each row it names: no write to
+ * another row can change what it returns.
  */
 export function readKeys(schema: SchemaInfo, rows: boolean, model: string, operation: string, args: unknown): string[] {
-  if (!rows || !SINGLE_ROW_READS.has(operation) || !isPlainObject(args) || !isPlainObject(args.where)) {
-    return readDependencies(schema, model, args)
-  }
-  const row = rowOfWhere(schema, model, args.where)
-  if (row === undefined) return readDependencies(schema, model, args)
+  if (!rows || !isPlainObject(args) || !isPlainObject(args.where)) return readDependencies(schema, model, args)
+  const named = SINGLE_ROW_READS.has(operation) ? rowOfWhere(schema, model, args.where) : LIST_READS.has(operation) && args.cursor === undefined ? rowsOfInList(schema, model, args.where) : undefined
+  if (named === undefined) return readDependencies(schema, model, args)
   const keys = relatedModels(schema, model, args)
-  keys.add(rowsKey(model)).add(row)
+  keys.add(rowsKey(model))
+  if (typeof named === 'string') keys.add(named)
+  else for (const row of named) keys.add(row)
   return [...keys].sort()
+}
+
+/** The row keys of `where: { [rowField]: { in: [values] } }`, nothing else in it; undefined otherwise. */
+function rowsOfInList(schema: SchemaInfo, model: string, where: Record<string, unknown>): string[] | undefined {
+  const fields = Object.keys(where)
+  if (fields.length !== 1) return undefined
+  const field = fields[0]
+  const kind = schema.rowFields.get(model)?.get(field)
+  const filter = where[field]
+  if (kind === undefined || !isPlainObject(filter) || Object.keys(filter).length !== 1 || !Array.isArray(filter.in) || filter.in.length > MAX_ROWS_NAMED) return undefined
+  const keys: string[] = []
+  for (const value of filter.in) {
+    const text = valueText(kind, value)
+    if (text === undefined) return undefined
+    keys.push(rowKey(model, field, text))
+  }
+  return keys
 }
 
 /** The row key of the first row field `where` names by a plain value. */

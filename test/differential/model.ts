@@ -238,8 +238,15 @@ export class Generators {
     const op = (operation: string, args: fc.Arbitrary<Record<string, unknown>>) => args.map((a) => ({ model: model.name, operation, args: a }))
     const unique = fc.tuple(this.uniqueWhere(model), this.shape(model, 2)).map(([where, shape]) => ({ where, ...shape }))
     const first = fc.tuple(this.listArgs(model, 1), this.shape(model, 2)).map(([list, shape]) => ({ ...list, ...shape }))
+    // A list of rows named by one unique field and nothing else (it depends on those rows alone).
+    const single = model.uniques.filter((key) => key.length === 1).map(([name]) => model.scalars.find((field) => field.name === name)!)
+    const named = () =>
+      fc.tuple(fc.constantFrom(...single).chain((field) => fc.array(this.valueOf(model, field), { maxLength: 4 }).map((values) => ({ [field.name]: { in: values } }))), this.shape(model, 2)).map(
+        ([where, shape]) => ({ where, orderBy: model.primaryKey.map((name) => ({ [name]: 'asc' })), ...shape }),
+      )
     return fc.oneof(
       op('findUnique', unique),
+      ...(single.length > 0 && model.primaryKey.length > 0 ? [op('findMany', named())] : []),
       op('findUniqueOrThrow', unique),
       op('findFirst', first),
       op('findFirstOrThrow', first),

@@ -241,6 +241,53 @@ describe('rows taken from a list are kept under their own row’s generation', (
   })
 })
 
+describe('a list of rows named by a unique field depends on those rows alone', () => {
+  const postsIn = (client: any, ids: number[], extra: object = {}) => client.post.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' }, select: { id: true, title: true }, ...extra })
+  const usersIn = (client: any, emails: string[]) => client.user.findMany({ where: { email: { in: emails } }, orderBy: { email: 'asc' }, select: { id: true, email: true, name: true } })
+
+  it('a write to a row it does not name leaves it served; a write to one it names ends it', async () => {
+    const [a, b] = await twoPosts()
+    const [c] = await twoPosts()
+    await postsIn(prisma, [a.id, b.id])
+    await prisma.post.update({ where: { id: c.id }, data: { title: unique('other') } })
+    expect(await queried(() => postsIn(prisma, [a.id, b.id]))).toStrictEqual({ value: [{ id: a.id, title: a.title }, { id: b.id, title: b.title }], queries: 0 })
+    const title = unique('named')
+    await prisma.post.update({ where: { id: b.id }, data: { title } })
+    expect(await queried(() => postsIn(prisma, [a.id, b.id]))).toStrictEqual({ value: [{ id: a.id, title: a.title }, { id: b.id, title }], queries: 1 })
+  })
+
+  it('a row created under a value it names, or moved to one, ends it', async () => {
+    const [first, second] = [`${unique('in')}@example.com`, `${unique('in')}@example.com`]
+    const existing = await bare.user.create({ data: { email: first } })
+    expect(await usersIn(prisma, [first, second])).toHaveLength(1)
+    const created = await prisma.user.create({ data: { email: second } })
+    expect(await queried(() => usersIn(prisma, [first, second]))).toMatchObject({ value: [{ id: existing.id }, { id: created.id }], queries: 1 })
+    const third = `${unique('in')}@example.com`
+    const mover = await bare.user.create({ data: { email: `${unique('mover')}@example.com` } })
+    expect(await usersIn(prisma, [first, third])).toHaveLength(1)
+    await prisma.user.update({ where: { id: mover.id }, data: { email: third } })
+    expect(await queried(() => usersIn(prisma, [first, third]))).toMatchObject({ value: [{ id: existing.id }, { id: mover.id }], queries: 1 })
+  })
+
+  it('a write by filter, a write to a related model it includes, and a list longer than the bound end it', async () => {
+    const [a, b] = await twoPosts()
+    await postsIn(prisma, [a.id, b.id])
+    await prisma.post.updateMany({ where: { title: unique('nothing-matches') }, data: { views: 1 } })
+    expect(await queried(() => postsIn(prisma, [a.id, b.id]))).toMatchObject({ queries: 1 })
+
+    const withAuthor = { select: { id: true, author: { select: { name: true } } } }
+    await postsIn(prisma, [a.id], withAuthor)
+    await prisma.user.update({ where: { id: rows.alice.id }, data: { name: unique('alice') } })
+    expect(await queried(() => postsIn(prisma, [a.id], withAuthor))).toStrictEqual({ value: await postsIn(bare, [a.id], withAuthor), queries: 1 })
+
+    const [c] = await twoPosts()
+    const many = [a.id, ...Array.from({ length: 40 }, (_, i) => 1_000_000 + i)]
+    await postsIn(prisma, many)
+    await prisma.post.update({ where: { id: c.id }, data: { title: unique('elsewhere') } })
+    expect(await queried(() => postsIn(prisma, many))).toMatchObject({ queries: 1 })
+  })
+})
+
 describe('maxRowGenerations', () => {
   it('bounds the row generations held; forgetting one ends the row reads of its model, never serves a stale one', async () => {
     const small = await env.client({ learn: false, maxRowGenerations: 2 })
