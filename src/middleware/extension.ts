@@ -22,6 +22,7 @@ import { describeSchema } from './schema.ts'
 import { Composition } from './composition.ts'
 import type { UtilizationSource } from './cpu-pressure.ts'
 import { sessionContext, Sessions, type SessionId } from './session.ts'
+import { sentAs } from './speculation.ts'
 
 /** Transitions a report draws from at most. */
 const MAX_REPORT_TRANSITIONS = 200
@@ -155,8 +156,9 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
       rowsShared: () => !composition.hooksBeneath(),
     })
     // Speculative reads go through the query hooks beneath this extension's (see Composition).
-    const execute = (model: string, operation: string, args: unknown) =>
-      traced ? traced(model, operation, () => composition.execute(model, operation, args)) : composition.execute(model, operation, args)
+    const send = (model: string, operation: string, args: unknown) =>
+      composition.execute(model, sentAs(schema.uniqueSelectors.get(model), operation, args, !composition.hooksBeneath()), args)
+    const execute = (model: string, operation: string, args: unknown) => (traced ? traced(model, operation, () => send(model, operation, args)) : send(model, operation, args))
     const prefetcher = new Prefetcher(resolved, {
       speculator: cache.speculator,
       latency: cache.latency,

@@ -372,3 +372,20 @@ function withoutField(row: Record<string, unknown>, field: string): Record<strin
   const { [field]: _, ...rest } = row
   return rest
 }
+
+const UNBATCHED: Record<string, string> = { findUnique: 'findFirst', findUniqueOrThrow: 'findFirstOrThrow' }
+
+/**
+ * The operation a speculative read is sent as. Prisma sends the findUnique calls of one tick that
+ * have one shape as one batched query, and an application's read in a batch fails differently (a
+ * findUniqueOrThrow's P2025 loses its sentence); findFirst with the same where returns the same
+ * row, is never batched, and costs the same statement. Not when a where names a compound key
+ * (findFirst has no such field; nor when the schema is not known) or when hooks beneath may tell
+ * operations apart (`sameRead` false).
+ */
+export function sentAs(selectors: readonly { name: string; fields: readonly string[] }[] | undefined, operation: string, args: unknown, sameRead: boolean): string {
+  const first = UNBATCHED[operation]
+  if (first === undefined || !sameRead || selectors === undefined || !isPlainObject(args) || !isPlainObject(args.where)) return operation
+  for (const selector of selectors) if (selector.fields.length > 1 && selector.name in args.where) return operation
+  return first
+}

@@ -33,15 +33,10 @@ async function outcome(read: () => Promise<unknown>) {
 }
 
 describe("a speculative findUnique predicted as the application's read starts", () => {
-  // KNOWN LIMITATION, kept as a failing expectation (it.fails passes while the limitation holds):
-  // a speculative findUniqueOrThrow of another key, predicted as the application's starts, lands in
-  // Prisma's batch of that tick, and a findUniqueOrThrow that finds nothing then fails with P2025
-  // without the sentence "No record was found for a query." (class and code as on the bare client).
-  // Sending speculative findUnique reads from a task of their own fixes it, but in a loop made only
-  // of promise continuations (better-sqlite3) it holds them back until the loop yields; sending them
-  // with an extra condition that always holds fixes it too, but Prisma then runs same-tick ones as a
-  // batch in a transaction, which on SQLite kept application transactions from starting (P2028).
-  it.fails('is not batched with it: a findUniqueOrThrow that finds nothing fails as on the bare client', async () => {
+  // A speculative findUnique predicted as the application's starts is sent as findFirst (same row,
+  // never batched): the application's findUniqueOrThrow that finds nothing fails with P2025 and the
+  // sentence "No record was found for a query.", as on the bare client, not as a member of a batch.
+  it('is not batched with it: a findUniqueOrThrow that finds nothing fails as on the bare client', async () => {
     const { prisma, spy, sql } = await env.client()
     for (const [i, user] of users.slice(1, 11).entries()) await prisma.$prefetch.session(`train-${i}`, () => page(prisma, user.id))
     await prisma.$prefetch.idle()
@@ -58,7 +53,7 @@ describe("a speculative findUnique predicted as the application's read starts", 
     // The first user was predicted and read speculatively, each read in a query of its own.
     const speculative = spy.speculative.slice(sent.speculative)
     expect(speculative.length).toBeGreaterThan(0)
-    for (const read of speculative) expect(read).toMatchObject({ model: 'User', operation: 'findUniqueOrThrow', args: { where: { id: users[0].id }, select } })
+    for (const read of speculative) expect(read).toMatchObject({ model: 'User', operation: 'findFirstOrThrow', args: { where: { id: users[0].id }, select } })
     expect(sql.queries - sent.sql).toBe(1 + speculative.length)
   })
 
