@@ -81,8 +81,8 @@ export class Combiner {
     private readonly now: () => number,
     /** Whether reads of a model may be prefetched (`models[model].prefetch`). */
     private readonly prefetches: (model: string) => boolean,
-    /** Whether the query hooks beneath this extension treat every operation alike (see QueryEntries.rowsShared). */
-    private readonly rowsShared: () => boolean,
+    /** Whether a query hook beneath this extension runs for `operation` of `model` (see HooksBeneath.runFor). */
+    private readonly hookedBeneath: (model: string, operation: string) => boolean,
   ) {
     this.on = supported && threshold !== false && learner !== undefined
   }
@@ -94,9 +94,12 @@ export class Combiner {
 
   /** The combined form of a read about to be sent outside transactions, or undefined to send it as it is. Never throws. */
   async plan(model: string, operation: string, args: unknown): Promise<CombinedRead | undefined> {
-    // Query hooks beneath this extension for some operations only would see the follower inside
-    // the user read, not as itself: its result might not be what it returns when sent alone.
-    if (!this.enabled || !this.rowsShared() || !SINGLE_ROW.has(operation) || !isPlainObject(args) || args.relationLoadStrategy !== undefined) return undefined
+    if (!this.enabled || !SINGLE_ROW.has(operation) || !isPlainObject(args) || args.relationLoadStrategy !== undefined) return undefined
+    // A query hook beneath this extension sees a combined read as one read of this model: one for
+    // this read may change the relation's rows (or drop them) with the row, and one for the
+    // follower never sees it. Either way what is kept might not be what the follower returns
+    // sent alone through those hooks, so neither is combined (a hook may change anything).
+    if (this.hookedBeneath(model, operation)) return undefined
     try {
       const session = this.sessions.current()
       const dependents = this.learner!.dependents({ session, query: { model, operation, args }, at: this.now() })
@@ -107,7 +110,7 @@ export class Combiner {
           this.shapeList(model, followerModel, followerOperation, followerArgs, dependent.fields, dependent.path) ??
           this.shapeOne(model, followerModel, followerOperation, followerArgs, dependent.fields, dependent.path) ??
           this.shapeRelated(model, followerModel, followerOperation, followerArgs, dependent.fields, dependent.path)
-        if (shaped === undefined) continue
+        if (shaped === undefined || this.hookedBeneath(followerModel, followerOperation)) continue
         const combinedArgs = withRelations(args, shaped.relations, shaped.nested)
         if (combinedArgs === undefined) continue
         if (!this.entries.cacheable(followerModel, followerOperation) || !this.prefetches(followerModel)) continue

@@ -2,6 +2,7 @@
 // them, the client speculative reads go through, and clients whose every query is in a session.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { BoundedMap } from '../bounded-map.ts'
+import { HooksBeneath } from './hooks-beneath.ts'
 import type { SessionContext, Sessions } from './session.ts'
 
 /** An extension as Prisma keeps it: the object given to `$extends`. */
@@ -95,8 +96,8 @@ export class Composition {
   private nextId = 1
   /** The client built last (not a session client): speculation triggered by reads goes through it. */
   private latest: AnyClient | undefined
-  /** Whether the client built last has model- or operation-bound query hooks beneath this extension's. */
-  private beneath: boolean | undefined
+  /** The query hooks beneath this extension's in the client built last (read when first asked). */
+  private beneath: HooksBeneath | undefined
 
   constructor(
     /** The client prefetch() was applied to. */
@@ -210,18 +211,11 @@ export class Composition {
   }
 
   /**
-   * Whether the client built last runs query hooks beneath this extension's that are bound to a
-   * model or an operation (`query: { user: { findMany } }`): those treat a findMany apart from a
-   * findUnique, so a row of one may not answer the other. Hooks for every operation
-   * (`$allOperations`) are taken to treat them alike.
+   * The query hooks beneath this extension's in the client built last, which speculation triggered
+   * by reads goes through (and, by the same rule, the application's reads are taken to).
    */
-  hooksBeneath(): boolean {
-    if (this.beneath === undefined) {
-      const all = extensionsOf(this.latest ?? this.inner)
-      const at = all.lastIndexOf(this.definition)
-      this.beneath = all.slice(at + 1).some((e) => e.query !== undefined && !operationBlind(e.query))
-    }
-    return this.beneath
+  hooksBeneath(): HooksBeneath {
+    return (this.beneath ??= new HooksBeneath(this.latest ?? this.inner, this.definition))
   }
 
   /** The speculation client of `client` (cached by the extensions it is made of). */
@@ -259,13 +253,4 @@ export class Composition {
  */
 function start(promise: PromiseLike<unknown>): Promise<unknown> {
   return new Promise((resolve, reject) => promise.then(resolve, reject))
-}
-
-/** Whether a `query` component only has hooks for every operation (of every model, or of all). */
-function operationBlind(query: object): boolean {
-  return Object.entries(query).every(([key, value]) => {
-    if (key === '$allOperations') return true
-    if (key !== '$allModels') return false
-    return value !== null && typeof value === 'object' && Object.keys(value).every((k) => k === '$allOperations')
-  })
 }

@@ -55,8 +55,8 @@ export class QueryEntries {
     onDispose: (speculation: Speculation) => void,
     /**
      * Whether a row of one read's result may answer a read of another operation (rows from
-     * lists, fan-out). Not when query hooks run beneath this extension: they may treat
-     * operations apart.
+     * lists, fan-out). Not when query hooks run beneath this extension that may treat
+     * operations apart (see HooksBeneath.operationBlind).
      */
     readonly rowsShared: () => boolean,
   ) {

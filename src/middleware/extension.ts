@@ -153,7 +153,7 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
       sessions,
       transactionTimeoutMs: typeof configuredTimeout === 'number' && configuredTimeout > 0 ? configuredTimeout : PRISMA_ITX_TIMEOUT_MS,
       fingerprint: resultFingerprint(client),
-      rowsShared: () => !composition.hooksBeneath(),
+      rowsShared: () => composition.hooksBeneath().operationBlind(),
     })
     // Speculative reads go through the query hooks beneath this extension's (see Composition).
     const send = (model: string, operation: string, args: unknown) =>
@@ -186,7 +186,7 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
     if (prefetcher.learner !== undefined && resolved.learn !== undefined && resolved.learn.combine !== false && !resolved.shadow) {
       cache.reads.combineWith(
         new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now, (model) =>
-          resolved.models.get(model)?.prefetch !== false, cache.entries.rowsShared),
+          resolved.models.get(model)?.prefetch !== false, (model, operation) => composition.hooksBeneath().runFor(model, operation)),
       )
     }
     if (prefetcher.active) {

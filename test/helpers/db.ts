@@ -304,3 +304,17 @@ export function countingAdapter<F extends SqlDriverAdapterFactory>(factory: F): 
   const counted = withLatency(factory, 0)
   return { factory: counted.factory, stats: counted.trips }
 }
+
+/**
+ * countingAdapter, also keeping the SQL of every statement in `statements`, in order: a spy at
+ * the adapter for tests that must not put a query hook beneath the extension under test (a
+ * hook there changes what it may do; see src/middleware/hooks-beneath.ts).
+ */
+export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F): { factory: F; stats: QueryStats; statements: string[] } {
+  const statements: string[] = []
+  const counted = withLatency(factory, 0, (sql) => {
+    statements.push(sql)
+    return undefined
+  })
+  return { factory: counted.factory, stats: counted.trips, statements }
+}
