@@ -24,6 +24,12 @@
  * speculation cost a page of the load benchmark (1.6 reads), and waits for speculation are
  * counted in (each page awaits `idle()`). Both with a TTL of a day and `cpu: false`, so that
  * nothing in the count depends on the speed of the process.
+ *
+ * `learnMixBusy` is `learnMix` with the CPU back-off forced on (a utilisation source that reads
+ * 1, through the extension's test seam, sampled every second: the first sample falls early in
+ * the warm-up, and the back-off stays on): speculation paused, learning backed off as
+ * `cpu.learnEvery` (env LEARN_EVERY, default 10) and `cpu.settledAfter` (env SETTLED_AFTER,
+ * default 100) say. Against `cacheMix`, what learning still costs a page at saturation.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -31,14 +37,15 @@ import { getPriority, tmpdir } from 'node:os'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import { prefetch } from '../src/index.ts'
+import { prefetchWith } from '../src/middleware/extension.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
 import { pushSchema } from '../scripts/schema-engine.ts'
 const mode = process.argv[2] ?? 'sessionHit'
 const calls = Number(process.argv[3] ?? 300)
 const query = process.argv[4] ?? 'findUnique'
 const warm = Number(process.argv[5] ?? 600)
-if (!['bare', 'empty', 'miss', 'hit', 'sessionHit', 'learnMix', 'cacheMix'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
-  throw new TypeError(`usage: micro-count.ts bare|empty|miss|hit|sessionHit|learnMix|cacheMix CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
+if (!['bare', 'empty', 'miss', 'hit', 'sessionHit', 'learnMix', 'learnMixBusy', 'cacheMix'].includes(mode) || !['findUnique', 'findMany'].includes(query)) {
+  throw new TypeError(`usage: micro-count.ts bare|empty|miss|hit|sessionHit|learnMix|learnMixBusy|cacheMix CALLS findUnique|findMany WARMUP: ${process.argv.slice(2).join(' ')}`)
 }
 const USERS = warm + calls + 200
 const dir = join(tmpdir(), `prisma-prefetch-micro-count-${process.pid}`)
@@ -64,7 +71,9 @@ const client =
     ? bare
     : mode === 'empty'
       ? fresh().$extends(empty)
-      : fresh().$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
+      : mode === 'learnMixBusy'
+        ? fresh().$extends(prefetchWith({ ...MIX_OPTIONS, cpu: { sampleMs: 1000, learnEvery: Number(process.env.LEARN_EVERY ?? 10), settledAfter: Number(process.env.SETTLED_AFTER ?? 100) } }, { utilization: () => 1 }))
+        : fresh().$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
 const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
 let i = 0
 const read = (): Promise<unknown> => {
@@ -88,8 +97,8 @@ const page = async (): Promise<unknown> => {
   return c.$prefetch.idle()
 }
 let pages = 0
-const mixPage = () => (mode === 'learnMix' ? (client as any).$prefetch.session(`s${Math.floor(pages++ / 10)}`, page) : page())
-const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : mode.endsWith('Mix') ? mixPage : read
+const mixPage = () => (mode.startsWith('learnMix') ? (client as any).$prefetch.session(`s${Math.floor(pages++ / 10)}`, page) : page())
+const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('bench', read) : mode.includes('Mix') ? mixPage : read
 // As in bench/micro.ts, where every mode runs in one process: an AsyncLocalStorage in use (its
 // promise hook runs for every promise from then on).
 new AsyncLocalStorage().run(1, () => {})
@@ -97,6 +106,9 @@ for (let k = 0; k < warm; k++) await run()
 getPriority()
 for (let k = 0; k < calls; k++) await run()
 getPriority()
-if (mode !== 'bare' && mode !== 'empty') console.log(mode, query, calls, JSON.stringify((client as any).$prefetch.stats().prefetch?.skipped ?? {}), (client as any).$prefetch.stats().hits)
+if (mode !== 'bare' && mode !== 'empty') {
+  const { prefetch: counters, hits } = (client as any).$prefetch.stats()
+  console.log(mode, query, calls, JSON.stringify(counters?.skipped ?? {}), hits, `cpuBackoffReads=${counters?.cpuBackoffReads} cpuBackoffSampledOut=${counters?.cpuBackoffSampledOut}`)
+}
 await client.$disconnect(); await bare.$disconnect()
 rmSync(dir, { recursive: true, force: true })

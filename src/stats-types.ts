@@ -79,9 +79,19 @@ export interface PrefetchCounters {
    */
   cpuBackoffMs: number
   /**
+   * Reads observed while the event loop was busier than `cpu.maxUtilization`: each went into its
+   * session's history, and no learned prediction was made for it (nothing predicted could run).
+   */
+  cpuBackoffReads: number
+  /**
+   * Of those, the observations learning left out: their context had settled
+   * (`cpu.settledAfter`), and only 1 in `cpu.learnEvery` of them is counted into what is learned.
+   */
+  cpuBackoffSampledOut: number
+  /**
    * Candidates not run, by reason: `cached`, `inFlight`, `queued`, `queueFull`, `sessionBusy`,
    * `modelOff`, `closed`, `cpuBusy` (dropped or not queued while the event loop was busier than
-   * `cpu.maxUtilization`), `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`,
+   * `cpu.maxUtilization`: queued ones, and rules' candidates; the learner proposes none then), `uncacheable`, `storeUnavailable`, `generationMoved`, `notCached`,
    * `tooLarge` (a fan-out not one row of whose shape fits in `learn.maxFanOutBytes`), and
    * `invalid` (arguments Prisma would refuse, such as a learned or ruled `findUnique` whose unique
    * key came out null or missing, a null or undefined in an `in` list, or an empty `in` list:

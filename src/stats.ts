@@ -79,7 +79,7 @@ export function totalRatios(totals: Counters, prefetch: Pick<PrefetchCounters, '
 }
 
 export function emptyPrefetch(): PrefetchCounters {
-  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, cpuBackoffMs: 0, skipped: {} }
+  return { issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, cpuBackoffMs: 0, cpuBackoffReads: 0, cpuBackoffSampledOut: 0, skipped: {} }
 }
 
 /** Points the timeline keeps at most; when full, every other one goes and the interval doubles. */
@@ -212,6 +212,16 @@ export class Stats {
   /** Milliseconds speculation stayed paused because the event loop was busy. */
   cpuBackoff(ms: number): void {
     this.prefetch.cpuBackoffMs += ms
+  }
+
+  /** A read observed while the event loop was busy (no learned prediction made for it). */
+  cpuBackoffRead(): void {
+    this.prefetch.cpuBackoffReads++
+  }
+
+  /** An observation learning left out while the event loop was busy (`cpu.learnEvery`). */
+  cpuSampledOut(): void {
+    this.prefetch.cpuBackoffSampledOut++
   }
 
   /** A candidate that was not run, and why. */

@@ -59,7 +59,9 @@ export interface ConcurrencyOptions {
 /**
  * CPU-aware speculation: the event loop's utilisation (Node's
  * `performance.eventLoopUtilization()`, the share of wall-clock time the loop spent running
- * callbacks rather than waiting for I/O) is sampled over a window, never per read. While it is
+ * callbacks rather than waiting for I/O) is sampled over a window, never per read (every
+ * `sampleMs` on a timer, and, should a loop kept busy by promises alone give the timer no turn,
+ * by the reads themselves once `sampleMs` has passed). While it is
  * above `maxUtilization` no speculative read starts (queued ones are dropped, new candidates
  * skipped as `cpuBusy`); when a window at or below it follows, speculation resumes at the limit
  * it had (the one database pressure sets).
@@ -75,6 +77,23 @@ export interface CpuOptions {
    * @default 200
    */
   sampleMs?: number
+  /**
+   * While the loop is busier than `maxUtilization`, learning backs off too: no learned
+   * prediction is made (nothing could run), and an observation whose context has settled (seen
+   * at least `settledAfter` times) is learned from 1 time in `learnEvery` (each context counts its
+   * own). Every read still goes into its session's history, so the arguments predicted once the
+   * loop is calm again are the same as without the back-off. 1 learns from every observation.
+   * Counted in `prefetch.cpuBackoffReads` and `prefetch.cpuBackoffSampledOut`.
+   * @default 10
+   */
+  learnEvery?: number
+  /**
+   * Observations of a context (its transition counts, aged as `learn.agingLimit` says) after
+   * which the back-off may sample it (see `learnEvery`): one observation moves none of its shares
+   * by more than 1 / `settledAfter`. Contexts seen less are learned from on every read.
+   * @default 100
+   */
+  settledAfter?: number
 }
 
 /** Bounds of the in-process LRU that sits in front of the keyv store. */
@@ -232,9 +251,10 @@ export interface PrefetchOptions<Client = unknown> {
   concurrency?: number | ConcurrencyOptions
   /**
    * Pause speculation while the process itself is the bottleneck: while the event loop's
-   * utilisation over a sample window is above `maxUtilization` (see `CpuOptions`). `true` for
-   * the defaults, `false` never to sample.
-   * @default { maxUtilization: 0.8, sampleMs: 200 }
+   * utilisation over a sample window is above `maxUtilization` (see `CpuOptions`), and learn
+   * from settled contexts 1 observation in `learnEvery`. `true` for the defaults, `false` never
+   * to sample.
+   * @default { maxUtilization: 0.8, sampleMs: 200, learnEvery: 10, settledAfter: 100 }
    */
   cpu?: boolean | CpuOptions
   /**

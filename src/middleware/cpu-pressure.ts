@@ -1,7 +1,8 @@
 /**
  * CPU pressure: whether the process itself is the bottleneck, from the event loop's utilisation
  * sampled over a window (`cpu.sampleMs`), never per read. Above `cpu.maxUtilization` the
- * prefetcher pauses speculation; when a window at or below it follows, it resumes.
+ * prefetcher pauses speculation (and learning backs off); when a window at or below it follows,
+ * it resumes.
  */
 
 import { performance } from 'node:perf_hooks'
@@ -25,6 +26,9 @@ export function eventLoopUtilization(): UtilizationSource {
   }
 }
 
+/** Reads between two looks at the clock in `CpuPressure.tick()`. */
+const TICK_READS = 32
+
 /** What the owner does when the state changes, and where the paused time goes. */
 export interface CpuPressureHooks {
   /** The loop was busier than the bound over the last window. */
@@ -46,9 +50,11 @@ export class CpuPressure {
   busy = false
   private readonly timer: ReturnType<typeof setInterval>
   private lastSample: number
+  /** Reads since the clock was last looked at by `tick()`. */
+  private ticks = 0
 
   constructor(
-    private readonly settings: Required<CpuOptions>,
+    private readonly settings: Pick<Required<CpuOptions>, 'maxUtilization' | 'sampleMs'>,
     private readonly hooks: CpuPressureHooks,
     private readonly source: UtilizationSource = eventLoopUtilization(),
     private readonly now: () => number = () => performance.now(),
@@ -82,6 +88,18 @@ export class CpuPressure {
     this.busy = busy
     if (busy) this.hooks.busy()
     else this.hooks.calm()
+  }
+
+  /**
+   * Called on every read: every `TICK_READS` reads, samples if a window is overdue. A loop kept
+   * busy by promises alone (a closed loop over a synchronous driver: each read's continuation
+   * starts the next) never reaches its timers phase, so the timer would never sample the very
+   * pressure it is there to see.
+   */
+  tick(): void {
+    if (++this.ticks < TICK_READS) return
+    this.ticks = 0
+    if (this.now() - this.lastSample >= this.settings.sampleMs) this.sample()
   }
 
   /** Stops sampling; a pause still running is counted up to now. */

@@ -13,7 +13,7 @@ import { predict, predictFollowers } from '../strategies/combine.ts'
 import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { batchRowReads } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
-import type { Candidate, FanOut, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
+import type { Backoff, Candidate, FanOut, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
 import type { DemandQueries } from './demand.ts'
 import type { ReportError } from './errors.ts'
 import type { Latencies } from './latency.ts'
@@ -88,6 +88,8 @@ export class Prefetcher {
   private window = { completed: 0, used: 0 }
   /** CPU-aware speculation (`cpu`): pauses the scheduler while the event loop is too busy. */
   private readonly cpu: CpuPressure | undefined
+  /** What the learner is told while the loop is too busy (`cpu.learnEvery`, `cpu.settledAfter`). */
+  private readonly backoff: Backoff | undefined
 
   private readonly speculator: Speculator
   private readonly latency: Latencies
@@ -144,6 +146,8 @@ export class Prefetcher {
         },
         parts.utilization,
       )
+      const { learnEvery, settledAfter } = options.cpu
+      this.backoff = { learnEvery, settledAfter, sampledOut: () => stats.cpuSampledOut() }
     }
   }
 
@@ -155,6 +159,8 @@ export class Prefetcher {
   /** Called after every read outside transactions. Never throws. */
   observe(read: CompletedRead): void {
     try {
+      this.cpu?.tick()
+      if (this.cpu?.busy === true) this.stats.cpuBackoffRead()
       this.adapt(read)
       this.propose('observe', read, read)
     } catch (error) {
@@ -175,6 +181,9 @@ export class Prefetcher {
     const session = this.sessions.current()
     // Learning predicts within sessions only; outside one, only rules can propose anything.
     if (session === undefined && this.options.rules.length === 0) return
+    // While the loop is too busy nothing predicted could run: the learner learns (sampled) and predicts nothing.
+    const backoff = this.cpu?.busy === true ? this.backoff : undefined
+    if (backoff !== undefined && phase === 'anticipate' && this.options.rules.length === 0) return
     const candidates = predict(
       this.predictors,
       {
@@ -182,6 +191,7 @@ export class Prefetcher {
         query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },
         at: this.options.now(),
         minProbability: this.threshold,
+        backoff,
       },
       { minProbability: this.threshold, maxPerTrigger: this.options.maxPerTrigger },
       (error) => this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation }),

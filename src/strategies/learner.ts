@@ -68,14 +68,22 @@ export class LearnedPredictor implements Predictor {
     const templated = this.templates.resolve(query)
     if (templated === undefined) return []
     const before = this.histories.before(session, at)
+    const backoff = event.backoff
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
     if (before.length > 0) {
       const previous = contextOf(before, this.settings.order)
-      this.global.record(previous, templated.template.id)
-      user?.record(previous, templated.template.id)
-      this.mappings.learn(templated, before)
+      // Under CPU pressure a settled context is learned from 1 time in `learnEvery`.
+      if (backoff !== undefined && this.global.sampledOut(previous, backoff.settledAfter, backoff.learnEvery)) backoff.sampledOut()
+      else {
+        this.global.record(previous, templated.template.id)
+        user?.record(previous, templated.template.id)
+        this.mappings.learn(templated, before)
+      }
     }
+    // Always: the next reads' arguments are predicted from it once the process is calm again.
     this.histories.append(session, this.stepOf(templated, query.result, at))
+    // Under CPU pressure nothing predicted could run.
+    if (backoff !== undefined) return []
     return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability)
   }
 
@@ -86,7 +94,7 @@ export class LearnedPredictor implements Predictor {
    */
   anticipate(event: ReadEvent): Candidate[] {
     const { session, query, at } = event
-    if (session === undefined) return []
+    if (session === undefined || event.backoff !== undefined) return []
     const templated = this.templates.resolve(query)
     if (templated === undefined) return []
     const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]

@@ -22,6 +22,8 @@ export interface TransitionBounds {
 interface Context {
   total: number
   next: Map<string, number>
+  /** Observations left out since the last one recorded, while sampled (see `sampledOut`). */
+  skipped?: number
 }
 
 /** A distribution over next templates, and how much evidence it rests on. */
@@ -52,6 +54,26 @@ export class TransitionModel {
     for (let order = 1; order <= longest; order++) {
       this.bump(previous.slice(previous.length - order).join(SEP), next)
     }
+  }
+
+  /**
+   * Under CPU pressure: whether this observation after `previous` is left out, the context
+   * `record` would count it in at its longest order having settled (at least `settledAfter`
+   * observations); of the observations of a settled context, 1 in `every` is not left out
+   * (counted per context, so contexts read in a fixed rotation are each sampled alike).
+   */
+  sampledOut(previous: readonly string[], settledAfter: number, every: number): boolean {
+    if (every <= 1 || previous.length === 0) return false
+    const order = Math.min(this.bounds.order, previous.length)
+    const context = this.contexts.get(previous.slice(previous.length - order).join(SEP))
+    if (context === undefined || context.total < settledAfter) return false
+    const skipped = (context.skipped ?? 0) + 1
+    if (skipped >= every) {
+      context.skipped = 0
+      return false
+    }
+    context.skipped = skipped
+    return true
   }
 
   /**

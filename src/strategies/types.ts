@@ -33,6 +33,20 @@ export interface ReadEvent {
    * predictor may leave them out, and save building their arguments. 0 when absent.
    */
   minProbability?: number
+  /**
+   * Present while the process is the bottleneck (nothing predicted could run): a predictor then
+   * predicts nothing it would have to work for, and may learn from an observation whose context
+   * has settled (`settledAfter` observations) 1 time in `learnEvery`, calling `sampledOut()` for
+   * each it leaves out. What the next predictions need (the session's history) is kept as ever.
+   */
+  backoff?: Backoff
+}
+
+/** Learning under CPU pressure (see `ReadEvent.backoff`). */
+export interface Backoff {
+  learnEvery: number
+  settledAfter: number
+  sampledOut(): void
 }
 
 /**

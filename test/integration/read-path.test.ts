@@ -110,7 +110,7 @@ describe('the read path', () => {
     expect(stats.hitRate).toBeCloseTo(1 / 3)
     expect(stats.byModel.User).toMatchObject({ reads: 2, hits: 1, misses: 1 })
     expect(stats.byModel.Tag).toMatchObject({ reads: 1, hits: 0, misses: 1 })
-    expect(stats.prefetch).toEqual({ issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, cpuBackoffMs: 0, skipped: {} })
+    expect(stats.prefetch).toEqual({ issued: 0, completed: 0, failed: 0, used: 0, wasted: 0, expired: 0, cpuBackoffMs: 0, cpuBackoffReads: 0, cpuBackoffSampledOut: 0, skipped: {} })
     expect(JSON.parse(JSON.stringify(stats))).toEqual(stats)
     fresh.prisma.$prefetch.resetStats()
     expect(fresh.prisma.$prefetch.stats()).toMatchObject({ reads: 0, hits: 0, byModel: {} })
