@@ -77,16 +77,7 @@ export class ReadPath {
       // Awaited only when the store answers asynchronously: a hit from process memory makes no promise.
       const pending = this.entries.lookup(model, operation, args)
       if (pending instanceof Promise) return this.readLater(model, operation, args, query, pending)
-      if (pending === undefined) return this.miss(model, operation, query, args)
-      const { key, gens, entry } = pending
-      this.shadow?.consume(key, model, operation)
-      if (entry !== undefined) return Promise.resolve(this.served(model, operation, args, query, entry))
-      if (gens === undefined) return this.miss(model, operation, query, args)
-      if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
-        const pendingRow = this.entries.rowFromList(pending.scope, model, args)
-        if (pendingRow !== undefined) return this.fromListOrFetch(model, operation, args, query, pending, gens, pendingRow)
-      }
-      return this.joinOrFetch(model, operation, args, query, pending, gens)
+      return this.afterLookup(model, operation, args, query, pending, true) as Promise<unknown>
     } catch (error) {
       return Promise.reject(error)
     }
@@ -94,11 +85,22 @@ export class ReadPath {
 
   /** read() once the store or the generations answered asynchronously. */
   private async readLater(model: string, operation: string, args: unknown, query: Query, pending: Promise<Lookup | undefined>): Promise<unknown> {
-    const lookup = await pending
+    return this.afterLookup(model, operation, args, query, await pending, false)
+  }
+
+  /**
+   * What follows the lookup, answered at once or not: the entry's value (a hit; in a resolved
+   * promise when `wrap`, as read() returns it, as it is for readLater's async return), a miss for a
+   * read without a lookup or valid generations, a row of a cached list, a flight, or the database.
+   */
+  private afterLookup(model: string, operation: string, args: unknown, query: Query, lookup: Lookup | undefined, wrap: boolean): unknown {
     if (lookup === undefined) return this.miss(model, operation, query, args)
     const { key, gens, entry } = lookup
     this.shadow?.consume(key, model, operation)
-    if (entry !== undefined) return this.served(model, operation, args, query, entry)
+    if (entry !== undefined) {
+      const value = this.served(model, operation, args, query, entry)
+      return wrap ? Promise.resolve(value) : value
+    }
     if (gens === undefined) return this.miss(model, operation, query, args)
     if (operation === 'findUnique' || operation === 'findUniqueOrThrow') {
       const pendingRow = this.entries.rowFromList(lookup.scope, model, args)

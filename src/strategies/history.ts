@@ -143,7 +143,11 @@ export function summarize(result: unknown, maxRows: number): ResultSummary | und
   return { single: false, fields, rows, last, length: result.length }
 }
 
-/** Every matchable value of `step` and where it occurs (argument slots first, then rows in order). */
+/**
+ * Every matchable value of `step` and where it occurs (argument slots first, then rows in order),
+ * kept on the step. What `locationsOf` answers by a scan, for one value; the learner locates values
+ * with `locationsOf` only, and this index is the definition its property test checks it against.
+ */
 export function indexOf(step: Step): Map<string, Location[]> {
   if (step.index !== undefined) return step.index
   const index = new Map<string, Location[]>()
@@ -232,8 +236,7 @@ function keyedAt(rows: readonly unknown[][], row: number, value: unknown): boole
 /** Whether an argument of `step` is a value of `on` (an argument or a field of its result): a read of the loop's body. */
 function dependsOn(step: Step, on: Step): boolean {
   for (const value of step.values) {
-    const key = matchKey(value)
-    if (key !== undefined && indexOf(on).has(key)) return true
+    if (matchKey(value) !== undefined && locationsOf(on, value).length > 0) return true
   }
   return false
 }
