@@ -157,7 +157,7 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
     })
     // Speculative reads go through the query hooks beneath this extension's (see Composition).
     const send = (model: string, operation: string, args: unknown) =>
-      composition.execute(model, sentAs(schema.uniqueSelectors.get(model), operation, args, !composition.hooksBeneath()), args)
+      composition.execute(model, sentAs(schema.uniqueSelectors.get(model), operation, args, composition.hooksBeneath().operationBlind()), args)
     const execute = (model: string, operation: string, args: unknown) => (traced ? traced(model, operation, () => send(model, operation, args)) : send(model, operation, args))
     const prefetcher = new Prefetcher(resolved, {
       speculator: cache.speculator,
