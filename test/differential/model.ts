@@ -519,8 +519,7 @@ export class Generators {
       const inArgs = fc.tuple(this.shape(child, 1), fc.constantFrom('asc', 'desc', undefined)).map(([shape, dir]) => (dir === undefined ? shape : { ...shape, orderBy: { [fk]: dir } }))
       const childArgs = mode === 'list' ? listArgs : mode === 'in' ? inArgs : this.shape(child, 1)
       const childOperation = mode === 'one' ? fc.constantFrom('findUnique', 'findFirst') : fc.constant('findMany')
-      // findUnique only: a findUniqueOrThrow that finds nothing fails with a shorter message than the
-      // bare client's when speculation runs beside it (a known difference: docs/testing.md).
+      // findUnique only (a findUniqueOrThrow parent is covered by test/integration/speculative-batching.test.ts).
       return fc.tuple(fc.constantFrom(...parent.uniques), fc.constant('findUnique'), parentShape, childArgs, childOperation).chain(([key, operation, shape, args, childOp]) => {
         const bind: fc.Arbitrary<Bind> = fc.record({ lane: fc.constant(0), session: fc.nat({ max: options.sessions - 1 }), forSession: fc.boolean() })
         const page = fc.tuple(pickIndex, bind).map(
