@@ -195,9 +195,9 @@ export class LearnedPredictor implements Predictor {
     // Below `minProbability` nothing is kept: those would only be built to be dropped (so are
     // the arguments of every template less likely, and derivations that make a kept one so).
     // The same best come out as without it, less those ranking drops. Kept down to the noise band
-    // of preferSingleReads under it (2 standard errors of a share are at most 1 / sqrt(support)):
-    // a single read that lowers a fan-out to its own probability must be there to do so.
-    const keep = minProbability > 0 ? Math.max(0, minProbability - 1 / Math.sqrt(Math.max(1, next.support))) : 0
+    // of preferSingleReads under it (its widest, at a share of one half): a single read that
+    // lowers a fan-out to its own probability must be there to do so.
+    const keep = minProbability > 0 ? Math.max(0, minProbability - noiseBand(Math.max(1, next.support))) : 0
     for (const [id, probability] of ranked) {
       if (best.length >= limit && probability <= best[best.length - 1].probability) break
       if (!(probability >= keep)) break
@@ -292,6 +292,16 @@ export class LearnedPredictor implements Predictor {
 }
 
 /**
+ * The noise band of a share `p` estimated from `support` observations: two standard errors,
+ * widest (1 / sqrt(support)) at one half. Shares closer than that are equal as far as the
+ * counts tell. The ranking floor keeps candidates down to its widest below `minProbability`,
+ * and preferSingleReads lowers a fan-out within it to a single read's probability.
+ */
+function noiseBand(support: number, p = 0.5): number {
+  return 2 * Math.sqrt((p * (1 - p)) / support)
+}
+
+/**
  * A fan-out whose probability exceeds a single read's by less than the sampling error of the
  * context they were both estimated in (two standard errors of a share of `support`
  * observations) is no likelier as far as the counts tell: the single read goes first, with the
@@ -307,8 +317,7 @@ function preferSingleReads(best: { derived: Derivation; probability: number }[],
     while (at > 0) {
       const above = best[at - 1]
       if (above.derived.fanOut === undefined) break
-      const p = (above.probability + single.probability) / 2
-      if (above.probability - single.probability > 2 * Math.sqrt((p * (1 - p)) / support)) break
+      if (above.probability - single.probability > noiseBand(support, (above.probability + single.probability) / 2)) break
       above.probability = single.probability
       at--
     }
