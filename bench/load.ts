@@ -429,8 +429,8 @@ export interface Sample {
   coverage?: number
   /** Queries sent to the database per read (demand and speculative). */
   dbQueriesPerRead?: number
-  /** Speculative reads: run, serving a read, unused; candidates not run by reason; time backed off (CPU busy). */
-  prefetch?: { issued: number; used: number; wasted: number; skipped: Record<string, number>; cpuBackoffMs: number }
+  /** Speculative reads: run, serving a read, unused; candidates not run by reason; time and reads backed off (CPU busy: nothing predicted). */
+  prefetch?: { issued: number; used: number; wasted: number; skipped: Record<string, number>; cpuBackoffMs: number; cpuBackoffReads: number }
 }
 
 /** What the extension's stats say of the last setting (reset before it). */
@@ -446,6 +446,7 @@ function extensionFigures(helpers: PrefetchHelpers): Pick<Sample, 'hitRate' | 'c
       wasted: stats.prefetch.wasted,
       skipped: { ...stats.prefetch.skipped },
       cpuBackoffMs: stats.prefetch.cpuBackoffMs,
+      cpuBackoffReads: stats.prefetch.cpuBackoffReads,
     },
   }
 }

@@ -63,11 +63,11 @@ describe('the load benchmark', () => {
     expect(report.results.map((r: { mode: string }) => r.mode)).toEqual(MODES)
     for (const row of report.results) expect(row.rounds[0].opsPerSecond).toBeGreaterThan(0)
     // Each page's reads follow from the last page's results: the learner proposes successors,
-    // run or skipped for a reason it counts (on a busy machine, often `cpuBusy`: speculation
-    // backs off while the event loop is saturated, and the time backed off is reported).
+    // run or skipped for a reason it counts, or, while the closed loop saturates the event loop,
+    // predicts nothing at all (the reads seen backed off are counted, and the time).
     const proposed = (prefetch: { issued: number; skipped: Record<string, number> }) => prefetch.issued + Object.values(prefetch.skipped).reduce((a, b) => a + b, 0)
     const learn = report.results.find((r: { mode: string }) => r.mode === 'learn').rounds[0].prefetch
-    expect(proposed(learn)).toBeGreaterThan(0)
+    expect(proposed(learn) + learn.cpuBackoffReads).toBeGreaterThan(0)
     expect(learn.cpuBackoffMs).toBeGreaterThanOrEqual(0)
     const cache = report.results.find((r: { mode: string }) => r.mode === 'cache').rounds[0].prefetch
     expect(proposed(cache)).toBe(0)
