@@ -26,8 +26,8 @@
  * nothing in the count depends on the speed of the process.
  *
  * `learnMixBusy` is `learnMix` with the CPU back-off forced on (a utilisation source that reads
- * 1, through the extension's test seam, sampled every second: the first sample falls early in
- * the warm-up, and the back-off stays on): speculation paused, learning backed off as
+ * 1, through the extension's test seam, sampled every second with `cpu.busyWindows` 1: the first
+ * sample falls early in the warm-up, and the back-off stays on): speculation paused, learning backed off as
  * `cpu.learnEvery` (env LEARN_EVERY, default 10) and `cpu.settledAfter` (env SETTLED_AFTER,
  * default 100) say. Against `cacheMix`, what learning still costs a page at saturation.
  */
@@ -72,7 +72,7 @@ const client =
     : mode === 'empty'
       ? fresh().$extends(empty)
       : mode === 'learnMixBusy'
-        ? fresh().$extends(prefetchWith({ ...MIX_OPTIONS, cpu: { sampleMs: 1000, learnEvery: Number(process.env.LEARN_EVERY ?? 10), settledAfter: Number(process.env.SETTLED_AFTER ?? 100) } }, { utilization: () => 1 }))
+        ? fresh().$extends(prefetchWith({ ...MIX_OPTIONS, cpu: { sampleMs: 1000, busyWindows: 1, learnEvery: Number(process.env.LEARN_EVERY ?? 10), settledAfter: Number(process.env.SETTLED_AFTER ?? 100) } }, { utilization: () => 1 }))
         : fresh().$extends(prefetch(mode.endsWith('Mix') ? { ...MIX_OPTIONS, ...(mode === 'cacheMix' ? { learn: false } : {}) } : {}))
 const many = (offset: number) => ({ where: { id: { gt: offset } }, take: 20, orderBy: { id: 'asc' as const }, include: { comments: true } })
 let i = 0

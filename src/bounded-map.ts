@@ -5,6 +5,11 @@
  */
 
 export class BoundedMap<K, V> extends Map<K, V> {
+  /**
+   * The key last made the most recent. While it is held it is the last key of the map: only a new
+   * key (which then becomes `last`) can go after it. Deleted, it no longer counts (`has` says so).
+   */
+  private last: K | undefined = undefined
   constructor(
     /** Most keys held at once (at least 1). */
     readonly max: number,
@@ -20,6 +25,9 @@ export class BoundedMap<K, V> extends Map<K, V> {
    * would pass the bound. `set()` keeps a known key where it is (as Map does) and is bounded too.
    */
   remember(key: K, value: V): this {
+    // The most recent key already (a session's next read, mostly): it stays where it is, last.
+    if (key === this.last && super.has(key)) return super.set(key, value)
+    this.last = key
     // A key held already: the size went down by one, so the bound cannot be passed.
     if (super.delete(key)) return super.set(key, value)
     return this.set(key, value)
@@ -29,13 +37,18 @@ export class BoundedMap<K, V> extends Map<K, V> {
   touch(key: K): V | undefined {
     if (!super.has(key)) return undefined
     const value = super.get(key) as V
+    if (key === this.last) return value
+    this.last = key
     super.delete(key)
     super.set(key, value)
     return value
   }
 
   override set(key: K, value: V): this {
-    if (!super.has(key) && this.size >= this.max) {
+    if (super.has(key)) return super.set(key, value)
+    // A new key goes last.
+    this.last = key
+    if (this.size >= this.max) {
       const oldest = super.keys().next().value as K
       const evicted = super.get(oldest) as V
       super.delete(oldest)

@@ -169,26 +169,30 @@ export function getValidConcurrency(value: unknown): ResolvedOptions['concurrenc
 export function getValidCpu(value: unknown): ResolvedOptions['cpu'] {
   if (value === undefined || value === true) return { ...DEFAULTS.cpu }
   if (value === false) return false
-  if (!isPlainObject(value)) fail('cpu', 'a boolean or an object { maxUtilization, sampleMs, learnEvery, settledAfter }', value)
+  if (!isPlainObject(value)) fail('cpu', 'a boolean or an object { maxUtilization, sampleMs, busyWindows, learnEvery, settledAfter }', value)
   for (const key of Object.keys(value)) {
     if (!CPU_KEYS.includes(key)) fail(`cpu.${key}`, `one of ${CPU_KEYS.join(', ')} (unknown option)`, value[key])
   }
-  const { maxUtilization, sampleMs, learnEvery, settledAfter } = value
+  const { maxUtilization, sampleMs, busyWindows, learnEvery, settledAfter } = value
   if (maxUtilization !== undefined && (typeof maxUtilization !== 'number' || !(maxUtilization > 0 && maxUtilization <= 1))) {
     fail('cpu.maxUtilization', 'a number above 0 and at most 1', maxUtilization)
   }
   if (sampleMs !== undefined && (typeof sampleMs !== 'number' || !Number.isSafeInteger(sampleMs) || sampleMs < 10 || sampleMs > 60_000)) {
     fail('cpu.sampleMs', 'an integer from 10 to 60000', sampleMs)
   }
+  if (busyWindows !== undefined && (typeof busyWindows !== 'number' || !Number.isSafeInteger(busyWindows) || busyWindows < 1 || busyWindows > 100)) {
+    fail('cpu.busyWindows', 'an integer from 1 to 100', busyWindows)
+  }
   return {
     maxUtilization: maxUtilization ?? DEFAULTS.cpu.maxUtilization,
     sampleMs: sampleMs ?? DEFAULTS.cpu.sampleMs,
+    busyWindows: busyWindows ?? DEFAULTS.cpu.busyWindows,
     learnEvery: learnEvery === undefined ? DEFAULTS.cpu.learnEvery : positiveInteger('cpu.learnEvery', learnEvery),
     settledAfter: settledAfter === undefined ? DEFAULTS.cpu.settledAfter : positiveInteger('cpu.settledAfter', settledAfter),
   }
 }
 
-const CPU_KEYS = ['maxUtilization', 'sampleMs', 'learnEvery', 'settledAfter']
+const CPU_KEYS = ['maxUtilization', 'sampleMs', 'busyWindows', 'learnEvery', 'settledAfter']
 
 export function getValidRules(value: unknown): readonly Rule[] {
   if (value === undefined) return []

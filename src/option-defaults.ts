@@ -57,7 +57,7 @@ export const DEFAULTS = {
   minProbability: 0.3,
   maxPerTrigger: 3,
   concurrency: { global: 8, perSession: 3, reserve: 1 },
-  cpu: { maxUtilization: 0.8, sampleMs: 200, learnEvery: 10, settledAfter: 100 },
+  cpu: { maxUtilization: 0.8, sampleMs: 200, busyWindows: 3, learnEvery: 10, settledAfter: 100 },
   maxQueue: 1000,
   queueTimeout: 1000,
   shadow: false,

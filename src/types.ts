@@ -61,10 +61,10 @@ export interface ConcurrencyOptions {
  * `performance.eventLoopUtilization()`, the share of wall-clock time the loop spent running
  * callbacks rather than waiting for I/O) is sampled over a window, never per read (every
  * `sampleMs` on a timer, and, should a loop kept busy by promises alone give the timer no turn,
- * by the reads themselves once `sampleMs` has passed). While it is
- * above `maxUtilization` no speculative read starts (queued ones are dropped, new candidates
- * skipped as `cpuBusy`); when a window at or below it follows, speculation resumes at the limit
- * it had (the one database pressure sets).
+ * by the reads themselves once `sampleMs` has passed). Once it has been above `maxUtilization`
+ * for `busyWindows` windows in a row (sustained pressure, not a burst), no speculative read
+ * starts (queued ones are dropped, new candidates skipped as `cpuBusy`); when a window at or
+ * below it follows, speculation resumes at the limit it had (the one database pressure sets).
  */
 export interface CpuOptions {
   /**
@@ -77,6 +77,16 @@ export interface CpuOptions {
    * @default 200
    */
   sampleMs?: number
+  /**
+   * Windows in a row (from 1 to 100) above `maxUtilization` before speculation pauses: the
+   * process must be the bottleneck for `busyWindows` x `sampleMs` (600 ms by default), not for
+   * one burst (a single busy window among calm ones pauses nothing). A window the loop overran
+   * (its timer ran late behind synchronous work) counts as the windows it lasted: a loop blocked
+   * for 600 ms pauses at once. One window at or below `maxUtilization` resumes it. 1 pauses on
+   * any busy window.
+   * @default 3
+   */
+  busyWindows?: number
   /**
    * While the loop is busier than `maxUtilization`, learning backs off too: no learned
    * prediction is made (nothing could run), and an observation whose context has settled (seen

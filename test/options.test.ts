@@ -32,12 +32,12 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ concurrency: { perSession: 5 } }).concurrency).toEqual({ global: 8, perSession: 5, reserve: 1 })
     expect(resolveOptions({ concurrency: { connections: 10, reserve: 3 } }).concurrency).toEqual({ global: 8, perSession: 3, connections: 10, reserve: 3 })
     expect(resolveOptions({ learn: false }).learn).toBeUndefined()
-    expect(resolveOptions({}).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 200, learnEvery: 10, settledAfter: 100 })
+    expect(resolveOptions({}).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 200, busyWindows: 3, learnEvery: 10, settledAfter: 100 })
     expect(resolveOptions({ cpu: true }).cpu).toEqual(DEFAULTS.cpu)
     expect(resolveOptions({ cpu: false }).cpu).toBe(false)
-    expect(resolveOptions({ cpu: { maxUtilization: 1 } }).cpu).toEqual({ maxUtilization: 1, sampleMs: 200, learnEvery: 10, settledAfter: 100 })
-    expect(resolveOptions({ cpu: { sampleMs: 10 } }).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 10, learnEvery: 10, settledAfter: 100 })
-    expect(resolveOptions({ cpu: { learnEvery: 1, settledAfter: 5 } }).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 200, learnEvery: 1, settledAfter: 5 })
+    expect(resolveOptions({ cpu: { maxUtilization: 1 } }).cpu).toEqual({ maxUtilization: 1, sampleMs: 200, busyWindows: 3, learnEvery: 10, settledAfter: 100 })
+    expect(resolveOptions({ cpu: { sampleMs: 10 } }).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 10, busyWindows: 3, learnEvery: 10, settledAfter: 100 })
+    expect(resolveOptions({ cpu: { learnEvery: 1, settledAfter: 5 } }).cpu).toEqual({ maxUtilization: 0.8, sampleMs: 200, busyWindows: 3, learnEvery: 1, settledAfter: 5 })
     expect(resolveOptions({ learn: { order: 3 } }).learn).toEqual({ ...DEFAULTS.learn, order: 3 })
   })
 
@@ -101,12 +101,13 @@ describe('resolveOptions', () => {
     ['concurrency.reserve', { concurrency: { reserve: 0 } }, /concurrency\.reserve must be a positive integer: 0/],
     ['concurrency.connections at most reserve', { concurrency: { connections: 2, reserve: 2 } }, /concurrency\.connections must be more than concurrency\.reserve \(2\): 2/],
     ['concurrency.perSession', { concurrency: { perSession: 0 } }, /concurrency\.perSession must be a positive integer: 0/],
-    ['cpu', { cpu: 'on' }, /cpu must be a boolean or an object \{ maxUtilization, sampleMs, learnEvery, settledAfter \}: "on"/],
-    ['cpu unknown', { cpu: { maxUtilisation: 0.5 } }, /cpu\.maxUtilisation must be one of maxUtilization, sampleMs, learnEvery, settledAfter \(unknown option\): 0\.5/],
+    ['cpu', { cpu: 'on' }, /cpu must be a boolean or an object \{ maxUtilization, sampleMs, busyWindows, learnEvery, settledAfter \}: "on"/],
+    ['cpu unknown', { cpu: { maxUtilisation: 0.5 } }, /cpu\.maxUtilisation must be one of maxUtilization, sampleMs, busyWindows, learnEvery, settledAfter \(unknown option\): 0\.5/],
     ['cpu.learnEvery', { cpu: { learnEvery: 0 } }, /cpu\.learnEvery must be a positive integer: 0/],
     ['cpu.settledAfter', { cpu: { settledAfter: 2.5 } }, /cpu\.settledAfter must be a positive integer: 2\.5/],
     ['cpu.maxUtilization', { cpu: { maxUtilization: 0 } }, /cpu\.maxUtilization must be a number above 0 and at most 1: 0/],
     ['cpu.sampleMs', { cpu: { sampleMs: 5 } }, /cpu\.sampleMs must be an integer from 10 to 60000: 5/],
+    ['cpu.busyWindows', { cpu: { busyWindows: 0 } }, /cpu\.busyWindows must be an integer from 1 to 100: 0/],
     ['maxQueue', { maxQueue: -1 }, /maxQueue must be a positive integer: -1/],
     ['queueTimeout', { queueTimeout: '1s' }, /queueTimeout must be a positive integer: "1s"/],
     ['targetPrecision', { targetPrecision: 2 }, /targetPrecision must be a number from 0 to 1: 2/],

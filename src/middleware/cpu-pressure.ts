@@ -1,8 +1,10 @@
 /**
  * CPU pressure: whether the process itself is the bottleneck, from the event loop's utilisation
- * sampled over a window (`cpu.sampleMs`), never per read. Above `cpu.maxUtilization` the
- * prefetcher pauses speculation (and learning backs off); when a window at or below it follows,
- * it resumes.
+ * sampled over a window (`cpu.sampleMs`), never per read. After `cpu.busyWindows` windows in a
+ * row above `cpu.maxUtilization` the prefetcher pauses speculation (and learning backs off); a
+ * single window at or below it resumes it. One busy window among calm ones is a burst, not a
+ * process that is the bottleneck, and pauses nothing; a window stretched by synchronous work
+ * (the timer ran late) counts as the windows it lasted.
  */
 
 import { performance } from 'node:perf_hooks'
@@ -31,7 +33,7 @@ const TICK_READS = 32
 
 /** What the owner does when the state changes, and where the paused time goes. */
 export interface CpuPressureHooks {
-  /** The loop was busier than the bound over the last window. */
+  /** The loop was busier than the bound over the last `busyWindows` windows. */
   busy(): void
   /** The loop is at or below the bound again. */
   calm(): void
@@ -41,20 +43,22 @@ export interface CpuPressureHooks {
 
 /**
  * Samples `source` every `sampleMs` on an unref'd timer (it keeps neither the process nor the
- * client that made it alive) and tells `hooks` when the utilisation crosses `maxUtilization`,
- * either way. A source that throws or returns no number in 0..1 reads as calm: this must never
+ * client that made it alive) and tells `hooks` when the loop turns busy (`busyWindows` windows in
+ * a row above `maxUtilization`) and when it turns calm again (one window at or below it). A source that throws or returns no number in 0..1 reads as calm: this must never
  * stop speculation for good by itself.
  */
 export class CpuPressure {
-  /** Whether the last window was busier than the bound. */
+  /** Whether the last `busyWindows` windows were all busier than the bound. */
   busy = false
+  /** Windows in a row, up to the last one, busier than the bound (a long one counts for several). */
+  private streak = 0
   private readonly timer: ReturnType<typeof setInterval>
   private lastSample: number
   /** Reads since the clock was last looked at by `tick()`. */
   private ticks = 0
 
   constructor(
-    private readonly settings: Pick<Required<CpuOptions>, 'maxUtilization' | 'sampleMs'>,
+    private readonly settings: Pick<Required<CpuOptions>, 'maxUtilization' | 'sampleMs' | 'busyWindows'>,
     private readonly hooks: CpuPressureHooks,
     private readonly source: UtilizationSource = eventLoopUtilization(),
     private readonly now: () => number = () => performance.now(),
@@ -75,7 +79,8 @@ export class CpuPressure {
   /** Reads the utilisation of the window that just ended and moves to busy or calm. */
   sample(): void {
     const at = this.now()
-    if (this.busy) this.hooks.paused(Math.max(0, at - this.lastSample))
+    const length = Math.max(0, at - this.lastSample)
+    if (this.busy) this.hooks.paused(length)
     this.lastSample = at
     let utilization: number
     try {
@@ -83,7 +88,10 @@ export class CpuPressure {
     } catch {
       utilization = 0
     }
-    const busy = utilization > this.settings.maxUtilization && utilization <= 1
+    const over = utilization > this.settings.maxUtilization && utilization <= 1
+    // A window the loop overran (a timer late behind synchronous work) counts as the windows it lasted.
+    this.streak = over ? this.streak + Math.max(1, Math.round(length / this.settings.sampleMs)) : 0
+    const busy = this.streak >= this.settings.busyWindows
     if (busy === this.busy) return
     this.busy = busy
     if (busy) this.hooks.busy()
@@ -107,5 +115,6 @@ export class CpuPressure {
     clearInterval(this.timer)
     if (this.busy) this.hooks.paused(Math.max(0, this.now() - this.lastSample))
     this.busy = false
+    this.streak = 0
   }
 }

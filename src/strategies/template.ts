@@ -60,6 +60,22 @@ const SLOT_KEYS = new Set(['take', 'skip'])
 const FIELD_AREAS = new Set(['select', 'include', 'omit', 'orderBy', '_count', '_sum', '_avg', '_min', '_max'])
 /** Keys printed as they are in a shape; any other key is quoted, so no two shapes can collide. */
 const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/
+/**
+ * The text of each key as a shape prints it, followed by its colon, for the keys seen (field and
+ * argument names: a schema's worth). Bounded: past `MAX_KEY_TEXTS` distinct keys, the others are
+ * printed anew each time, as all were before.
+ */
+const KEY_TEXTS = new Map<string, string>()
+const MAX_KEY_TEXTS = 4096
+
+/** `name:` as a shape prints it (quoted unless a plain identifier). */
+export function keyText(name: string): string {
+  let text = KEY_TEXTS.get(name)
+  if (text !== undefined) return text
+  text = `${PLAIN_KEY.test(name) ? name : JSON.stringify(name)}:`
+  if (KEY_TEXTS.size < MAX_KEY_TEXTS) KEY_TEXTS.set(name, text)
+  return text
+}
 
 type Area = 'args' | 'fields' | 'slots'
 
@@ -140,7 +156,8 @@ function walk(state: Split, value: unknown, path: string, key: string, area: Are
       text.push('?')
       return slot
     }
-    text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : valueText(value))
+    // A string prints as valueText prints it (JSON), without its buffers: `orderBy: 'desc'` on most reads.
+    text.push(typeof value === 'boolean' ? (value ? 'true' : 'false') : typeof value === 'string' ? JSON.stringify(value) : valueText(value))
     return full ? copyValue(value) : undefined
   }
   if (Array.isArray(value)) {
@@ -162,7 +179,7 @@ function walk(state: Split, value: unknown, path: string, key: string, area: Are
     if (object[name] === undefined) continue
     if (!first) text.push(',')
     first = false
-    text.push(PLAIN_KEY.test(name) ? name : JSON.stringify(name), ':')
+    text.push(keyText(name))
     const inner: Area = area === 'slots' ? 'slots' : area === 'fields' ? 'args' : SLOT_AREAS.has(name) ? 'slots' : FIELD_AREAS.has(name) ? 'fields' : 'args'
     const child = walk(state, object[name], !full ? '' : path === '' ? name : `${path}.${name}`, name, inner, innerArea(order, name), depth + 1)
     if (node !== undefined) node[name] = child

@@ -28,10 +28,10 @@ async function client(cpu: PrefetchOptions['cpu']) {
   const base = await createTestClient({ ...env.db, adapterFactory: () => counting.factory })
   opened.push(base)
   const prisma = base.$extends(prefetchWith({ cpu }, { utilization: () => (source.reads++, source.utilization) })).$extends(spy.extension)
-  /** Waits until the extension has sampled the source again (at least once after now). */
+  /** Waits until the extension has sampled the source 4 times more: past `cpu.busyWindows` (3) windows in a row. */
   const sampled = async () => {
     const before = source.reads
-    await vi.waitFor(() => expect(source.reads).toBeGreaterThan(before + 1), { timeout: 10_000, interval: 5 })
+    await vi.waitFor(() => expect(source.reads).toBeGreaterThan(before + 3), { timeout: 10_000, interval: 5 })
   }
   return { prisma, spy, sql: counting.stats, source, sampled }
 }
@@ -112,11 +112,11 @@ describe('learning under CPU pressure', () => {
     const timer = setInterval(() => timers++, 1)
     // Reads one after the other, each awaited: on a synchronous driver nothing here waits for
     // I/O, so no timer runs until the loop ends.
-    // At least 100 reads, and more than a sample window.
-    const until = performance.now() + 30
+    // At least 200 reads, and more than `cpu.busyWindows` (3) sample windows, then some.
+    const until = performance.now() + 60
     let reads = 0
     await prisma.$prefetch.session('loop', async () => {
-      while (reads < 100 || performance.now() < until) {
+      while (reads < 200 || performance.now() < until) {
         await prisma.user.findUnique({ where: { id } })
         reads++
       }

@@ -31,10 +31,10 @@ describe('CPU-aware speculation', () => {
       { cpu: { maxUtilization: 0.8, sampleMs: 10 } },
       { utilization: () => (source.reads++, source.utilization) },
     )
-    /** Waits until the extension has sampled the source again (at least once after now). */
+    /** Waits until the extension has sampled the source 4 times more: past `cpu.busyWindows` (3) windows in a row. */
     const sampled = async () => {
       const before = source.reads
-      await vi.waitFor(() => expect(source.reads).toBeGreaterThan(before + 1), { timeout: 10_000, interval: 5 })
+      await vi.waitFor(() => expect(source.reads).toBeGreaterThan(before + 3), { timeout: 10_000, interval: 5 })
     }
 
     source.utilization = 0.95

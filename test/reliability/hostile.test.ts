@@ -149,6 +149,7 @@ const SPECS: Record<string, OptionSpec> = {
   cpu: { wrongType: ['on', 1, 0, []], outOfRange: [{ maxUtilisation: 0.5 }, { sampleMs: 100, extra: 1 }] },
   'cpu.maxUtilization': { wrongType: ['0.5', true, [], {}], outOfRange: [0, -0.01, 1.01, Number.NaN, Infinity] },
   'cpu.sampleMs': { wrongType: ['200', true, [], {}], outOfRange: [0, -1, 9, 60_001, 12.5, Number.NaN, Infinity, 2 ** 53] },
+  'cpu.busyWindows': { wrongType: ['3', true, [], {}], outOfRange: [0, -1, 101, 2.5, Number.NaN, Infinity] },
   'cpu.learnEvery': positiveInteger,
   'cpu.settledAfter': positiveInteger,
   shadow: booleanOption,

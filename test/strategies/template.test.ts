@@ -464,6 +464,27 @@ describe('templates of awkward arguments', () => {
     expect(a.shape).toBe('Post.findMany{where:{meta:{equals:{"a:?,b":?}}}}')
   })
 
+  it('prints each key and shape string as it always did, past the bound of remembered key texts too (property)', () => {
+    // The rule, written independently: a plain identifier as it is, any other key as JSON; a
+    // string outside the slot areas (orderBy, mode) as JSON.
+    const printed = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key))
+    // 5000 distinct keys go past the 4096 texts remembered: those after are printed anew, the same.
+    for (let i = 0; i < 5000; i += 7) {
+      const key = i % 2 === 0 ? `f${i}` : `f ${i}"`
+      expect(shapeOf(query('Post', 'findMany', { orderBy: { [key]: 'desc' }, select: { [key]: true } }))!.shape).toBe(
+        `Post.findMany{orderBy:{${printed(key)}:"desc"},select:{${printed(key)}:true}}`,
+      )
+    }
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (key, direction) => {
+        const args = { orderBy: { [key]: direction }, where: { [key]: 1 } }
+        const { shape } = shapeOf(query('Post', 'findMany', args))!
+        expect(shape).toBe(`Post.findMany{orderBy:{${printed(key)}:${JSON.stringify(direction)}},where:{${printed(key)}:?}}`)
+        expect(templateOf(query('Post', 'findMany', args))!.shape).toBe(shape)
+      }),
+    )
+  })
+
   it('treats a field named like an argument (data, where) inside select, include and orderBy as shape', () => {
     const t = templateOf(query('Post', 'findMany', { select: { data: true, where: true }, orderBy: { data: 'desc' }, include: { cursor: { where: { id: 1 } } } }))!
     expect(t.paths).toEqual(['include.cursor.where.id'])
