@@ -89,6 +89,14 @@ export interface LearnOptions {
    */
   lookback?: number
   /**
+   * Templates whose last read each session recalls beyond its history (`maxHistory`): the
+   * read's argument values and, for a single-row result, that row's fields, so an argument a
+   * session gave or read many reads ago (its credentials, its own user id) can be predicted.
+   * Adds at most `maxSessions` x `maxRecall` x (slots + 32) values.
+   * @default 16
+   */
+  maxRecall?: number
+  /**
    * Possible sources tracked per argument slot.
    * @default 8
    */
