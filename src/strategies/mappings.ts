@@ -205,6 +205,8 @@ export class ArgumentMappings {
       // only when it fails, at most 1 - its confidence of the time.
       let surest = 0
       let surestValue: unknown
+      // Recalled values, ranked after the sources of the history (see below).
+      const recalled: { value: unknown; confidence: number; rank: number }[] = []
       for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
         if (item.source.kind === 'anyRow') {
@@ -223,8 +225,17 @@ export class ArgumentMappings {
         }
         if (value === MISSING) continue
         const confidence = confidenceOf(item, value, values, minSupport, holds)
+        if (item.source.kind === 'recall' || item.source.kind === 'recallRow') {
+          recalled.push({ value, confidence, rank: RANK[item.source.kind] })
+          continue
+        }
         if (confidence > surest) [surest, surestValue] = [confidence, value]
         if (!(keyed && (value === null || value === undefined))) offer(alternatives, value, confidence, RANK[item.source.kind])
+      }
+      // A recalled value the surest source of the history does not give is right only when that fails.
+      for (const { value, confidence, rank } of recalled) {
+        const probability = surest > 0 && !holds(surestValue, value) ? Math.min(confidence, 1 - surest) : confidence
+        if (!(keyed && (value === null || value === undefined))) offer(alternatives, value, probability, rank)
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
       // Remembered values need nothing at hand: they stand when no source is better.

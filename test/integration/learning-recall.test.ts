@@ -11,14 +11,14 @@ import { seed } from '../support/seed.ts'
 const env = await setup()
 await seed(env.bare)
 
-const members: { id: number; email: string; name: string }[] = []
+const members: { id: number; email: string; name: string | null }[] = []
 for (let i = 0; i < 8; i++) {
   members.push(await env.bare.user.create({ data: { email: `member${i}@example.com`, name: `Member ${i}` }, select: { id: true, email: true, name: true } }))
 }
 
 type Client = Awaited<ReturnType<typeof env.client>>['prisma']
 
-const loginArgs = (member: { email: string; name: string }) => ({ where: { email: member.email, name: member.name }, select: { id: true } })
+const loginArgs = (member: { email: string; name: string | null }) => ({ where: { email: member.email, name: member.name }, select: { id: true } })
 
 /** Five reads that hold neither the member's credentials nor their id, and a write to the member. */
 async function browse(prisma: Client, id: number) {
