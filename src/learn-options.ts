@@ -5,7 +5,8 @@
 
 /**
  * Bounds and thresholds of learning. Memory held by learning is at most about `maxSessions` x
- * `maxHistory` x `maxRows` x 32 values for histories, plus `maxTemplates`, `maxContexts` x
+ * `maxHistory` x `maxRows` x 32 values for histories, `maxSessions` x `maxRecall` x (slots + 32)
+ * values for what sessions recall, plus `maxTemplates`, `maxContexts` x
  * `maxBranches` and `maxUsers` x `maxUserContexts` x `maxBranches` counters.
  */
 export interface LearnOptions {
