@@ -5,7 +5,8 @@
 
 /**
  * Bounds and thresholds of learning. Memory held by learning is at most about `maxSessions` x
- * `maxHistory` x `maxRows` x 32 values for histories, plus `maxTemplates`, `maxContexts` x
+ * `maxHistory` x `maxRows` x 32 values for histories, `maxSessions` x `maxRecall` x (slots + 32)
+ * values for what sessions recall, plus `maxTemplates`, `maxContexts` x
  * `maxBranches` and `maxUsers` x `maxUserContexts` x `maxBranches` counters.
  */
 export interface LearnOptions {
@@ -88,6 +89,14 @@ export interface LearnOptions {
    * @default 3
    */
   lookback?: number
+  /**
+   * Templates whose last read each session recalls beyond its history (`maxHistory`): the
+   * read's argument values and, for a single-row result, that row's fields, so an argument a
+   * session gave or read many reads ago (its credentials, its own user id) can be predicted.
+   * Adds at most `maxSessions` x `maxRecall` x (slots + 32) values.
+   * @default 16
+   */
+  maxRecall?: number
   /**
    * Possible sources tracked per argument slot.
    * @default 8

@@ -77,6 +77,7 @@ export const DEFAULTS = {
     maxUserContexts: 256,
     userPriorWeight: 10,
     lookback: 3,
+    maxRecall: 16,
     maxSources: 8,
     minConfidence: 0.1,
     maxFanOut: 50,

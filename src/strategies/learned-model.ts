@@ -116,6 +116,8 @@ function describeArguments(parts: LearnedParts, template: Template): LearnedArgu
 function describeSource(parts: LearnedParts, source: Source): string {
   if (source.kind === 'constant') return `the constant ${showConstant(source.value)}`
   const shape = parts.templates.get(source.template)?.shape ?? source.template
+  if (source.kind === 'recall') return `${parts.templates.get(source.template)?.paths[source.slot] ?? `slot ${source.slot}`} of the session's last read of its kind (${shape})`
+  if (source.kind === 'recallRow') return `field ${source.field} of the session's last read of its kind (${shape})`
   const read = `${source.lag === 1 ? 'the read before' : `the read ${source.lag} back`} (${shape})`
   switch (source.kind) {
     case 'argument':

@@ -10,6 +10,7 @@ import type { LearnOptions } from '../types.ts'
 import { contextOf, SessionHistories, summarize, type Step } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
+import { SessionRecall, type Recall } from './recall.ts'
 import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
@@ -53,6 +54,8 @@ export class LearnedPredictor implements Predictor {
   private readonly global: TransitionModel
   private readonly users: BoundedMap<string, TransitionModel>
   private readonly mappings: ArgumentMappings
+  /** Each session's last read of each template, for values older than its history. */
+  private readonly recall: SessionRecall
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -60,6 +63,7 @@ export class LearnedPredictor implements Predictor {
     this.global = new TransitionModel({ ...settings })
     this.users = new BoundedMap(settings.maxUsers)
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
+    this.recall = new SessionRecall(settings)
   }
 
   observe(event: ReadEvent): Candidate[] {
@@ -70,6 +74,7 @@ export class LearnedPredictor implements Predictor {
     const before = this.histories.before(session, at)
     const backoff = event.backoff
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
+    const recall = this.recall.of(session, at)
     if (before.length > 0) {
       const previous = contextOf(before, this.settings.order)
       // Under CPU pressure a settled context is learned from 1 time in `learnEvery`.
@@ -77,14 +82,16 @@ export class LearnedPredictor implements Predictor {
       else {
         this.global.record(previous, templated.template.id)
         user?.record(previous, templated.template.id)
-        this.mappings.learn(templated, before)
+        this.mappings.learn(templated, before, recall)
       }
     }
     // Always: the next reads' arguments are predicted from it once the process is calm again.
-    this.histories.append(session, this.stepOf(templated, query.result, at))
+    const step = this.stepOf(templated, query.result, at)
+    this.histories.append(session, step)
+    this.recall.remember(session, step)
     // Under CPU pressure nothing predicted could run.
     if (backoff !== undefined) return []
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at))
   }
 
   /**
@@ -99,7 +106,7 @@ export class LearnedPredictor implements Predictor {
     if (templated === undefined) return []
     const history = [...this.histories.before(session, at), { template: templated.template, values: templated.values, result: undefined, at }]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
-    return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true, event.minProbability)
+    return this.predictAfter(history.slice(-this.settings.maxHistory), user, undefined, true, event.minProbability, this.recall.of(session, at))
   }
 
   /**
@@ -129,7 +136,7 @@ export class LearnedPredictor implements Predictor {
       const row = fields.map((field) => new RowField(field))
       const step: Step = { ...started, result: { single: true, fields, rows: [row], last: undefined, length: 1 } }
       const history = [...before, step].slice(-this.settings.maxHistory)
-      for (const derived of this.mappings.derive(template, history, true)) {
+      for (const derived of this.mappings.derive(template, history, true, 0, this.recall.of(session, at))) {
         if (derived.fanOut !== undefined) continue
         // One slot from the row: a field of it, or a list of its fields.
         const fromRow = (value: unknown) => value instanceof RowField || (Array.isArray(value) && value.length > 0 && value.every((item) => item instanceof RowField))
@@ -163,7 +170,7 @@ export class LearnedPredictor implements Predictor {
     const history = this.histories.extended(session, at, steps)
     const last = chain[chain.length - 1]
     const user = session.userId === undefined ? undefined : this.users.get(session.userId)
-    return this.predictAfter(history, user, last.result, last.result === undefined, minProbability)
+    return this.predictAfter(history, user, last.result, last.result === undefined, minProbability, this.recall.of(session, at))
   }
 
   /** The step of a read of `templated` that returned `result`. */
@@ -178,14 +185,14 @@ export class LearnedPredictor implements Predictor {
    * Candidates for the read after `history`; `strict`: only where each slot's best source is at
    * hand. Those less probable than `minProbability` are left out (ranking would drop them).
    */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0): Candidate[] {
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
-    return next === undefined ? [] : this.candidates(next, history, result, strict, minProbability)
+    return next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, recall)
   }
 
-  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number): Candidate[] {
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number, recall: Recall | undefined): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
     // The `maxAlternatives` most probable derivations over every next template; only those become
     // queries. A template less likely than the last of them cannot place one (no derivation is
@@ -205,7 +212,7 @@ export class LearnedPredictor implements Predictor {
       if (template === undefined) continue
       // A margin for rounding: the floor leaves out only what is surely under `keep`.
       const floor = Math.max(best.length >= limit ? best[best.length - 1].probability / probability : 0, (keep / probability) * (1 - 1e-9))
-      for (const derived of this.mappings.derive(template, history, strict, floor)) {
+      for (const derived of this.mappings.derive(template, history, strict, floor, recall)) {
         const p = probability * derived.confidence
         if (!(p >= keep)) continue
         if (best.length >= limit && p <= best[best.length - 1].probability) continue
@@ -287,6 +294,8 @@ export class LearnedPredictor implements Predictor {
       mappedTemplates: this.mappings.size,
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
+      recallSessions: this.recall.size,
+      longestRecall: this.recall.longest(),
     }
   }
 }

@@ -6,6 +6,7 @@
 import { BoundedMap } from '../bounded-map.ts'
 import type { Step } from './history.ts'
 import { better, confidenceOf, countValue, isUsable, MIN_VALUE_COUNT, offer, usual, weakest, type Alternative, type Evidence, type SlotModel } from './evidence.ts'
+import { discoverRecalled, type Recall } from './recall.ts'
 import { AnyOf, discover, evaluate, holds, keyOf, MISSING, RANK, type Source } from './sources.ts'
 import type { Template, TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
@@ -91,17 +92,20 @@ export class ArgumentMappings {
     return this.contexts.size
   }
 
-  /** Learns where each slot value of `next` came from, given the history before it. */
-  learn(next: TemplatedQuery, history: readonly Step[]): void {
+  /**
+   * Learns where each slot value of `next` came from, given the history before it and what the
+   * session recalls: a value no read of the history explains is looked for in `recall`.
+   */
+  learn(next: TemplatedQuery, history: readonly Step[], recall?: Recall): void {
     const id = next.template.id
     const slots = next.values.length
     const overall = this.touch(this.templates, id, slots)
     const previous = history[history.length - 1]
     const context = previous === undefined ? undefined : this.touch(this.contexts, previous.template.id + CONTEXT_SEP + id, slots)
     const discovered: (Source[] | undefined)[] = []
-    const found = (slot: number) => (discovered[slot] ??= discover(next, slot, next.values[slot], history, this.bounds.lookback))
-    this.learnInto(overall, next, history, found)
-    if (context !== undefined) this.learnInto(context, next, history, found)
+    const found = (slot: number) => (discovered[slot] ??= discoverAll(next, slot, history, this.bounds.lookback, recall))
+    this.learnInto(overall, next, history, found, recall)
+    if (context !== undefined) this.learnInto(context, next, history, found, recall)
   }
 
   /** The model under `key`, made the most recently used (a new one if none or of another arity). */
@@ -112,7 +116,7 @@ export class ArgumentMappings {
     return model
   }
 
-  private learnInto(model: ArgumentModel, next: TemplatedQuery, history: readonly Step[], found: (slot: number) => Source[]): void {
+  private learnInto(model: ArgumentModel, next: TemplatedQuery, history: readonly Step[], found: (slot: number) => Source[], recall: Recall | undefined): void {
     model.observations++
     if (model.observations > this.bounds.agingLimit) model.observations /= 2
     next.values.forEach((actual, slot) => {
@@ -122,7 +126,7 @@ export class ArgumentMappings {
       countValue(values, actual, this.bounds)
       let anyHeld = false
       for (const item of evidence) {
-        const value = evaluate(item.source, history)
+        const value = evaluate(item.source, history, recall)
         if (value === MISSING) continue
         item.seen++
         const held = holds(value, actual)
@@ -180,9 +184,9 @@ export class ArgumentMappings {
    * `maxAlternatives`, most probable first), and, for a single-row read by a unique field whose
    * value came from "any row" of a list, a fan-out over that list's leading rows. `strict` (the
    * read before has no result yet): only sources, and only where each slot's best is at hand.
-   * Derivations no more probable than `floor` may be left out.
+   * Derivations no more probable than `floor` may be left out. `recall`: what the session recalls.
    */
-  derive(template: Template, history: readonly Step[], strict = false, floor = 0): Derivation[] {
+  derive(template: Template, history: readonly Step[], strict = false, floor = 0, recall?: Recall): Derivation[] {
     const model = this.modelFor(template, history[history.length - 1]?.template.id)
     if (model === undefined || model.slots.length !== template.paths.length) return template.paths.length === 0 ? [{ values: [], confidence: 1 }] : []
     const fanOutPath = template.fanOutField === undefined ? undefined : `where.${template.fanOutField}`
@@ -201,6 +205,8 @@ export class ArgumentMappings {
       // only when it fails, at most 1 - its confidence of the time.
       let surest = 0
       let surestValue: unknown
+      // Recalled values, ranked after the sources of the history (see below).
+      const recalled: { value: unknown; confidence: number; rank: number }[] = []
       for (const item of sources) {
         if (!isUsable(item, this.bounds)) continue
         if (item.source.kind === 'anyRow') {
@@ -212,15 +218,24 @@ export class ArgumentMappings {
           }
           continue
         }
-        const value = evaluate(item.source, history)
+        const value = evaluate(item.source, history, recall)
         if (bestUsable === undefined || better(item, bestUsable)) {
           bestUsable = item
           bestAtHand = value !== MISSING
         }
         if (value === MISSING) continue
         const confidence = confidenceOf(item, value, values, minSupport, holds)
+        if (item.source.kind === 'recall' || item.source.kind === 'recallRow') {
+          recalled.push({ value, confidence, rank: RANK[item.source.kind] })
+          continue
+        }
         if (confidence > surest) [surest, surestValue] = [confidence, value]
         if (!(keyed && (value === null || value === undefined))) offer(alternatives, value, confidence, RANK[item.source.kind])
+      }
+      // A recalled value the surest source of the history does not give is right only when that fails.
+      for (const { value, confidence, rank } of recalled) {
+        const probability = surest > 0 && !holds(surestValue, value) ? Math.min(confidence, 1 - surest) : confidence
+        if (!(keyed && (value === null || value === undefined))) offer(alternatives, value, probability, rank)
       }
       // Strict: a weaker source standing in for a better one not at hand yet would guess wrong.
       // Remembered values need nothing at hand: they stand when no source is better.
@@ -348,6 +363,12 @@ export class ArgumentMappings {
     for (const model of this.templates.values()) yield model.slots
     for (const model of this.contexts.values()) yield model.slots
   }
+}
+
+/** The sources of slot `slot` of `next` in `history`, or, when none there, in `recall`. */
+function discoverAll(next: TemplatedQuery, slot: number, history: readonly Step[], lookback: number, recall: Recall | undefined): Source[] {
+  const found = discover(next, slot, next.values[slot], history, lookback)
+  return found.length > 0 ? found : discoverRecalled(next.values[slot], recall)
 }
 
 /** What is learned of a template with `slots` slots before any observation. */

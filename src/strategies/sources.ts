@@ -6,6 +6,7 @@
 
 import { valueText } from '../canonical.ts'
 import { locationsOf, type ResultSummary, type Step } from './history.ts'
+import { recalledValue, type Recall, type RecallSource } from './recall.ts'
 import type { TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
 
@@ -22,13 +23,14 @@ export type Source =
   | { kind: 'nextRow'; lag: number; template: string; field: string }
   | { kind: 'fields'; lag: number; template: string; fields: string[] }
   | { kind: 'column'; lag: number; template: string; field: string }
+  | RecallSource
 
 /** Rows matched by position (`row 0`, `row 1`, ...) beyond which only "any row" is learned. */
 export const POSITIONAL_ROWS = 3
 /** Constants longer than this as text are not learned (a slot that long is not a constant). */
 export const MAX_CONSTANT_TEXT = 256
-/** Order of preference between sources that held equally often: the most specific first. */
-export const RANK: Record<Source['kind'], number> = { argument: 0, row: 1, nextRow: 2, fields: 3, column: 4, step: 5, constant: 6, anyRow: 7 }
+/** Order of preference between sources that held equally often: the most specific first, the recalled last. */
+export const RANK: Record<Source['kind'], number> = { argument: 0, row: 1, nextRow: 2, fields: 3, column: 4, step: 5, constant: 6, anyRow: 7, recall: 8, recallRow: 9 }
 
 export const MISSING = Symbol('missing')
 /** The values of a field over every kept row: an `anyRow` source matches any of them. */
@@ -54,6 +56,10 @@ export function keyOf(source: Source): string {
       return `f:${source.lag}:${source.template}:${source.fields.join(',')}`
     case 'column':
       return `k:${source.lag}:${source.template}:${source.field}`
+    case 'recall':
+      return `m:${source.template}:${source.slot}`
+    case 'recallRow':
+      return `w:${source.template}:${source.field}`
   }
 }
 
@@ -62,9 +68,10 @@ export function rowValues(result: ResultSummary, row: number | 'last'): unknown[
   return result.rows[row]
 }
 
-/** The value `source` gives in `history`, MISSING when the read it names is not there. */
-export function evaluate(source: Source, history: readonly Step[]): unknown {
+/** The value `source` gives in `history` (or the session's `recall`), MISSING when the read it names is not there. */
+export function evaluate(source: Source, history: readonly Step[], recall?: Recall): unknown {
   if (source.kind === 'constant') return source.value
+  if (source.kind === 'recall' || source.kind === 'recallRow') return recalledValue(source, recall) ?? MISSING
   const step = history[history.length - source.lag]
   if (step === undefined || step.template.id !== source.template) return MISSING
   switch (source.kind) {

@@ -128,6 +128,7 @@ const SPECS: Record<string, OptionSpec> = {
   'learn.maxUserContexts': positiveInteger,
   'learn.userPriorWeight': { wrongType: ['1', true, []], outOfRange: [-1, -0.001, Number.NaN, Infinity, -Infinity] },
   'learn.lookback': positiveInteger,
+  'learn.maxRecall': positiveInteger,
   'learn.maxSources': positiveInteger,
   'learn.minConfidence': probability,
   'learn.maxFanOut': positiveInteger,

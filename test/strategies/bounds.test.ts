@@ -27,6 +27,7 @@ const SMALL: LearnSettings = {
   maxUserContexts: 5,
   userPriorWeight: 2,
   lookback: 3,
+  maxRecall: 2,
   maxSources: 3,
   minConfidence: 0.2,
   maxFanOut: 2,
@@ -48,6 +49,8 @@ const ALL_BOUNDS_REACHED = {
   sources: SMALL.maxSources,
   argumentContexts: SMALL.maxArgumentContexts,
   values: SMALL.maxValues,
+  recallSessions: SMALL.maxSessions,
+  longestRecall: SMALL.maxRecall,
   perRead: SMALL.maxAlternatives,
 }
 
@@ -88,6 +91,8 @@ interface Peaks {
   sources: number
   argumentContexts: number
   loopedLists: number
+  recallSessions: number
+  longestRecall: number
   values: number
   /** Candidates proposed after one read. */
   perRead: number
@@ -106,6 +111,8 @@ const noPeaks = (): Peaks => ({
   sources: 0,
   argumentContexts: 0,
   loopedLists: 0,
+  recallSessions: 0,
+  longestRecall: 0,
   values: 0,
   perRead: 0,
   fanOuts: 0,
@@ -154,6 +161,8 @@ class Harness {
     atMost(sizes.mappedTemplates, settings.maxTemplates, 'mapped templates')
     atMost(sizes.argumentContexts, settings.maxArgumentContexts, 'transitions with arguments of their own')
     atMost(sizes.loopedLists, settings.maxTemplates, 'templates of lists looped over')
+    atMost(sizes.recallSessions, settings.maxSessions, 'sessions recalled')
+    atMost(sizes.longestRecall, settings.maxRecall, 'templates one session recalls')
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) peaks[key] = Math.max(peaks[key], sizes[key])
 
     const inner = this.inner
@@ -412,6 +421,8 @@ describe('bounds under random reads', () => {
       mappedTemplates: SMALL.maxTemplates,
       argumentContexts: SMALL.maxArgumentContexts,
       loopedLists: expect.any(Number),
+      recallSessions: SMALL.maxSessions,
+      longestRecall: SMALL.maxRecall,
     })
     expect(harness.peaks.candidates).toBeGreaterThan(0)
   })
@@ -490,7 +501,7 @@ describe('sessions and windows', () => {
   it('learns nothing from reads outside a session', () => {
     const harness = new Harness(SMALL)
     for (let i = 0; i < 10; i++) expect(harness.read(undefined, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: { id: i } })).toEqual([])
-    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0 })
+    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0, recallSessions: 0, longestRecall: 0 })
   })
 })
 
