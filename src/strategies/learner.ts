@@ -11,6 +11,7 @@ import { contextOf, SessionHistories, summarize, type Step } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
 import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
+import { exactKey, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
@@ -53,6 +54,7 @@ export class LearnedPredictor implements Predictor {
   private readonly global: TransitionModel
   private readonly users: BoundedMap<string, TransitionModel>
   private readonly mappings: ArgumentMappings
+  private readonly followers: FollowerMemory
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -60,6 +62,7 @@ export class LearnedPredictor implements Predictor {
     this.global = new TransitionModel({ ...settings })
     this.users = new BoundedMap(settings.maxUsers)
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
+    this.followers = new FollowerMemory(settings)
   }
 
   observe(event: ReadEvent): Candidate[] {
@@ -70,6 +73,8 @@ export class LearnedPredictor implements Predictor {
     const before = this.histories.before(session, at)
     const backoff = event.backoff
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
+    const step = this.stepOf(templated, query.result, at)
+    step.key = exactKey(templated.template.id, templated.values)
     if (before.length > 0) {
       const previous = contextOf(before, this.settings.order)
       // Under CPU pressure a settled context is learned from 1 time in `learnEvery`.
@@ -78,13 +83,39 @@ export class LearnedPredictor implements Predictor {
         this.global.record(previous, templated.template.id)
         user?.record(previous, templated.template.id)
         this.mappings.learn(templated, before)
+        const last = before[before.length - 1].key
+        if (last !== undefined && step.key !== undefined) this.followers.learn(last, step.key, templated.template.id, templated.values)
       }
     }
     // Always: the next reads' arguments are predicted from it once the process is calm again.
-    this.histories.append(session, this.stepOf(templated, query.result, at))
+    this.histories.append(session, step)
     // Under CPU pressure nothing predicted could run.
     if (backoff !== undefined) return []
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, step.key)
+  }
+
+  /**
+   * Adds to `candidates` the whole reads that followed the read keyed `key` before, each with its
+   * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
+   * `minProbability` left out as ranking would drop them.
+   */
+  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], minProbability: number): void {
+    const found = this.followers.followers(key)
+    if (found === undefined) return
+    for (const { template: id, values, count } of found.next) {
+      // No likelier than its template after the whole context (the memory is of the last read only).
+      const share = followerProbability(count, found.total)
+      const probability = next === undefined ? share : Math.min(share, next.probabilities.get(id) ?? 0)
+      if (!(probability >= minProbability) || probability <= 0) continue
+      const template = this.templates.get(id)
+      if (template === undefined || template.paths.length !== values.length) continue
+      candidates.push({ query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' })
+    }
+    // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).
+    if (candidates.length > this.settings.maxAlternatives) {
+      candidates.sort((a, b) => b.probability - a.probability)
+      candidates.length = this.settings.maxAlternatives
+    }
   }
 
   /**
@@ -176,13 +207,16 @@ export class LearnedPredictor implements Predictor {
 
   /**
    * Candidates for the read after `history`; `strict`: only where each slot's best source is at
-   * hand. Those less probable than `minProbability` are left out (ranking would drop them).
+   * hand; `key`: the exact key of the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
    */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0): Candidate[] {
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, key?: string): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
-    return next === undefined ? [] : this.candidates(next, history, result, strict, minProbability)
+    const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability)
+    // And the whole reads that followed this one before (`key`: the read just observed).
+    if (key !== undefined) this.remembered(key, next, candidates, minProbability)
+    return candidates
   }
 
   private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number): Candidate[] {
@@ -285,6 +319,8 @@ export class LearnedPredictor implements Predictor {
       contexts: this.global.size,
       users: this.users.size,
       mappedTemplates: this.mappings.size,
+      exactReads: this.followers.size,
+      exactFollowers: this.followers.widest(),
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
     }
