@@ -42,7 +42,7 @@ export function rank(candidates: readonly Candidate[], ranking: Ranking): Candid
 }
 
 /** Whether `fanOut`'s batch holds the row `single` reads: the same read, for one of its values. */
-function covers(fanOut: Candidate, single: Candidate): boolean {
+export function covers(fanOut: Candidate, single: Candidate): boolean {
   const spec = fanOut.fanOut
   if (spec === undefined || single.query.model !== fanOut.query.model || single.query.operation !== spec.operation) return false
   const where = single.query.args.where

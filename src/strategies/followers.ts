@@ -90,10 +90,10 @@ export class FollowerMemory {
     }
   }
 
-  /** What followed the read keyed `previous`, and of how many observations. */
-  followers(previous: string): { total: number; next: Iterable<Follower> } | undefined {
+  /** What followed the read keyed `previous` (each by its key), and of how many observations. */
+  followers(previous: string): { total: number; next: Iterable<[string, Follower]> } | undefined {
     const followers = this.reads.get(previous)
-    return followers === undefined ? undefined : { total: followers.total, next: followers.next.values() }
+    return followers === undefined ? undefined : { total: followers.total, next: followers.next.entries() }
   }
 
   /** The most followers any read has (for tests of the bounds). */

@@ -11,6 +11,7 @@ import { contextOf, SessionHistories, summarize, type Step } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
 import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
+import { covers } from './combine.ts'
 import { exactKey, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
@@ -99,17 +100,26 @@ export class LearnedPredictor implements Predictor {
    * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
    * `minProbability` left out as ranking would drop them.
    */
-  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], minProbability: number): void {
+  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
     const found = this.followers.followers(key)
     if (found === undefined) return
-    for (const { template: id, values, count } of found.next) {
+    for (const [followerKey, { template: id, values, count }] of found.next) {
       // No likelier than its template after the whole context (the memory is of the last read only).
       const share = followerProbability(count, found.total)
       const probability = next === undefined ? share : Math.min(share, next.probabilities.get(id) ?? 0)
       if (!(probability >= minProbability) || probability <= 0) continue
+      // A read proposed already is made as likely as the memory has it, not proposed twice.
+      const known = keys.indexOf(followerKey)
+      if (known >= 0) {
+        if (probability > candidates[known].probability) candidates[known].probability = probability
+        continue
+      }
       const template = this.templates.get(id)
       if (template === undefined || template.paths.length !== values.length) continue
-      candidates.push({ query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' })
+      const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' }
+      // Nor a row a fan-out proposed fetches already.
+      if (candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate))) continue
+      candidates.push(candidate)
     }
     // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).
     if (candidates.length > this.settings.maxAlternatives) {
@@ -213,13 +223,15 @@ export class LearnedPredictor implements Predictor {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
-    const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability)
+    // The exact key of each single read proposed, to merge the memory's into (see `remembered`).
+    const keys: (string | undefined)[] | undefined = key === undefined ? undefined : []
+    const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, keys)
     // And the whole reads that followed this one before (`key`: the read just observed).
-    if (key !== undefined) this.remembered(key, next, candidates, minProbability)
+    if (key !== undefined) this.remembered(key, next, candidates, keys!, minProbability)
     return candidates
   }
 
-  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number): Candidate[] {
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number, keys?: (string | undefined)[]): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
     // The `maxAlternatives` most probable derivations over every next template; only those become
     // queries. A template less likely than the last of them cannot place one (no derivation is
@@ -251,6 +263,7 @@ export class LearnedPredictor implements Predictor {
     }
     preferSingleReads(best, next.support)
     return best.map(({ template, derived, probability }) => {
+      keys?.push(derived.fanOut === undefined ? exactKey(template.id, derived.values) : undefined)
       if (derived.fanOut === undefined) {
         return { query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) }, probability, strategy: 'transitions' }
       }
