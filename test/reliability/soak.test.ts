@@ -71,7 +71,6 @@ const BOUNDS = {
     maxFanOut: 2,
     maxArgumentContexts: 30,
     maxValues: 3,
-    maxExactReads: 20,
     // As many as maxPerTrigger: fewer would cut what the extension runs, not what it keeps.
     maxAlternatives: 3,
   },
@@ -215,8 +214,6 @@ const LIMITS = {
   fanOut: BOUNDS.learn.maxFanOut,
   argumentContexts: BOUNDS.learn.maxArgumentContexts,
   values: BOUNDS.learn.maxValues,
-  exactReads: BOUNDS.learn.maxExactReads,
-  exactFollowers: BOUNDS.learn.maxValues,
   /** Not options, but bounded: one demand read per worker, speculative ones within `global` (a fan-out keys one flight per row). */
   flights: WORKERS + BOUNDS.concurrency.global * BOUNDS.learn.maxFanOut,
   demandInFlight: WORKERS,
@@ -284,8 +281,6 @@ function checkBounds(): void {
     for (const { next } of model.entries()) record('branches', next.size)
   }
   record('argumentContexts', sizes.argumentContexts)
-  record('exactReads', sizes.exactReads)
-  record('exactFollowers', sizes.exactFollowers)
   record('templates', sizes.loopedLists)
   record('argumentContexts', learner.mappings.contexts.size)
   for (const slots of learner.mappings.models()) {
