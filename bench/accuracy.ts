@@ -382,8 +382,8 @@ function detailTable(r: WorkloadResult): string {
   // The targets: at least the exact model's top-1 and top-3, overall and on every template with 1% of the reads.
   const short = [{ shape: 'overall', learned: r.learned, exact: r.exact }, ...r.templates.filter((t) => t.learned.reads >= r.learned.reads / 100)]
     .flatMap((t) => [
-      ...(t.learned.top1 < t.exact.top1 ? [`  below exact, top-1: ${t.shape.slice(0, 90)} ${pct(t.learned.top1, t.learned.reads)} < ${pct(t.exact.top1, t.exact.reads)}`] : []),
-      ...(t.learned.top3 < t.exact.top3 ? [`  below exact, top-3: ${t.shape.slice(0, 90)} ${pct(t.learned.top3, t.learned.reads)} < ${pct(t.exact.top3, t.exact.reads)}`] : []),
+      ...(t.learned.top1 < t.exact.top1 ? [`  below exact, top-1: ${t.shape.slice(0, 90)} ${pct(t.learned.top1, t.learned.reads)} < ${pct(t.exact.top1, t.exact.reads)} (${t.learned.top1} < ${t.exact.top1} of ${t.learned.reads} reads)`] : []),
+      ...(t.learned.top3 < t.exact.top3 ? [`  below exact, top-3: ${t.shape.slice(0, 90)} ${pct(t.learned.top3, t.learned.reads)} < ${pct(t.exact.top3, t.exact.reads)} (${t.learned.top3} < ${t.exact.top3} of ${t.learned.reads} reads)`] : []),
     ])
   return [
     `${r.workload}: ${r.sessions} sessions, ${r.pages} pages, ${r.recordedReads} reads; learned ${r.learnedModel.templates} templates, ${r.learnedModel.contexts} contexts`,

@@ -136,6 +136,14 @@ export interface LearnOptions {
    */
   maxValues?: number
   /**
+   * Whole reads (template and every argument) whose followers are remembered: the exact reads
+   * that came next after each, at most `maxValues` of them, the most frequent kept, proposed with
+   * a lower bound of their share (a read that recurs after the same read, though no argument
+   * source explains it). The least recently followed forgotten first.
+   * @default 4000
+   */
+  maxExactReads?: number
+  /**
    * Reads proposed at most after one read, the most probable first (and argument combinations
    * at most per next template). More than `maxPerTrigger` never run.
    * @default 3

@@ -30,7 +30,27 @@ export function rank(candidates: readonly Candidate[], ranking: Ranking): Candid
     const seen = best.get(key)
     if (seen === undefined || candidate.probability > seen.probability) best.set(key, candidate)
   }
-  return [...best.values()].sort((a, b) => b.probability - a.probability).slice(0, ranking.maxPerTrigger)
+  const sorted = [...best.values()].sort((a, b) => b.probability - a.probability)
+  const out: Candidate[] = []
+  for (const candidate of sorted) {
+    if (out.length >= ranking.maxPerTrigger) break
+    // A single-row read a fan-out ranked above it fetches already would waste a place.
+    if (candidate.fanOut === undefined && out.some((above) => covers(above, candidate))) continue
+    out.push(candidate)
+  }
+  return out
+}
+
+/** Whether `fanOut`'s batch holds the row `single` reads: the same read, for one of its values. */
+export function covers(fanOut: Candidate, single: Candidate): boolean {
+  const spec = fanOut.fanOut
+  if (spec === undefined || single.query.model !== fanOut.query.model || single.query.operation !== spec.operation) return false
+  const where = single.query.args.where
+  if (where === null || typeof where !== 'object') return false
+  const value = (where as Record<string, unknown>)[spec.field]
+  if (value === undefined || value === null || typeof value === 'object') return false
+  if (!spec.values.some((row) => row === value)) return false
+  return argsText(spec.argsFor(value)) === argsText(single.query.args)
 }
 
 /**

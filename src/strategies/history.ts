@@ -45,6 +45,8 @@ export interface Step {
   lastRow?: boolean
   /** Of a lookup that is a loop's second iteration or later: the template of the list looped over. */
   loopOf?: string
+  /** Of a read observed: its exact key (template and slot values; see `exactKey`), if not too long. */
+  key?: string
 }
 
 /** Marks the last template id of a context when a loop over a list has just taken its last row. */

@@ -12,6 +12,8 @@ import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedP
 import { ArgumentMappings, type Derivation } from './mappings.ts'
 import { SessionRecall, type Recall } from './recall.ts'
 import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
+import { covers } from './combine.ts'
+import { exactKey, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
@@ -56,6 +58,8 @@ export class LearnedPredictor implements Predictor {
   private readonly mappings: ArgumentMappings
   /** Each session's last read of each template, for values older than its history. */
   private readonly recall: SessionRecall
+  /** The whole reads that followed each exact read. */
+  private readonly followers: FollowerMemory
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -64,6 +68,7 @@ export class LearnedPredictor implements Predictor {
     this.users = new BoundedMap(settings.maxUsers)
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
     this.recall = new SessionRecall(settings)
+    this.followers = new FollowerMemory(settings)
   }
 
   observe(event: ReadEvent): Candidate[] {
@@ -75,6 +80,8 @@ export class LearnedPredictor implements Predictor {
     const backoff = event.backoff
     const user = session.userId === undefined ? undefined : this.userModel(session.userId)
     const recall = this.recall.of(session, at)
+    const step = this.stepOf(templated, query.result, at)
+    step.key = exactKey(templated.template.id, templated.values)
     if (before.length > 0) {
       const previous = contextOf(before, this.settings.order)
       // Under CPU pressure a settled context is learned from 1 time in `learnEvery`.
@@ -83,15 +90,49 @@ export class LearnedPredictor implements Predictor {
         this.global.record(previous, templated.template.id)
         user?.record(previous, templated.template.id)
         this.mappings.learn(templated, before, recall)
+        const last = before[before.length - 1].key
+        if (last !== undefined && step.key !== undefined) this.followers.learn(last, step.key, templated.template.id, templated.values)
       }
     }
     // Always: the next reads' arguments are predicted from it once the process is calm again.
-    const step = this.stepOf(templated, query.result, at)
     this.histories.append(session, step)
     this.recall.remember(session, step)
     // Under CPU pressure nothing predicted could run.
     if (backoff !== undefined) return []
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at))
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at), step.key)
+  }
+
+  /**
+   * Adds to `candidates` the whole reads that followed the read keyed `key` before, each with its
+   * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
+   * `minProbability` left out as ranking would drop them.
+   */
+  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
+    const found = this.followers.followers(key)
+    if (found === undefined) return
+    for (const [followerKey, { template: id, values, count }] of found.next) {
+      // No likelier than its template after the whole context (the memory is of the last read only).
+      const share = followerProbability(count, found.total)
+      const probability = next === undefined ? share : Math.min(share, next.probabilities.get(id) ?? 0)
+      if (!(probability >= minProbability) || probability <= 0) continue
+      // A read proposed already is made as likely as the memory has it, not proposed twice.
+      const known = keys.indexOf(followerKey)
+      if (known >= 0) {
+        if (probability > candidates[known].probability) candidates[known].probability = probability
+        continue
+      }
+      const template = this.templates.get(id)
+      if (template === undefined || template.paths.length !== values.length) continue
+      const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' }
+      // Nor a row a fan-out proposed fetches already.
+      if (candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate))) continue
+      candidates.push(candidate)
+    }
+    // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).
+    if (candidates.length > this.settings.maxAlternatives) {
+      candidates.sort((a, b) => b.probability - a.probability)
+      candidates.length = this.settings.maxAlternatives
+    }
   }
 
   /**
@@ -183,16 +224,21 @@ export class LearnedPredictor implements Predictor {
 
   /**
    * Candidates for the read after `history`; `strict`: only where each slot's best source is at
-   * hand. Those less probable than `minProbability` are left out (ranking would drop them).
+   * hand; `key`: the exact key of the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
    */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall): Candidate[] {
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall, key?: string): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
-    return next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, recall)
+    // The exact key of each single read proposed, to merge the memory's into (see `remembered`).
+    const keys: (string | undefined)[] | undefined = key === undefined ? undefined : []
+    const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, recall, keys)
+    // And the whole reads that followed this one before (`key`: the read just observed).
+    if (key !== undefined) this.remembered(key, next, candidates, keys!, minProbability)
+    return candidates
   }
 
-  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number, recall: Recall | undefined): Candidate[] {
+  private candidates(next: NextTemplates, history: readonly Step[], result: unknown, strict: boolean, minProbability: number, recall: Recall | undefined, keys?: (string | undefined)[]): Candidate[] {
     const ranked = [...next.probabilities].sort((a, b) => b[1] - a[1]).slice(0, this.settings.maxBranches)
     // The `maxAlternatives` most probable derivations over every next template; only those become
     // queries. A template less likely than the last of them cannot place one (no derivation is
@@ -224,6 +270,7 @@ export class LearnedPredictor implements Predictor {
     }
     preferSingleReads(best, next.support)
     return best.map(({ template, derived, probability }) => {
+      keys?.push(derived.fanOut === undefined ? exactKey(template.id, derived.values) : undefined)
       if (derived.fanOut === undefined) {
         return { query: { model: template.model, operation: template.operation, args: instantiate(template, derived.values) }, probability, strategy: 'transitions' }
       }
@@ -292,6 +339,8 @@ export class LearnedPredictor implements Predictor {
       contexts: this.global.size,
       users: this.users.size,
       mappedTemplates: this.mappings.size,
+      exactReads: this.followers.size,
+      exactFollowers: this.followers.widest(),
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
       recallSessions: this.recall.size,

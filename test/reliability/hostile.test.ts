@@ -135,6 +135,7 @@ const SPECS: Record<string, OptionSpec> = {
   'learn.maxFanOutBytes': positiveInteger,
   'learn.maxArgumentContexts': positiveInteger,
   'learn.maxValues': positiveInteger,
+  'learn.maxExactReads': positiveInteger,
   'learn.maxAlternatives': positiveInteger,
   'learn.chainDepth': positiveInteger,
   'learn.combine': { wrongType: ['0.5', true, [], {}], outOfRange: [-0.01, 1.01, Number.NaN, Infinity] },

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../../src/options.ts'
 import { READ_OPERATIONS } from '../../src/shared.ts'
 import { summarize } from '../../src/strategies/history.ts'
 import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
+import { FollowerMemory } from '../../src/strategies/followers.ts'
 import { ArgumentMappings } from '../../src/strategies/mappings.ts'
 import { containsSlot, TemplateTable } from '../../src/strategies/template.ts'
 import { blend, TransitionModel, type NextTemplates } from '../../src/strategies/transitions.ts'
@@ -33,6 +34,7 @@ const SMALL: LearnSettings = {
   maxFanOut: 2,
   maxArgumentContexts: 6,
   maxValues: 3,
+  maxExactReads: 8,
   maxAlternatives: 2,
 }
 
@@ -51,6 +53,7 @@ const ALL_BOUNDS_REACHED = {
   values: SMALL.maxValues,
   recallSessions: SMALL.maxSessions,
   longestRecall: SMALL.maxRecall,
+  exactReads: SMALL.maxExactReads,
   perRead: SMALL.maxAlternatives,
 }
 
@@ -94,6 +97,8 @@ interface Peaks {
   recallSessions: number
   longestRecall: number
   values: number
+  exactReads: number
+  exactFollowers: number
   /** Candidates proposed after one read. */
   perRead: number
   fanOuts: number
@@ -114,6 +119,8 @@ const noPeaks = (): Peaks => ({
   recallSessions: 0,
   longestRecall: 0,
   values: 0,
+  exactReads: 0,
+  exactFollowers: 0,
   perRead: 0,
   fanOuts: 0,
   candidates: 0,
@@ -163,6 +170,8 @@ class Harness {
     atMost(sizes.loopedLists, settings.maxTemplates, 'templates of lists looped over')
     atMost(sizes.recallSessions, settings.maxSessions, 'sessions recalled')
     atMost(sizes.longestRecall, settings.maxRecall, 'templates one session recalls')
+    atMost(sizes.exactReads, settings.maxExactReads, 'exact reads with followers remembered')
+    atMost(sizes.exactFollowers, settings.maxValues, 'followers of an exact read')
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) peaks[key] = Math.max(peaks[key], sizes[key])
 
     const inner = this.inner
@@ -423,8 +432,28 @@ describe('bounds under random reads', () => {
       loopedLists: expect.any(Number),
       recallSessions: SMALL.maxSessions,
       longestRecall: SMALL.maxRecall,
+      exactReads: SMALL.maxExactReads,
+      exactFollowers: expect.any(Number),
     })
     expect(harness.peaks.candidates).toBeGreaterThan(0)
+  })
+
+  it('keeps at most maxExactReads reads with their followers, maxValues followers each, the most frequent kept', () => {
+    const memory = new FollowerMemory({ maxExactReads: 4, maxValues: 3, agingLimit: 50 })
+    for (let i = 0; i < 200; i++) {
+      // One read followed by a new read each time, and by one read often; and reads never seen again.
+      memory.learn('often', i % 2 === 0 ? 'usual' : `k${i}`, 't', [i % 2 === 0 ? 0 : i])
+      memory.learn(`once${i}`, 'usual', 't', [0])
+      expect(memory.size).toBeLessThanOrEqual(4)
+      expect(memory.widest()).toBeLessThanOrEqual(3)
+    }
+    expect(memory.size).toBe(4)
+    expect(memory.widest()).toBe(3)
+    const followers = memory.followers('often')!
+    const usual = [...followers.next].map(([, f]) => f).find((f) => f.values[0] === 0)!
+    // Aged: the total halved with the counts, the usual follower about half of it.
+    expect(followers.total).toBeLessThanOrEqual(50)
+    expect(usual.count / followers.total).toBeGreaterThan(0.4)
   })
 
   it('does not grow over a long run of unique values (5,000 reads)', () => {
@@ -502,6 +531,7 @@ describe('sessions and windows', () => {
     const harness = new Harness(SMALL)
     for (let i = 0; i < 10; i++) expect(harness.read(undefined, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: { id: i } })).toEqual([])
     expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0, recallSessions: 0, longestRecall: 0 })
+    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0, exactReads: 0, exactFollowers: 0 })
   })
 })
 

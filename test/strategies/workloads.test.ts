@@ -297,6 +297,34 @@ describe('generated workloads: the learner against the exact-key model', () => {
     for (const label of ['Item.findMany', 'all']) expectAtLeastExact(result, label)
   })
 
+  it('(h) remembers whole reads: after each of 40 categories, the search its page always makes, by terms no read before shows', () => {
+    // A category page, then a search by the category's own terms (a word and a price bound, each
+    // fixed per category but shown by no read): no source explains them, and each slot's values
+    // are spread over 40 categories, more than a slot remembers. The exact model names the search
+    // after the category; the learner must as well, from the whole read that followed it before.
+    const rng = new Rng(29)
+    const terms = Array.from({ length: 40 }, () => ({ word: `w${rng.range(1, 1_000_000)}`, below: rng.range(1, 1000) }))
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      for (let page = 0; page < 4; page++) {
+        const id = rng.int(terms.length)
+        reads.push({ model: 'Category', operation: 'findUnique', args: { where: { id } }, result: { id, name: `c${id}` } })
+        const { word, below } = terms[id]
+        const rows = Array.from({ length: 5 }, () => ({ id: rng.range(1, 1_000_000), price: rng.range(1, below) }))
+        reads.push({ model: 'Item', operation: 'findMany', args: { where: { name: { contains: word }, price: { lt: below } }, take: 5 }, result: rows })
+      }
+      sessions.push(reads)
+    }
+    // Scored once both have seen each category's search a few times (the learner proposes one
+    // seen twice; the exact model, its only follower, after once).
+    const result = replay(sessions, undefined, 100)
+    expectAtLeastExact(result, 'Item.findMany')
+    // The categories are drawn at random: both predictors name one by chance, 1 time in 40 or so.
+    expectAtLeastExact(result, 'all', 0.005)
+    expect(result.rates('Item.findMany').learned.top1).toBeGreaterThan(0.9)
+  })
+
   it('is at least the exact model on a news site and an N+1 blog, overall and on every template with 1% of the reads', () => {
     for (const name of ['news', 'blog'] as const) {
       const sessions = Array.from({ length: 400 }, (_, i) => syntheticSession(name, i, 3).reads)
