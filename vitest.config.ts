@@ -23,6 +23,7 @@ const unit = [
   'test/bench/flags.test.ts',
   'test/options.test.ts',
   'test/bounded-map.test.ts',
+  'test/shared.test.ts',
   'test/readme.test.ts',
   'test/docs-typecheck.test.ts',
 ]

@@ -30,12 +30,17 @@
  * sample falls early in the warm-up, and the back-off stays on): speculation paused, learning backed off as
  * `cpu.learnEvery` (env LEARN_EVERY, default 10) and `cpu.settledAfter` (env SETTLED_AFTER,
  * default 100) say. Against `cacheMix`, what learning still costs a page at saturation.
+ *
+ * With env ALLOC=1 (no callgrind: `ALLOC=1 node --import tsx bench/micro-count.ts miss 5000
+ * findUnique 5000`) it prints the bytes allocated on the JS heap and the scavenges per call.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { getPriority, tmpdir } from 'node:os'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
+import { GCProfiler, getHeapStatistics } from 'node:v8'
 import { prefetch } from '../src/index.ts'
 import { prefetchWith } from '../src/middleware/extension.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
@@ -103,9 +108,33 @@ const run = mode === 'sessionHit' ? () => (client as any).$prefetch.session('ben
 // promise hook runs for every promise from then on).
 new AsyncLocalStorage().run(1, () => {})
 for (let k = 0; k < warm; k++) await run()
+// ALLOC=1: bytes allocated on the JS heap and collections, per call, over the measured calls (no
+// callgrind needed): the heap in use after them, less before, plus what each collection freed.
+const profiler = process.env.ALLOC === '1' ? new GCProfiler() : undefined
+// HEAP_PROFILE=FILE: a sampling heap profile of the measured calls, collected objects included
+// (what each function allocates, not what survives), for scripts/cpu-profile.ts-like reading.
+const inspector = process.env.HEAP_PROFILE === undefined ? undefined : new Session()
+if (inspector !== undefined) {
+  inspector.connect()
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+}
+const usedBefore = getHeapStatistics().used_heap_size
+profiler?.start()
 getPriority()
 for (let k = 0; k < calls; k++) await run()
 getPriority()
+if (inspector !== undefined) {
+  const { profile } = await inspector.post('HeapProfiler.stopSampling')
+  writeFileSync(process.env.HEAP_PROFILE!, JSON.stringify(profile))
+}
+if (profiler !== undefined) {
+  const usedAfter = getHeapStatistics().used_heap_size
+  const { statistics } = profiler.stop()
+  let freed = 0
+  for (const gc of statistics) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+  const scavenges = statistics.filter((gc) => gc.gcType === 'Scavenge').length
+  console.log(`${query} ${mode} calls=${calls} bytes/call=${Math.round((usedAfter - usedBefore + freed) / calls)} scavenges/call=${(scavenges / calls).toFixed(4)} collections=${statistics.length}`)
+}
 if (mode !== 'bare' && mode !== 'empty') {
   const { prefetch: counters, hits } = (client as any).$prefetch.stats()
   console.log(mode, query, calls, JSON.stringify(counters?.skipped ?? {}), hits, `cpuBackoffReads=${counters?.cpuBackoffReads} cpuBackoffSampledOut=${counters?.cpuBackoffSampledOut}`)

@@ -34,3 +34,23 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }
+
+/**
+ * The strings of `set` in the order `[...set].sort()` gives (UTF-16 code units), sorted by
+ * insertion as they are copied: the generation keys of a read are a few strings, sorted on every
+ * read, and this allocates only the array where spreading and sorting them also allocated sort's
+ * work space.
+ */
+export function sortedStrings(set: ReadonlySet<string>): string[] {
+  const out: string[] = []
+  for (const item of set) {
+    let at = out.length
+    out.push(item)
+    while (at > 0 && out[at - 1] > item) {
+      out[at] = out[at - 1]
+      at--
+    }
+    out[at] = item
+  }
+  return out
+}

@@ -3,7 +3,7 @@
  * which models a write changes (nested writes and cascades included).
  */
 
-import { isReadOperation } from '../shared.ts'
+import { isReadOperation, sortedStrings } from '../shared.ts'
 import type { SchemaInfo } from './schema.ts'
 
 export type OperationKind = 'read' | 'write' | 'raw'
@@ -40,7 +40,7 @@ export function classify(model: string | undefined, operation: string): Operatio
  * model, never drops one.
  */
 export function readDependencies(schema: SchemaInfo, model: string, args: unknown): string[] {
-  return [...relatedModels(schema, model, args).add(model)].sort()
+  return sortedStrings(relatedModels(schema, model, args).add(model))
 }
 
 /**

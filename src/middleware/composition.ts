@@ -3,16 +3,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { BoundedMap } from '../bounded-map.ts'
 import { HooksBeneath } from './hooks-beneath.ts'
+import { extensionsOf, type ExtensionArgs } from './prisma-internals.ts'
 import type { SessionContext, Sessions } from './session.ts'
-
-/** An extension as Prisma keeps it: the object given to `$extends`. */
-interface ExtensionArgs {
-  name?: string
-  query?: object
-  result?: object
-  model?: object
-  client?: object
-}
 
 /** What a query hook receives, as far as this module reads it. */
 interface HookParams {
@@ -24,27 +16,16 @@ interface HookParams {
 
 type AnyClient = Record<string, unknown> & {
   $extends(extension: unknown): AnyClient
-  _extensions?: { head?: ExtensionNode }
   _originalClient?: AnyClient
 }
-interface ExtensionNode {
-  extension: ExtensionArgs
-  previous?: ExtensionNode
-}
-
 /**
- * The extensions of a client, first applied first. Read from Prisma's private extension list
- * (`_extensions.head`, a linked list from the last applied); kept in this one function, with a
- * test, so that a Prisma upgrade that moves it fails loudly.
+ * The extensions of a client, first applied first (prisma-internals.ts). Speculation cannot be
+ * built without them: a list that cannot be read (a Prisma upgrade that moved it) fails loudly.
  */
-export function extensionsOf(client: unknown): ExtensionArgs[] {
-  const list = (client as AnyClient)._extensions
-  if (list === undefined || list === null || typeof list !== 'object') {
-    throw new Error('prisma-prefetch: cannot read the extensions of this client (Prisma internals changed?)')
-  }
-  const out: ExtensionArgs[] = []
-  for (let node = list.head; node !== undefined; node = node.previous) out.push(node.extension)
-  return out.reverse()
+function extensionsRead(client: unknown): ExtensionArgs[] {
+  const all = extensionsOf(client)
+  if (all === undefined) throw new Error('prisma-prefetch: cannot read the extensions of this client (Prisma internals changed?)')
+  return all
 }
 
 /** Holds `true` while a speculative read runs through the query hooks beneath this extension's. */
@@ -220,9 +201,9 @@ export class Composition {
 
   /** The speculation client of `client` (cached by the extensions it is made of). */
   private speculator(client: AnyClient): AnyClient {
-    const all = extensionsOf(client)
+    const all = extensionsRead(client)
     const at = all.lastIndexOf(this.definition)
-    const before = at < 0 ? extensionsOf(this.inner) : all.slice(0, at)
+    const before = at < 0 ? extensionsRead(this.inner) : all.slice(0, at)
     const after = at < 0 ? [] : all.slice(at + 1)
     const parts: ExtensionArgs[] = []
     for (const e of before) if (e.result !== undefined) parts.push({ name: e.name, result: e.result })

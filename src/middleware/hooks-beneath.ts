@@ -2,23 +2,13 @@
 // applied after prefetch(), which Prisma runs inside its hook, next to the database. Speculation
 // that lets one read stand for another (a batched findMany for single-row reads, a relation
 // loaded inside a read for the read of its rows) asks here whether those hooks could tell them
-// apart. Read from Prisma's private extension list; what cannot be read counts as hooks that may
-// change anything. A leaf module: it imports nothing.
+// apart. Read from Prisma's private extension list (prisma-internals.ts); what cannot be read
+// counts as hooks that may change anything.
+
+import { extensionList, extensionsOf, type ExtensionArgs } from './prisma-internals.ts'
 
 /** An extension as Prisma keeps it, as far as this module reads it. */
-interface Extension {
-  query?: object
-}
-
-/** Prisma's extension list of a client (`client._extensions`, a MergedExtensionsList). */
-interface ExtensionList {
-  head?: ExtensionNode
-  getAllQueryCallbacks?: (jsModelName: string, operation: string) => unknown
-}
-interface ExtensionNode {
-  extension: Extension
-  previous?: ExtensionNode
-}
+type Extension = Pick<ExtensionArgs, 'query'>
 
 export class HooksBeneath {
   private blind: boolean | undefined
@@ -56,12 +46,9 @@ export class HooksBeneath {
    */
   operationBlind(): boolean {
     if (this.blind === undefined) {
-      const list = extensionList(this.client)
-      const all: Extension[] = []
-      for (let node = list?.head; node !== undefined; node = node.previous) all.push(node.extension)
-      all.reverse()
-      const at = all.lastIndexOf(this.own)
-      this.blind = list !== undefined && at >= 0 && all.slice(at + 1).every((e) => e.query === undefined || blindQuery(e.query))
+      const all: Extension[] | undefined = extensionsOf(this.client)
+      const at = all?.lastIndexOf(this.own) ?? -1
+      this.blind = all !== undefined && at >= 0 && all.slice(at + 1).every((e) => e.query === undefined || blindQuery(e.query))
     }
     return this.blind
   }
@@ -76,11 +63,6 @@ export class HooksBeneath {
     const at = hooks.lastIndexOf(ownHook)
     return at < 0 || at < hooks.length - 1
   }
-}
-
-function extensionList(client: unknown): ExtensionList | undefined {
-  const list = (client as { _extensions?: unknown } | null)?._extensions
-  return list !== null && typeof list === 'object' ? (list as ExtensionList) : undefined
 }
 
 /** Whether a `query` component only has hooks for every operation (of every model, or of all). */

@@ -1,7 +1,7 @@
 /**
  * The speculation runner's planner: shows each completed or started read to the predictors,
- * ranks their candidates and queues them with the scheduler, adapting the speculative limit to
- * database pressure and the threshold to a target precision (where combining and chaining will live).
+ * ranks their candidates and queues them with the scheduler, and chains from the speculative
+ * reads it sends to what is predicted to follow them.
  */
 
 import { BoundedMap } from '../bounded-map.ts'
@@ -14,6 +14,7 @@ import { LearnedPredictor, type LearnedModel } from '../strategies/learner.ts'
 import { batchRowReads } from '../strategies/row-batches.ts'
 import { RulePredictor } from '../strategies/rules.ts'
 import type { Backoff, Candidate, FanOut, ObservedQuery, Predictor, SessionRef } from '../strategies/types.ts'
+import { Adaptation } from './adaptation.ts'
 import type { DemandQueries } from './demand.ts'
 import type { ReportError } from './errors.ts'
 import type { Latencies } from './latency.ts'
@@ -52,29 +53,19 @@ export interface PrefetchModel extends LearnedModel {
   rules: { from: string; to: string; probability: number }[]
 }
 
-/** Demand reads without pressure after which the speculative limit goes up by one. */
-const RECOVERY_READS = 20
-/** Milliseconds after a cut during which further signs of pressure do not cut again. */
-const CUT_COOLDOWN_MS = 100
-/** Speculative reads completed between two moves of the threshold toward `targetPrecision`. */
-const PRECISION_WINDOW = 10
-const THRESHOLD_STEP = 0.05
-
 /**
  * Turns completed reads into speculative ones: shows each read to the predictors (learned
  * transitions and the application's rules), ranks their candidates and queues them with the
- * scheduler, by probability times the time they would save. Adapts as it goes: the speculative
- * limit is halved when the database shows pressure (demand reads much slower than usual, failed
- * reads) and grows back by one while it does not; with `targetPrecision` the probability
- * threshold moves to keep measured precision near the target. A predictor failure is reported
- * and never reaches the query.
+ * scheduler, by probability times the time they would save, above a threshold that adapts as
+ * the speculative limit does (adaptation.ts). A predictor failure is reported and never reaches
+ * the query.
  */
 export class Prefetcher {
   readonly learner: LearnedPredictor | undefined
   private readonly predictors: Predictor[] = []
   readonly scheduler: Scheduler
-  /** The probability below which candidates are not run now. */
-  threshold: number
+  /** The speculative limit and the threshold, as they adapt. */
+  private readonly adaptation: Adaptation
   /** Levels of prediction from one read (`learn.chainDepth`). */
   private readonly chainDepth: number
   /** `learn.maxFanOutBytes`: estimated bytes of the rows one fan-out keeps. */
@@ -83,9 +74,6 @@ export class Prefetcher {
   private readonly maxFanOut: number
   /** Mean estimated bytes of a row, per fan-out shape seen (one per template at most). */
   private readonly fanOutRowBytes: BoundedMap<string, number>
-  private calmReads = 0
-  private lastCut = -Infinity
-  private window = { completed: 0, used: 0 }
   /** CPU-aware speculation (`cpu`): pauses the scheduler while the event loop is too busy. */
   private readonly cpu: CpuPressure | undefined
   /** What the learner is told while the loop is too busy (`cpu.learnEvery`, `cpu.settledAfter`). */
@@ -119,7 +107,6 @@ export class Prefetcher {
         new RulePredictor(options.rules, (error, r) => reportError(error, { phase: 'predict', model: r.to.model, operation: r.to.operation })),
       )
     }
-    this.threshold = options.minProbability
     const learn = options.learn ?? DEFAULTS.learn
     this.chainDepth = learn.chainDepth
     this.maxFanOutBytes = learn.maxFanOutBytes
@@ -135,6 +122,8 @@ export class Prefetcher {
       room,
     )
     if (room) demand.settled.subscribe(() => this.scheduler.poke())
+    const { minProbability, targetPrecision } = options
+    this.adaptation = new Adaptation({ minProbability, targetPrecision, global: options.concurrency.global }, this.scheduler, this.latency, stats)
     // A busy loop pauses speculation until a calm window (see docs/performance.md).
     if (options.cpu !== false && this.active) {
       this.cpu = new CpuPressure(
@@ -151,6 +140,11 @@ export class Prefetcher {
     }
   }
 
+  /** The probability below which candidates are not run now. */
+  get threshold(): number {
+    return this.adaptation.threshold
+  }
+
   /** Whether there is anything to predict with at all. */
   get active(): boolean {
     return this.predictors.length > 0
@@ -161,7 +155,7 @@ export class Prefetcher {
     try {
       this.cpu?.tick()
       if (this.cpu?.busy === true) this.stats.cpuBackoffRead()
-      this.adapt(read)
+      this.adaptation.observe(read)
       this.propose('observe', read, read)
     } catch (error) {
       this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
@@ -202,29 +196,7 @@ export class Prefetcher {
 
   /** The database strained (a failed read): halve the speculative limit. */
   pressure(): void {
-    const now = performance.now()
-    if (now - this.lastCut < CUT_COOLDOWN_MS) return
-    this.lastCut = now
-    this.calmReads = 0
-    this.scheduler.limit = Math.max(1, Math.floor(this.scheduler.limit / 2))
-  }
-
-  private adapt(read: CompletedRead): void {
-    if (read.dbMs !== undefined) {
-      if (this.latency.underPressure(read.model, read.operation)) this.pressure()
-      else if (++this.calmReads >= RECOVERY_READS && this.scheduler.limit < this.options.concurrency.global && !this.scheduler.paused) {
-        this.calmReads = 0
-        this.scheduler.limit++
-      }
-    }
-    const target = this.options.targetPrecision
-    if (target === undefined) return
-    const { completed, used } = this.stats.snapshotPrefetch()
-    if (completed - this.window.completed < PRECISION_WINDOW) return
-    const precision = (used - this.window.used) / (completed - this.window.completed)
-    this.window = { completed, used }
-    if (precision < target) this.threshold = Math.min(0.95, this.threshold + THRESHOLD_STEP)
-    else if (precision > target + THRESHOLD_STEP) this.threshold = Math.max(this.options.minProbability, this.threshold - THRESHOLD_STEP)
+    this.adaptation.pressure()
   }
 
   /** The reads predicted to follow speculative reads `chain`, their probability multiplied by `probability`, the chain's own. */

@@ -8,7 +8,7 @@
  */
 
 import { modelOfKey, rowKey, rowsKey, wholeModelKeys } from '../cache/generations.ts'
-import { isPlainObject } from '../shared.ts'
+import { isPlainObject, sortedStrings } from '../shared.ts'
 import { readDependencies, relatedModels, walkRelations, writeTargets, type OperationKind } from './classify.ts'
 import type { SchemaInfo } from './schema.ts'
 
@@ -44,7 +44,7 @@ export function readKeys(schema: SchemaInfo, rows: boolean, model: string, opera
   keys.add(rowsKey(model))
   if (typeof named === 'string') keys.add(named)
   else for (const row of named) keys.add(row)
-  return [...keys].sort()
+  return sortedStrings(keys)
 }
 
 /** The row keys of `where: { [rowField]: { in: [values] } }`, nothing else in it; undefined otherwise. */

@@ -4,7 +4,7 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
-import type { Step } from './history.ts'
+import type { Step } from './steps.ts'
 import { better, confidenceOf, countValue, isUsable, MIN_VALUE_COUNT, offer, usual, weakest, type Alternative, type Evidence, type SlotModel } from './evidence.ts'
 import { discoverRecalled, type Recall } from './recall.ts'
 import { AnyOf, discover, evaluate, holds, keyOf, MISSING, RANK, type Source } from './sources.ts'

@@ -6,7 +6,7 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
-import type { ResultSummary, Step } from './history.ts'
+import type { ResultSummary, Step } from './steps.ts'
 import type { SessionRef } from './types.ts'
 import { matchKey, sameValue } from './values.ts'
 

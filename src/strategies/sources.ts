@@ -5,7 +5,7 @@
  */
 
 import { valueText } from '../canonical.ts'
-import { locationsOf, type ResultSummary, type Step } from './history.ts'
+import { locationsOf, type ResultSummary, type Step } from './steps.ts'
 import { recalledValue, type Recall, type RecallSource } from './recall.ts'
 import type { TemplatedQuery } from './template.ts'
 import { matchKey, sameValue } from './values.ts'
