@@ -102,6 +102,19 @@ export interface ValueBounds {
   agingLimit: number
 }
 
+/** The key of the least counted entry of `counts` (the first of equals), undefined when it is empty. */
+export function rarestKey(counts: ReadonlyMap<string, { count: number }>): string | undefined {
+  let rarest: string | undefined
+  let least = Infinity
+  for (const [k, { count }] of counts) {
+    if (count < least) {
+      least = count
+      rarest = k
+    }
+  }
+  return rarest
+}
+
 /** Counts `actual` among the values of a slot (see `ValueCounts`). */
 export function countValue(values: ValueCounts, actual: unknown, bounds: ValueBounds, weight = 1): void {
   const key = valueKey(actual)
@@ -113,14 +126,7 @@ export function countValue(values: ValueCounts, actual: unknown, bounds: ValueBo
       if (values.top === undefined || known.count > values.top.count) values.top = known
     } else {
       if (values.counts.size >= bounds.maxValues) {
-        let rarest: string | undefined
-        let least = Infinity
-        for (const [k, { count }] of values.counts) {
-          if (count < least) {
-            least = count
-            rarest = k
-          }
-        }
+        const rarest = rarestKey(values.counts)
         if (values.counts.get(rarest!) === values.top) values.top = undefined
         values.counts.delete(rarest!)
       }

@@ -6,6 +6,7 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import { valueText } from '../canonical.ts'
+import { rarestKey } from './evidence.ts'
 import { MAX_CONSTANT_TEXT } from './sources.ts'
 
 /** The bounds of the memory. */
@@ -69,14 +70,7 @@ export class FollowerMemory {
     if (known !== undefined) known.count++
     else {
       if (followers.next.size >= this.bounds.maxValues) {
-        let rarest: string | undefined
-        let least = Infinity
-        for (const [k, { count }] of followers.next) {
-          if (count < least) {
-            least = count
-            rarest = k
-          }
-        }
+        const rarest = rarestKey(followers.next)
         followers.next.delete(rarest!)
       }
       followers.next.set(key, { template, values: [...values], count: 1 })
