@@ -83,13 +83,15 @@ export class Combiner {
     private readonly prefetches: (model: string) => boolean,
     /** Whether a query hook beneath this extension runs for `operation` of `model` (see HooksBeneath.runFor). */
     private readonly hookedBeneath: (model: string, operation: string) => boolean,
+    /** Whether the learner is shown the current session's reads (the CPU back-off leaves most sessions out while the loop is busy). */
+    private readonly observed: () => boolean = () => true,
   ) {
     this.on = supported && threshold !== false && learner !== undefined
   }
 
-  /** Whether reads may be combined. */
+  /** Whether reads may be combined now: not those of a session the learner is not shown. */
   get enabled(): boolean {
-    return this.on
+    return this.on && this.observed()
   }
 
   /** The combined form of a read about to be sent outside transactions, or undefined to send it as it is. Never throws. */

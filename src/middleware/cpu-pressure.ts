@@ -4,7 +4,8 @@
  * row above `cpu.maxUtilization` the prefetcher pauses speculation (and learning backs off); a
  * single window at or below it resumes it. One busy window among calm ones is a burst, not a
  * process that is the bottleneck, and pauses nothing; a window stretched by synchronous work
- * (the timer ran late) counts as the windows it lasted.
+ * (the timer ran late) counts as the windows it lasted. While busy, only a fixed share of the
+ * sessions is observed at all (`sessionSampled`).
  */
 
 import { performance } from 'node:perf_hooks'
@@ -26,6 +27,22 @@ export function eventLoopUtilization(): UtilizationSource {
     last = now
     return utilization
   }
+}
+
+/**
+ * Whether the learner observes session `sessionId` while the loop is busy: 1 session in `every`,
+ * the same ones every time (a hash of the id, FNV-1a with murmur3's finaliser, so that ids that
+ * differ in one character, `s1`, `s2`..., spread evenly). Whole sessions rather than reads: each
+ * observed session's sequence of reads is complete, so the transitions learned from them are
+ * counted as without the back-off, only from fewer sessions. `every` 1 observes every session.
+ */
+export function sessionSampled(sessionId: string, every: number): boolean {
+  if (every <= 1) return true
+  let h = 0x811c9dc5
+  for (let i = 0; i < sessionId.length; i++) h = Math.imul(h ^ sessionId.charCodeAt(i), 0x01000193)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return ((h ^ (h >>> 16)) >>> 0) % every === 0
 }
 
 /** Reads between two looks at the clock in `CpuPressure.tick()`. */

@@ -186,7 +186,7 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
     if (prefetcher.learner !== undefined && resolved.learn !== undefined && resolved.learn.combine !== false && !resolved.shadow) {
       cache.reads.combineWith(
         new Combiner(joinsRelations(client), resolved.learn.combine, prefetcher.learner, sessions, schema, cache.entries, stats, cache.usage, cache.reportError, resolved.now, (model) =>
-          resolved.models.get(model)?.prefetch !== false, (model, operation) => composition.hooksBeneath().runFor(model, operation)),
+          resolved.models.get(model)?.prefetch !== false, (model, operation) => composition.hooksBeneath().runFor(model, operation), () => prefetcher.observesNow()),
       )
     }
     if (prefetcher.active) {

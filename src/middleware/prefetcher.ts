@@ -18,7 +18,7 @@ import { Adaptation } from './adaptation.ts'
 import type { DemandQueries } from './demand.ts'
 import type { ReportError } from './errors.ts'
 import type { Latencies } from './latency.ts'
-import { CpuPressure, type UtilizationSource } from './cpu-pressure.ts'
+import { CpuPressure, sessionSampled, type UtilizationSource } from './cpu-pressure.ts'
 import type { CompletedRead, StartedRead } from './read-path.ts'
 import { whyInvalid } from './query-check.ts'
 import type { SchemaInfo } from './schema.ts'
@@ -63,6 +63,8 @@ export interface PrefetchModel extends LearnedModel {
 export class Prefetcher {
   readonly learner: LearnedPredictor | undefined
   private readonly predictors: Predictor[] = []
+  /** The application's rules alone: what a session the back-off leaves out is still shown to. */
+  private readonly rules: Predictor[] = []
   readonly scheduler: Scheduler
   /** The speculative limit and the threshold, as they adapt. */
   private readonly adaptation: Adaptation
@@ -103,9 +105,8 @@ export class Prefetcher {
     this.schema = parts.schema
     if (options.learn !== undefined) this.predictors.push((this.learner = new LearnedPredictor(options.learn)))
     if (options.rules.length > 0) {
-      this.predictors.push(
-        new RulePredictor(options.rules, (error, r) => reportError(error, { phase: 'predict', model: r.to.model, operation: r.to.operation })),
-      )
+      this.rules.push(new RulePredictor(options.rules, (error, r) => reportError(error, { phase: 'predict', model: r.to.model, operation: r.to.operation })))
+      this.predictors.push(...this.rules)
     }
     const learn = options.learn ?? DEFAULTS.learn
     this.chainDepth = learn.chainDepth
@@ -150,13 +151,37 @@ export class Prefetcher {
     return this.predictors.length > 0
   }
 
+  /**
+   * Whether the learner is shown the reads of `session` now: always while the loop is calm; while
+   * it is busy, those of 1 session in `cpu.learnEvery` only (sticky, see `sessionSampled`).
+   */
+  observes(session: SessionRef | undefined): boolean {
+    return this.cpu?.busy !== true || session === undefined || sessionSampled(session.sessionId, this.backoff!.learnEvery)
+  }
+
+  /** `observes` for the session of the current call (looked up only while the loop is busy). */
+  observesNow(): boolean {
+    return this.cpu?.busy !== true || this.observes(this.sessions.current())
+  }
+
   /** Called after every read outside transactions. Never throws. */
   observe(read: CompletedRead): void {
     try {
       this.cpu?.tick()
-      if (this.cpu?.busy === true) this.stats.cpuBackoffRead()
+      const busy = this.cpu?.busy === true
+      if (busy) this.stats.cpuBackoffRead()
       this.adaptation.observe(read)
-      this.propose('observe', read, read)
+      const session = this.sessions.current()
+      if (busy && !this.observes(session)) {
+        // A session the back-off leaves out costs what the cache mode costs: no template, no
+        // history, no learning. Its history goes, so that no transition is learned across the
+        // reads it skips, nor anything predicted from what it read before them.
+        this.stats.cpuSampledOut()
+        this.learner?.forget(session!)
+        if (this.rules.length > 0) this.propose('observe', read, read, session, this.rules)
+        return
+      }
+      this.propose('observe', read, read, session)
     } catch (error) {
       this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
     }
@@ -165,21 +190,26 @@ export class Prefetcher {
   /** Called when a read is sent to the database, before its result. Never throws. */
   anticipate(read: StartedRead): void {
     try {
-      this.propose('anticipate', read, undefined)
+      this.propose('anticipate', read, undefined, this.sessions.current())
     } catch (error) {
       this.reportError(error, { phase: 'predict', model: read.model, operation: read.operation })
     }
   }
 
-  private propose(phase: 'observe' | 'anticipate', read: { model: string; operation: string; args: unknown; result?: unknown }, trigger: CompletedRead | undefined): void {
-    const session = this.sessions.current()
+  private propose(
+    phase: 'observe' | 'anticipate',
+    read: { model: string; operation: string; args: unknown; result?: unknown },
+    trigger: CompletedRead | undefined,
+    session: SessionRef | undefined,
+    predictors = this.predictors,
+  ): void {
     // Learning predicts within sessions only; outside one, only rules can propose anything.
     if (session === undefined && this.options.rules.length === 0) return
     // While the loop is too busy nothing predicted could run: the learner learns (sampled) and predicts nothing.
     const backoff = this.cpu?.busy === true ? this.backoff : undefined
     if (backoff !== undefined && phase === 'anticipate' && this.options.rules.length === 0) return
     const candidates = predict(
-      this.predictors,
+      predictors,
       {
         session,
         query: { model: read.model, operation: read.operation, args: (read.args ?? {}) as Record<string, unknown>, result: read.result },

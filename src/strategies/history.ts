@@ -198,6 +198,11 @@ export class SessionHistories {
     return state.steps
   }
 
+  /** Forgets the history of session `sessionId`: its next read starts a new one. */
+  forget(sessionId: string): void {
+    this.sessions.delete(sessionId)
+  }
+
   /** Appends `step` to the history of `session`. */
   append(session: SessionRef, step: Step): void {
     this.expire(step.at)

@@ -104,6 +104,16 @@ export class LearnedPredictor implements Predictor {
   }
 
   /**
+   * `session` made reads this learner was not shown (the CPU back-off left its session out): its
+   * history and recall go, so that no transition across the gap is learned, and nothing is
+   * predicted from what it read before it. Its next read observed starts afresh.
+   */
+  forget(session: SessionRef): void {
+    this.histories.forget(session.sessionId)
+    this.recall.forget(session.sessionId)
+  }
+
+  /**
    * Adds to `candidates` the whole reads that followed the read keyed `key` before, each with its
    * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
    * `minProbability` left out as ranking would drop them.

@@ -67,6 +67,11 @@ export class SessionRecall {
     this.sessions.remember(session.sessionId, state)
   }
 
+  /** Forgets what session `sessionId` recalls. */
+  forget(sessionId: string): void {
+    this.sessions.delete(sessionId)
+  }
+
   get size(): number {
     return this.sessions.size
   }
