@@ -1,5 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { prefetch } from '../../src/index.ts'
+import { sessionSampled } from '../../src/middleware/cpu-pressure.ts'
+import { prefetchWith } from '../../src/middleware/extension.ts'
 import type { PrefetchOptions } from '../../src/types.ts'
 import { createTestDatabase, recordingAdapter, type TestClient } from '../helpers/db.ts'
 import { combined, joinsClients, tablesOf, type Constructor } from '../helpers/joins-clients.ts'
@@ -125,6 +127,37 @@ describe.runIf(joins)('combining on PostgreSQL with relationJoins', () => {
     // The same read outside the transaction is combined.
     await prisma.$prefetch.session('after', () => prisma.user.findUnique(userArgs(id)))
     expect(combined(statements).length).toBe(before + 1)
+  })
+
+  it('combines nothing for a session the CPU back-off leaves out while the loop is busy, and still does for a sampled one', async () => {
+    const source = { utilization: 0, reads: 0 }
+    const counting = recordingAdapter(db.adapterFactory())
+    const base = new JoinsClient({ adapter: counting.factory })
+    const cpu = { sampleMs: 10, busyWindows: 1, learnEvery: 4, settledAfter: 1000 }
+    const prisma = base.$extends(prefetchWith({ cpu }, { utilization: () => (source.reads++, source.utilization) }))
+    opened.push(prisma)
+    const visit = (session: string, id: number) =>
+      prisma.$prefetch.session(session, async () => {
+        const user = await prisma.user.findUnique(userArgs(id))
+        expect(await prisma.post.findMany(postsArgs(id))).toStrictEqual(await bare.post.findMany(postsArgs(id)))
+        return user
+      })
+    for (const user of users.slice(0, 8)) await visit(`train-${user.id}`, user.id)
+    await prisma.$prefetch.idle()
+    source.utilization = 0.95
+    const sampledAt = source.reads
+    await vi.waitFor(() => expect(source.reads).toBeGreaterThan(sampledAt + 1), { timeout: 10_000, interval: 5 })
+    const session = (sampled: boolean) => [...Array(100).keys()].map((i) => `busy-${i}`).find((id) => sessionSampled(id, cpu.learnEvery) === sampled)!
+    const before = combined(counting.statements).length
+    let start = counting.stats.queries
+    await visit(session(false), users[12].id)
+    // Two statements, the user's and the posts', as with prefetch({ learn: false }).
+    expect(counting.stats.queries - start).toBe(2)
+    expect(combined(counting.statements).length).toBe(before)
+    start = counting.stats.queries
+    await visit(session(true), users[13].id)
+    expect(counting.stats.queries - start).toBe(1)
+    expect(combined(counting.statements).length).toBe(before + 1)
   })
 
   it('learn.combine: false turns it off', async () => {

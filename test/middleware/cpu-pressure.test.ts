@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CpuPressure, eventLoopUtilization } from '../../src/middleware/cpu-pressure.ts'
+import { CpuPressure, eventLoopUtilization, sessionSampled } from '../../src/middleware/cpu-pressure.ts'
 import { DEFAULTS } from '../../src/option-defaults.ts'
 
 /** A CpuPressure on a source and a clock the test moves, sampled by hand (its own timer is a minute away). */
@@ -146,5 +146,17 @@ describe('CpuPressure', () => {
     expect(source()).toBeGreaterThan(0.5)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(source()).toBeLessThan(0.5)
+  })
+})
+
+describe('sessionSampled', () => {
+  it('observes the same sessions every time, about 1 in `every` of ids that differ in one character, and every session for 1', () => {
+    for (const every of [2, 4, 10]) {
+      const ids = Array.from({ length: 20_000 }, (_, i) => `s${i}`)
+      const share = ids.filter((id) => sessionSampled(id, every)).length / ids.length
+      expect(Math.abs(share - 1 / every)).toBeLessThan(0.01)
+      expect(ids.map((id) => sessionSampled(id, every))).toEqual(ids.map((id) => sessionSampled(id, every)))
+    }
+    expect(['', 'a', 's1', 'user-42'].every((id) => sessionSampled(id, 1))).toBe(true)
   })
 })
