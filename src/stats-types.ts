@@ -79,13 +79,15 @@ export interface PrefetchCounters {
    */
   cpuBackoffMs: number
   /**
-   * Reads observed while the event loop was busier than `cpu.maxUtilization`: each went into its
-   * session's history, and no learned prediction was made for it (nothing predicted could run).
+   * Reads completed while the event loop was busier than `cpu.maxUtilization`: no learned
+   * prediction was made for any (nothing predicted could run).
    */
   cpuBackoffReads: number
   /**
-   * Of those, the observations learning left out: their context had settled
-   * (`cpu.settledAfter`), and only 1 in `cpu.learnEvery` of them is counted into what is learned.
+   * Of those, the observations learning left out: every read of a session outside the 1 in
+   * `cpu.learnEvery` shown to the learner while busy (it skipped the learner altogether), and, in
+   * the sessions shown to it, the reads whose context had settled (`cpu.settledAfter`) beyond the
+   * 1 in `cpu.learnEvery` counted into what is learned.
    */
   cpuBackoffSampledOut: number
   /**

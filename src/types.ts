@@ -89,11 +89,17 @@ export interface CpuOptions {
   busyWindows?: number
   /**
    * While the loop is busier than `maxUtilization`, learning backs off too: no learned
-   * prediction is made (nothing could run), and an observation whose context has settled (seen
-   * at least `settledAfter` times) is learned from 1 time in `learnEvery` (each context counts its
-   * own). Every read still goes into its session's history, so the arguments predicted once the
-   * loop is calm again are the same as without the back-off. 1 learns from every observation.
-   * Counted in `prefetch.cpuBackoffReads` and `prefetch.cpuBackoffSampledOut`.
+   * prediction is made (nothing could run), and only 1 session in `learnEvery` is shown to the
+   * learner at all, the same sessions every time (a hash of the session id). The reads of the
+   * other sessions skip the learner's whole path (template, history, learning, combining) and
+   * cost what `learn: false` costs; such a session's history is dropped, so that its next read
+   * observed starts a new one and nothing is learned or predicted across the reads it skipped.
+   * Within a session shown to it, every read goes into the history (the arguments predicted once
+   * the loop is calm again are the same as without the back-off), and an observation whose context
+   * has settled (seen at least `settledAfter` times) is learned from 1 time in `learnEvery` (each
+   * context counts its own). Whole sessions rather than reads: each session learned from is seen
+   * whole, so the transitions it teaches are the ones it made. 1 observes every session and learns
+   * from every observation. Counted in `prefetch.cpuBackoffReads` and `prefetch.cpuBackoffSampledOut`.
    * @default 10
    */
   learnEvery?: number

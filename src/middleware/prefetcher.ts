@@ -151,10 +151,7 @@ export class Prefetcher {
     return this.predictors.length > 0
   }
 
-  /**
-   * Whether the learner is shown the reads of `session` now: always while the loop is calm; while
-   * it is busy, those of 1 session in `cpu.learnEvery` only (sticky, see `sessionSampled`).
-   */
+  /** Whether the learner is shown `session`'s reads now: always while calm; while busy, 1 session in `cpu.learnEvery` (sticky, `sessionSampled`). */
   observes(session: SessionRef | undefined): boolean {
     return this.cpu?.busy !== true || session === undefined || sessionSampled(session.sessionId, this.backoff!.learnEvery)
   }
@@ -196,13 +193,7 @@ export class Prefetcher {
     }
   }
 
-  private propose(
-    phase: 'observe' | 'anticipate',
-    read: { model: string; operation: string; args: unknown; result?: unknown },
-    trigger: CompletedRead | undefined,
-    session: SessionRef | undefined,
-    predictors = this.predictors,
-  ): void {
+  private propose(phase: 'observe' | 'anticipate', read: { model: string; operation: string; args: unknown; result?: unknown }, trigger: CompletedRead | undefined, session: SessionRef | undefined, predictors = this.predictors): void {
     // Learning predicts within sessions only; outside one, only rules can propose anything.
     if (session === undefined && this.options.rules.length === 0) return
     // While the loop is too busy nothing predicted could run: the learner learns (sampled) and predicts nothing.

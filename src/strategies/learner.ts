@@ -104,9 +104,8 @@ export class LearnedPredictor implements Predictor {
   }
 
   /**
-   * `session` made reads this learner was not shown (the CPU back-off left its session out): its
-   * history and recall go, so that no transition across the gap is learned, and nothing is
-   * predicted from what it read before it. Its next read observed starts afresh.
+   * `session` made reads this learner was not shown (the CPU back-off left it out): its history
+   * and recall go, so that nothing is learned or predicted across the gap; its next read starts afresh.
    */
   forget(session: SessionRef): void {
     this.histories.forget(session.sessionId)
