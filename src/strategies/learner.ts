@@ -14,7 +14,7 @@ import { SessionRecall, type Recall } from './recall.ts'
 import { summarize, type Step } from './steps.ts'
 import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
 import { covers } from './combine.ts'
-import { exactKey, FollowerMemory, followerProbability } from './followers.ts'
+import { DuelRecords, exactKey, exactWins, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
@@ -61,6 +61,8 @@ export class LearnedPredictor implements Predictor {
   private readonly recall: SessionRecall
   /** The whole reads that followed each exact read. */
   private readonly followers: FollowerMemory
+  /** Per transition, whether the memory's best follower or the derived best was right more often when they differed. */
+  private readonly duels: DuelRecords
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -70,6 +72,7 @@ export class LearnedPredictor implements Predictor {
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
     this.recall = new SessionRecall(settings)
     this.followers = new FollowerMemory(settings)
+    this.duels = new DuelRecords(settings.maxArgumentContexts, settings.agingLimit)
   }
 
   observe(event: ReadEvent): Candidate[] {
@@ -91,8 +94,12 @@ export class LearnedPredictor implements Predictor {
         this.global.record(previous, templated.template.id)
         user?.record(previous, templated.template.id)
         this.mappings.learn(templated, before, recall)
-        const last = before[before.length - 1].key
-        if (last !== undefined && step.key !== undefined) this.followers.learn(last, step.key, templated.template.id, templated.values)
+        const last = before[before.length - 1]
+        if (last.duel !== undefined) {
+          this.duels.settle(last.duel, step.key)
+          last.duel = undefined
+        }
+        if (last.key !== undefined && step.key !== undefined) this.followers.learn(last.key, step.key, templated.template.id, templated.values)
       }
     }
     // Always: the next reads' arguments are predicted from it once the process is calm again.
@@ -100,17 +107,29 @@ export class LearnedPredictor implements Predictor {
     this.recall.remember(session, step)
     // Under CPU pressure nothing predicted could run.
     if (backoff !== undefined) return []
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at), step.key)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at), step)
   }
 
   /**
-   * Adds to `candidates` the whole reads that followed the read keyed `key` before, each with its
+   * Adds to `candidates` the whole reads that followed the `observed` read before, each with its
    * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
-   * `minProbability` left out as ranking would drop them.
+   * `minProbability` left out as ranking would drop them. When the memory's best follower is not
+   * the best derived candidate, the disagreement is kept on `observed`, to be settled by the
+   * session's next read; where the memory's has been right more often on this transition, it
+   * goes first, as likely as the candidate it was right more often than.
    */
-  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
-    const found = this.followers.followers(key)
+  private remembered(observed: Step, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
+    const found = this.followers.followers(observed.key!)
     if (found === undefined) return
+    // The memory's best follower (the most counted, the first of equals), and the best derived read.
+    let bestKey: string | undefined
+    let bestCount = 0
+    for (const [followerKey, { count }] of found.next) {
+      if (count > bestCount) [bestKey, bestCount] = [followerKey, count]
+    }
+    const derived = candidates.length > 0 ? candidates[0] : undefined
+    const derivedKey = keys.length > 0 ? keys[0] : undefined
+    let best: Candidate | undefined
     for (const [followerKey, { template: id, values, count }] of found.next) {
       // No likelier than its template after the whole context (the memory is of the last read only).
       const share = followerProbability(count, found.total)
@@ -120,20 +139,46 @@ export class LearnedPredictor implements Predictor {
       const known = keys.indexOf(followerKey)
       if (known >= 0) {
         if (probability > candidates[known].probability) candidates[known].probability = probability
+        if (followerKey === bestKey) best = candidates[known]
         continue
       }
-      const template = this.templates.get(id)
-      if (template === undefined || template.paths.length !== values.length) continue
-      const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' }
-      // Nor a row a fan-out proposed fetches already.
-      if (candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate))) continue
+      const candidate = this.candidateOf(id, values, probability, candidates)
+      if (candidate === undefined) continue
       candidates.push(candidate)
+      if (followerKey === bestKey) best = candidate
+    }
+    if (bestKey !== undefined && derived !== undefined && derivedKey !== undefined && bestKey !== derivedKey) {
+      const follower = found.next.get(bestKey)!
+      const record = this.duels.of(observed.template.id, follower.template)
+      observed.duel = { record, exact: bestKey, derived: derivedKey }
+      // Where the memory has been right more often: its best follower first, before the derived
+      // read (ranking's sort is stable: equals keep their order), even one seen once.
+      if (exactWins(record, this.settings.minSupport)) {
+        if (best === undefined) {
+          best = this.candidateOf(follower.template, follower.values, derived.probability, candidates)
+          if (best !== undefined) candidates.push(best)
+        }
+        if (best !== undefined) {
+          if (best.probability < derived.probability) best.probability = derived.probability
+          candidates.splice(candidates.indexOf(best), 1)
+          candidates.unshift(best)
+        }
+      }
     }
     // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).
     if (candidates.length > this.settings.maxAlternatives) {
       candidates.sort((a, b) => b.probability - a.probability)
       candidates.length = this.settings.maxAlternatives
     }
+  }
+
+  /** The candidate of a remembered read of template `id` with slot values `values`; undefined when the template is gone or a fan-out among `candidates` fetches its row. */
+  private candidateOf(id: string, values: readonly unknown[], probability: number, candidates: readonly Candidate[]): Candidate | undefined {
+    const template = this.templates.get(id)
+    if (template === undefined || template.paths.length !== values.length) return undefined
+    const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values as unknown[]) }, probability, strategy: 'transitions' }
+    // Nor a row a fan-out proposed fetches already.
+    return candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate)) ? undefined : candidate
   }
 
   /**
@@ -225,17 +270,17 @@ export class LearnedPredictor implements Predictor {
 
   /**
    * Candidates for the read after `history`; `strict`: only where each slot's best source is at
-   * hand; `key`: the exact key of the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
+   * hand; `observed`: the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
    */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall, key?: string): Candidate[] {
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall, observed?: Step): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
     // The exact key of each single read proposed, to merge the memory's into (see `remembered`).
-    const keys: (string | undefined)[] | undefined = key === undefined ? undefined : []
+    const keys: (string | undefined)[] | undefined = observed?.key === undefined ? undefined : []
     const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, recall, keys)
-    // And the whole reads that followed this one before (`key`: the read just observed).
-    if (key !== undefined) this.remembered(key, next, candidates, keys!, minProbability)
+    // And the whole reads that followed this one before.
+    if (keys !== undefined) this.remembered(observed!, next, candidates, keys, minProbability)
     return candidates
   }
 
@@ -342,6 +387,7 @@ export class LearnedPredictor implements Predictor {
       mappedTemplates: this.mappings.size,
       exactReads: this.followers.size,
       exactFollowers: this.followers.widest(),
+      duelRecords: this.duels.size,
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
       recallSessions: this.recall.size,

@@ -24,6 +24,25 @@ export interface ResultSummary {
   length: number
 }
 
+/**
+ * A transition's record of disagreements (the template read, then the template of the whole-read
+ * memory's best follower of it; see `DuelRecords`): of the reads after which the memory's best
+ * follower and the best derived candidate were two different reads, how often the next read was
+ * the one (`exact`) and how often the other (`derived`), halved with `duels` as they age.
+ */
+export interface DuelRecord {
+  duels: number
+  exact: number
+  derived: number
+}
+
+/** A disagreement to settle when the session's next read comes: its record and the two reads' exact keys. */
+export interface Duel {
+  record: DuelRecord
+  exact: string
+  derived: string
+}
+
 /** One read in a session's history. */
 export interface Step {
   template: Template
@@ -43,6 +62,8 @@ export interface Step {
   loopOf?: string
   /** Of a read observed: its exact key (template and slot values; see `exactKey`), if not too long. */
   key?: string
+  /** Of a read observed: the disagreement between the whole-read memory and the derivation over the read after it, to settle. */
+  duel?: Duel
 }
 
 
