@@ -125,7 +125,10 @@ export class LearnedPredictor implements Predictor {
     let bestKey: string | undefined
     let bestCount = 0
     for (const [followerKey, { count }] of found.next) {
-      if (count > bestCount) [bestKey, bestCount] = [followerKey, count]
+      if (count > bestCount) {
+        bestKey = followerKey
+        bestCount = count
+      }
     }
     const derived = candidates.length > 0 ? candidates[0] : undefined
     const derivedKey = keys.length > 0 ? keys[0] : undefined
