@@ -6,9 +6,11 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import { valueText } from '../canonical.ts'
+import { fetches } from './combine.ts'
 import { rarestKey } from './evidence.ts'
 import { MAX_CONSTANT_TEXT } from './sources.ts'
 import type { Duel, DuelRecord } from './steps.ts'
+import type { Query } from './types.ts'
 
 /** The bounds of the memory. */
 export interface FollowerBounds {
@@ -128,12 +130,13 @@ export class DuelRecords {
     return record
   }
 
-  /** Counts how `duel` ended: the session's next read was keyed `key`. */
-  settle(duel: Duel, key: string | undefined): void {
+  /** Counts how `duel` ended: the session's next read was `query`, keyed `key`. */
+  settle(duel: Duel, key: string | undefined, query: Query): void {
     const record = duel.record
     record.duels++
+    const derived = duel.derived
     if (key === duel.exact) record.exact++
-    else if (key === duel.derived) record.derived++
+    else if (typeof derived === 'string' ? key === derived : fetches(derived, query)) record.derived++
     if (record.duels > this.agingLimit) {
       record.duels /= 2
       record.exact /= 2

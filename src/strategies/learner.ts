@@ -96,7 +96,7 @@ export class LearnedPredictor implements Predictor {
         this.mappings.learn(templated, before, recall)
         const last = before[before.length - 1]
         if (last.duel !== undefined) {
-          this.duels.settle(last.duel, step.key)
+          this.duels.settle(last.duel, step.key, query)
           last.duel = undefined
         }
         if (last.key !== undefined && step.key !== undefined) this.followers.learn(last.key, step.key, templated.template.id, templated.values)
@@ -132,6 +132,8 @@ export class LearnedPredictor implements Predictor {
     }
     const derived = candidates.length > 0 ? candidates[0] : undefined
     const derivedKey = keys.length > 0 ? keys[0] : undefined
+    // A fan-out is right when the next read is one of its rows.
+    const against = derived?.fanOut !== undefined ? derived : derivedKey
     let best: Candidate | undefined
     for (const [followerKey, { template: id, values, count }] of found.next) {
       // No likelier than its template after the whole context (the memory is of the last read only).
@@ -150,22 +152,21 @@ export class LearnedPredictor implements Predictor {
       candidates.push(candidate)
       if (followerKey === bestKey) best = candidate
     }
-    if (bestKey !== undefined && derived !== undefined && derivedKey !== undefined && bestKey !== derivedKey) {
+    if (bestKey !== undefined && derived !== undefined && against !== undefined && bestKey !== derivedKey) {
       const follower = found.next.get(bestKey)!
       const record = this.duels.of(observed.template.id, follower.template)
-      observed.duel = { record, exact: bestKey, derived: derivedKey }
+      const wins = exactWins(record, this.settings.minSupport)
+      // Built only to be proposed, or to tell a row of the fan-out (no disagreement) from another read.
+      let proposed = best
+      if (proposed === undefined && (wins || derived.fanOut !== undefined)) proposed = this.candidateOf(follower.template, follower.values, derived.probability, candidates)
+      if (proposed !== undefined || derived.fanOut === undefined) observed.duel = { record, exact: bestKey, derived: against }
       // Where the memory has been right more often: its best follower first, before the derived
       // read (ranking's sort is stable: equals keep their order), even one seen once.
-      if (exactWins(record, this.settings.minSupport)) {
-        if (best === undefined) {
-          best = this.candidateOf(follower.template, follower.values, derived.probability, candidates)
-          if (best !== undefined) candidates.push(best)
-        }
-        if (best !== undefined) {
-          if (best.probability < derived.probability) best.probability = derived.probability
-          candidates.splice(candidates.indexOf(best), 1)
-          candidates.unshift(best)
-        }
+      if (wins && proposed !== undefined) {
+        if (best === undefined) candidates.push(proposed)
+        if (proposed.probability < derived.probability) proposed.probability = derived.probability
+        candidates.splice(candidates.indexOf(proposed), 1)
+        candidates.unshift(proposed)
       }
     }
     // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).

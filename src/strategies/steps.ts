@@ -5,6 +5,7 @@
 
 import { isPlainObject } from '../shared.ts'
 import type { Template } from './template.ts'
+import type { Candidate } from './types.ts'
 import { MAX_KEY_STRING } from './values.ts'
 
 /**
@@ -36,11 +37,13 @@ export interface DuelRecord {
   derived: number
 }
 
-/** A disagreement to settle when the session's next read comes: its record and the two reads' exact keys. */
+/** A disagreement to settle when the session's next read comes: its record and the two candidates. */
 export interface Duel {
   record: DuelRecord
+  /** The exact key of the memory's best follower. */
   exact: string
-  derived: string
+  /** The exact key of the best derived read, or the fan-out itself (its rows are many reads). */
+  derived: string | Candidate
 }
 
 /** One read in a session's history. */

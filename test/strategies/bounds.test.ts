@@ -462,11 +462,12 @@ describe('bounds under random reads', () => {
 
   it('keeps at most maxArgumentContexts records of the whole-read memory against the derivation, the least recently disputed forgotten, and ages them', () => {
     const records = new DuelRecords(4, 50)
+    const read = { model: 'Item', operation: 'findUnique', args: { where: { id: 1 } } }
     for (let i = 0; i < 200; i++) {
       // One transition disputed on every read, the memory right 3 times in 4; and transitions never disputed again.
       const often = records.of('a', 'b')
-      records.settle({ record: often, exact: 'x', derived: 'y' }, i % 4 === 0 ? 'y' : 'x')
-      records.settle({ record: records.of(`once${i}`, 'b'), exact: 'x', derived: 'y' }, 'x')
+      records.settle({ record: often, exact: 'x', derived: 'y' }, i % 4 === 0 ? 'y' : 'x', read)
+      records.settle({ record: records.of(`once${i}`, 'b'), exact: 'x', derived: 'y' }, 'x', read)
       expect(records.size).toBeLessThanOrEqual(4)
     }
     expect(records.size).toBe(4)
