@@ -4,15 +4,16 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
-import { argsText, valueText } from '../canonical.ts'
-import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'
+import { valueText } from '../canonical.ts'
+import { isPlainObject } from '../shared.ts'
 import type { LearnOptions } from '../types.ts'
 import { contextOf, SessionHistories } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
 import { SessionRecall, type Recall } from './recall.ts'
 import { summarize, type Step } from './steps.ts'
-import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
+import { noiseBand, preferSingleReads } from './single-reads.ts'
+import { instantiate, sameRowShape, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
 import { covers } from './combine.ts'
 import { DuelRecords, exactKey, exactWins, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
@@ -398,48 +399,4 @@ export class LearnedPredictor implements Predictor {
       longestRecall: this.recall.longest(),
     }
   }
-}
-
-/**
- * The noise band of a share `p` estimated from `support` observations: two standard errors,
- * widest (1 / sqrt(support)) at one half. Shares closer than that are equal as far as the
- * counts tell. The ranking floor keeps candidates down to its widest below `minProbability`,
- * and preferSingleReads lowers a fan-out within it to a single read's probability.
- */
-function noiseBand(support: number, p = 0.5): number {
-  return 2 * Math.sqrt((p * (1 - p)) / support)
-}
-
-/**
- * A fan-out whose probability exceeds a single read's by less than the sampling error of the
- * context they were both estimated in (two standard errors of a share of `support`
- * observations) is no likelier as far as the counts tell: the single read goes first, with the
- * same probability. It is the one read the session makes exactly, where the batch stands for
- * many, each less likely than it; a coin flip between them would rank the batch first half the
- * time on noise alone.
- */
-function preferSingleReads(best: { derived: Derivation; probability: number }[], support: number): void {
-  for (let i = 1; i < best.length; i++) {
-    const single = best[i]
-    if (single.derived.fanOut !== undefined) continue
-    let at = i
-    while (at > 0) {
-      const above = best[at - 1]
-      if (above.derived.fanOut === undefined) break
-      if (above.probability - single.probability > noiseBand(support, (above.probability + single.probability) / 2)) break
-      above.probability = single.probability
-      at--
-    }
-    if (at < i) best.splice(at, 0, ...best.splice(i, 1))
-  }
-}
-
-/**
- * Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no
- * slots, and their members in the same order (the order of a row's fields).
- */
-function sameRowShape(a: Template, b: Template): boolean {
-  const skeletonA = a.skeleton as Record<string, unknown>
-  const skeletonB = b.skeleton as Record<string, unknown>
-  return ROW_SHAPE_KEYS.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
 }
