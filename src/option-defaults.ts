@@ -84,7 +84,7 @@ export const DEFAULTS = {
     maxFanOutBytes: 1024 * 1024,
     maxArgumentContexts: 4000,
     maxValues: 8,
-    maxExactReads: 4000,
+    maxExactReads: 10_000,
     maxAlternatives: 3,
     chainDepth: 2,
     combine: 0.8 as number | false,

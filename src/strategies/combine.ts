@@ -4,7 +4,7 @@
  */
 
 import { argsText } from '../canonical.ts'
-import type { Candidate, ObservedQuery, Predictor, ReadEvent, SessionRef } from './types.ts'
+import type { Candidate, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
 export interface Ranking {
   /** Candidates below this probability are dropped. */
@@ -43,14 +43,19 @@ export function rank(candidates: readonly Candidate[], ranking: Ranking): Candid
 
 /** Whether `fanOut`'s batch holds the row `single` reads: the same read, for one of its values. */
 export function covers(fanOut: Candidate, single: Candidate): boolean {
+  return fetches(fanOut, single.query)
+}
+
+/** Whether `fanOut`'s batch holds the row the read `query` reads: the same read, for one of its values. */
+export function fetches(fanOut: Candidate, query: Query): boolean {
   const spec = fanOut.fanOut
-  if (spec === undefined || single.query.model !== fanOut.query.model || single.query.operation !== spec.operation) return false
-  const where = single.query.args.where
+  if (spec === undefined || query.model !== fanOut.query.model || query.operation !== spec.operation) return false
+  const where = query.args.where
   if (where === null || typeof where !== 'object') return false
   const value = (where as Record<string, unknown>)[spec.field]
   if (value === undefined || value === null || typeof value === 'object') return false
   if (!spec.values.some((row) => row === value)) return false
-  return argsText(spec.argsFor(value)) === argsText(single.query.args)
+  return argsText(spec.argsFor(value)) === argsText(query.args)
 }
 
 /**

@@ -6,8 +6,11 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import { valueText } from '../canonical.ts'
+import { fetches } from './combine.ts'
 import { rarestKey } from './evidence.ts'
 import { MAX_CONSTANT_TEXT } from './sources.ts'
+import type { Duel, DuelRecord } from './steps.ts'
+import type { Query } from './types.ts'
 
 /** The bounds of the memory. */
 export interface FollowerBounds {
@@ -85,9 +88,8 @@ export class FollowerMemory {
   }
 
   /** What followed the read keyed `previous` (each by its key), and of how many observations. */
-  followers(previous: string): { total: number; next: Iterable<[string, Follower]> } | undefined {
-    const followers = this.reads.get(previous)
-    return followers === undefined ? undefined : { total: followers.total, next: followers.next.entries() }
+  followers(previous: string): { total: number; next: ReadonlyMap<string, Follower> } | undefined {
+    return this.reads.get(previous)
   }
 
   /** The most followers any read has (for tests of the bounds). */
@@ -96,4 +98,54 @@ export class FollowerMemory {
     for (const { next } of this.reads.values()) most = Math.max(most, next.size)
     return most
   }
+}
+
+/**
+ * Which was right more often when they disagreed, per transition: the whole-read memory or the
+ * derivation from transitions and argument sources. A derived candidate's probability is its
+ * template's share after the context times its arguments' confidence, both averaged over every
+ * read of the template; a read of one item that has bids is followed by the read of them every
+ * time, one that has none never, and the memory of each read knows which it is where the average
+ * does not. Bounded by `maxTransitions` records, the least recently disputed forgotten first.
+ */
+export class DuelRecords {
+  private readonly records: BoundedMap<string, DuelRecord>
+
+  constructor(
+    maxTransitions: number,
+    private readonly agingLimit: number,
+  ) {
+    this.records = new BoundedMap(maxTransitions)
+  }
+
+  get size(): number {
+    return this.records.size
+  }
+
+  /** The record of the memory's followers of template `next` after a read of template `read` (a new one if none). */
+  of(read: string, next: string): DuelRecord {
+    const key = read + '>' + next
+    let record = this.records.touch(key)
+    if (record === undefined) this.records.remember(key, (record = { duels: 0, exact: 0, derived: 0 }))
+    return record
+  }
+
+  /** Counts how `duel` ended: the session's next read was `query`, keyed `key`. */
+  settle(duel: Duel, key: string | undefined, query: Query): void {
+    const record = duel.record
+    record.duels++
+    const derived = duel.derived
+    if (key === duel.exact) record.exact++
+    else if (typeof derived === 'string' ? key === derived : fetches(derived, query)) record.derived++
+    if (record.duels > this.agingLimit) {
+      record.duels /= 2
+      record.exact /= 2
+      record.derived /= 2
+    }
+  }
+}
+
+/** Whether the memory's follower has been right more often than the derived candidate, of at least `minSupport` disagreements settled by either. */
+export function exactWins(record: DuelRecord, minSupport: number): boolean {
+  return record.exact > record.derived && record.exact + record.derived >= minSupport
 }

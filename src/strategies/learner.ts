@@ -4,17 +4,18 @@
  */
 
 import { BoundedMap } from '../bounded-map.ts'
-import { argsText, valueText } from '../canonical.ts'
-import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'
+import { valueText } from '../canonical.ts'
+import { isPlainObject } from '../shared.ts'
 import type { LearnOptions } from '../types.ts'
 import { contextOf, SessionHistories } from './history.ts'
 import { describeModel, mergeModel, shareModel, type LearnedModel, type LearnedParts, type SharedModel } from './learned-model.ts'
 import { ArgumentMappings, type Derivation } from './mappings.ts'
 import { SessionRecall, type Recall } from './recall.ts'
 import { summarize, type Step } from './steps.ts'
-import { containsSlot, instantiate, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
+import { noiseBand, preferSingleReads } from './single-reads.ts'
+import { instantiate, sameRowShape, TemplateTable, type Template, type TemplatedQuery } from './template.ts'
 import { covers } from './combine.ts'
-import { exactKey, FollowerMemory, followerProbability } from './followers.ts'
+import { DuelRecords, exactKey, exactWins, FollowerMemory, followerProbability } from './followers.ts'
 import { blend, TransitionModel, type NextTemplates } from './transitions.ts'
 import type { Candidate, FanOut, ObservedQuery, Predictor, Query, ReadEvent, SessionRef } from './types.ts'
 
@@ -61,6 +62,8 @@ export class LearnedPredictor implements Predictor {
   private readonly recall: SessionRecall
   /** The whole reads that followed each exact read. */
   private readonly followers: FollowerMemory
+  /** Per transition, whether the memory's best follower or the derived best was right more often when they differed. */
+  private readonly duels: DuelRecords
 
   constructor(private readonly settings: LearnSettings) {
     this.templates = new TemplateTable(settings.maxTemplates)
@@ -70,6 +73,7 @@ export class LearnedPredictor implements Predictor {
     this.mappings = new ArgumentMappings({ ...settings, maxTemplates: settings.maxTemplates })
     this.recall = new SessionRecall(settings)
     this.followers = new FollowerMemory(settings)
+    this.duels = new DuelRecords(settings.maxArgumentContexts, settings.agingLimit)
   }
 
   observe(event: ReadEvent): Candidate[] {
@@ -91,8 +95,12 @@ export class LearnedPredictor implements Predictor {
         this.global.record(previous, templated.template.id)
         user?.record(previous, templated.template.id)
         this.mappings.learn(templated, before, recall)
-        const last = before[before.length - 1].key
-        if (last !== undefined && step.key !== undefined) this.followers.learn(last, step.key, templated.template.id, templated.values)
+        const last = before[before.length - 1]
+        if (last.duel !== undefined) {
+          this.duels.settle(last.duel, step.key, query)
+          last.duel = undefined
+        }
+        if (last.key !== undefined && step.key !== undefined) this.followers.learn(last.key, step.key, templated.template.id, templated.values)
       }
     }
     // Always: the next reads' arguments are predicted from it once the process is calm again.
@@ -100,7 +108,7 @@ export class LearnedPredictor implements Predictor {
     this.recall.remember(session, step)
     // Under CPU pressure nothing predicted could run.
     if (backoff !== undefined) return []
-    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at), step.key)
+    return this.predictAfter(this.histories.before(session, at), user, query.result, false, event.minProbability, this.recall.of(session, at), step)
   }
 
   /**
@@ -113,13 +121,30 @@ export class LearnedPredictor implements Predictor {
   }
 
   /**
-   * Adds to `candidates` the whole reads that followed the read keyed `key` before, each with its
+   * Adds to `candidates` the whole reads that followed the `observed` read before, each with its
    * share of them by Laplace's rule (a follower seen once of once is no certainty), those under
-   * `minProbability` left out as ranking would drop them.
+   * `minProbability` left out as ranking would drop them. When the memory's best follower is not
+   * the best derived candidate, the disagreement is kept on `observed`, to be settled by the
+   * session's next read; where the memory's has been right more often on this transition, it
+   * goes first, as likely as the candidate it was right more often than.
    */
-  private remembered(key: string, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
-    const found = this.followers.followers(key)
+  private remembered(observed: Step, next: NextTemplates | undefined, candidates: Candidate[], keys: (string | undefined)[], minProbability: number): void {
+    const found = this.followers.followers(observed.key!)
     if (found === undefined) return
+    // The memory's best follower (the most counted, the first of equals), and the best derived read.
+    let bestKey: string | undefined
+    let bestCount = 0
+    for (const [followerKey, { count }] of found.next) {
+      if (count > bestCount) {
+        bestKey = followerKey
+        bestCount = count
+      }
+    }
+    const derived = candidates.length > 0 ? candidates[0] : undefined
+    const derivedKey = keys.length > 0 ? keys[0] : undefined
+    // A fan-out is right when the next read is one of its rows.
+    const against = derived?.fanOut !== undefined ? derived : derivedKey
+    let best: Candidate | undefined
     for (const [followerKey, { template: id, values, count }] of found.next) {
       // No likelier than its template after the whole context (the memory is of the last read only).
       const share = followerProbability(count, found.total)
@@ -129,20 +154,45 @@ export class LearnedPredictor implements Predictor {
       const known = keys.indexOf(followerKey)
       if (known >= 0) {
         if (probability > candidates[known].probability) candidates[known].probability = probability
+        if (followerKey === bestKey) best = candidates[known]
         continue
       }
-      const template = this.templates.get(id)
-      if (template === undefined || template.paths.length !== values.length) continue
-      const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values) }, probability, strategy: 'transitions' }
-      // Nor a row a fan-out proposed fetches already.
-      if (candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate))) continue
+      const candidate = this.candidateOf(id, values, probability, candidates)
+      if (candidate === undefined) continue
       candidates.push(candidate)
+      if (followerKey === bestKey) best = candidate
+    }
+    if (bestKey !== undefined && derived !== undefined && against !== undefined && bestKey !== derivedKey) {
+      const follower = found.next.get(bestKey)!
+      const record = this.duels.of(observed.template.id, follower.template)
+      const wins = exactWins(record, this.settings.minSupport)
+      // Built only to be proposed, or to tell a row of the fan-out (no disagreement) from another read.
+      let proposed = best
+      if (proposed === undefined && (wins || derived.fanOut !== undefined)) proposed = this.candidateOf(follower.template, follower.values, derived.probability, candidates)
+      if (proposed !== undefined || derived.fanOut === undefined) observed.duel = { record, exact: bestKey, derived: against }
+      // Where the memory has been right more often: its best follower first, before the derived
+      // read (ranking's sort is stable: equals keep their order), even one seen once.
+      if (wins && proposed !== undefined) {
+        if (best === undefined) candidates.push(proposed)
+        if (proposed.probability < derived.probability) proposed.probability = derived.probability
+        candidates.splice(candidates.indexOf(proposed), 1)
+        candidates.unshift(proposed)
+      }
     }
     // At most `maxAlternatives` in all, the most probable (a stable sort: equals keep their order).
     if (candidates.length > this.settings.maxAlternatives) {
       candidates.sort((a, b) => b.probability - a.probability)
       candidates.length = this.settings.maxAlternatives
     }
+  }
+
+  /** The candidate of a remembered read of template `id` with slot values `values`; undefined when the template is gone or a fan-out among `candidates` fetches its row. */
+  private candidateOf(id: string, values: readonly unknown[], probability: number, candidates: readonly Candidate[]): Candidate | undefined {
+    const template = this.templates.get(id)
+    if (template === undefined || template.paths.length !== values.length) return undefined
+    const candidate: Candidate = { query: { model: template.model, operation: template.operation, args: instantiate(template, values as unknown[]) }, probability, strategy: 'transitions' }
+    // Nor a row a fan-out proposed fetches already.
+    return candidates.some((fanOut) => fanOut.fanOut !== undefined && covers(fanOut, candidate)) ? undefined : candidate
   }
 
   /**
@@ -234,17 +284,17 @@ export class LearnedPredictor implements Predictor {
 
   /**
    * Candidates for the read after `history`; `strict`: only where each slot's best source is at
-   * hand; `key`: the exact key of the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
+   * hand; `observed`: the read just observed, whose remembered followers join them. Those less probable than `minProbability` are left out (ranking would drop them).
    */
-  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall, key?: string): Candidate[] {
+  private predictAfter(history: readonly Step[], user: TransitionModel | undefined, result: unknown, strict: boolean, minProbability = 0, recall?: Recall, observed?: Step): Candidate[] {
     const context = contextOf(history, this.settings.order)
     const { minSupport, userPriorWeight } = this.settings
     const next = blend(this.global.predict(context, minSupport), user?.predict(context, minSupport), userPriorWeight)
     // The exact key of each single read proposed, to merge the memory's into (see `remembered`).
-    const keys: (string | undefined)[] | undefined = key === undefined ? undefined : []
+    const keys: (string | undefined)[] | undefined = observed?.key === undefined ? undefined : []
     const candidates = next === undefined ? [] : this.candidates(next, history, result, strict, minProbability, recall, keys)
-    // And the whole reads that followed this one before (`key`: the read just observed).
-    if (key !== undefined) this.remembered(key, next, candidates, keys!, minProbability)
+    // And the whole reads that followed this one before.
+    if (keys !== undefined) this.remembered(observed!, next, candidates, keys, minProbability)
     return candidates
   }
 
@@ -351,54 +401,11 @@ export class LearnedPredictor implements Predictor {
       mappedTemplates: this.mappings.size,
       exactReads: this.followers.size,
       exactFollowers: this.followers.widest(),
+      duelRecords: this.duels.size,
       argumentContexts: this.mappings.contextCount,
       loopedLists: this.histories.loopedLists,
       recallSessions: this.recall.size,
       longestRecall: this.recall.longest(),
     }
   }
-}
-
-/**
- * The noise band of a share `p` estimated from `support` observations: two standard errors,
- * widest (1 / sqrt(support)) at one half. Shares closer than that are equal as far as the
- * counts tell. The ranking floor keeps candidates down to its widest below `minProbability`,
- * and preferSingleReads lowers a fan-out within it to a single read's probability.
- */
-function noiseBand(support: number, p = 0.5): number {
-  return 2 * Math.sqrt((p * (1 - p)) / support)
-}
-
-/**
- * A fan-out whose probability exceeds a single read's by less than the sampling error of the
- * context they were both estimated in (two standard errors of a share of `support`
- * observations) is no likelier as far as the counts tell: the single read goes first, with the
- * same probability. It is the one read the session makes exactly, where the batch stands for
- * many, each less likely than it; a coin flip between them would rank the batch first half the
- * time on noise alone.
- */
-function preferSingleReads(best: { derived: Derivation; probability: number }[], support: number): void {
-  for (let i = 1; i < best.length; i++) {
-    const single = best[i]
-    if (single.derived.fanOut !== undefined) continue
-    let at = i
-    while (at > 0) {
-      const above = best[at - 1]
-      if (above.derived.fanOut === undefined) break
-      if (above.probability - single.probability > noiseBand(support, (above.probability + single.probability) / 2)) break
-      above.probability = single.probability
-      at--
-    }
-    if (at < i) best.splice(at, 0, ...best.splice(i, 1))
-  }
-}
-
-/**
- * Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no
- * slots, and their members in the same order (the order of a row's fields).
- */
-function sameRowShape(a: Template, b: Template): boolean {
-  const skeletonA = a.skeleton as Record<string, unknown>
-  const skeletonB = b.skeleton as Record<string, unknown>
-  return ROW_SHAPE_KEYS.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
 }

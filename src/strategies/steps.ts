@@ -5,6 +5,7 @@
 
 import { isPlainObject } from '../shared.ts'
 import type { Template } from './template.ts'
+import type { Candidate } from './types.ts'
 import { MAX_KEY_STRING } from './values.ts'
 
 /**
@@ -22,6 +23,27 @@ export interface ResultSummary {
   last: unknown[] | undefined
   /** How many rows the result had. */
   length: number
+}
+
+/**
+ * A transition's record of disagreements (the template read, then the template of the whole-read
+ * memory's best follower of it; see `DuelRecords`): of the reads after which the memory's best
+ * follower and the best derived candidate were two different reads, how often the next read was
+ * the one (`exact`) and how often the other (`derived`), halved with `duels` as they age.
+ */
+export interface DuelRecord {
+  duels: number
+  exact: number
+  derived: number
+}
+
+/** A disagreement to settle when the session's next read comes: its record and the two candidates. */
+export interface Duel {
+  record: DuelRecord
+  /** The exact key of the memory's best follower. */
+  exact: string
+  /** The exact key of the best derived read, or the fan-out itself (its rows are many reads). */
+  derived: string | Candidate
 }
 
 /** One read in a session's history. */
@@ -43,6 +65,8 @@ export interface Step {
   loopOf?: string
   /** Of a read observed: its exact key (template and slot values; see `exactKey`), if not too long. */
   key?: string
+  /** Of a read observed: the disagreement between the whole-read memory and the derivation over the read after it, to settle. */
+  duel?: Duel
 }
 
 

@@ -4,8 +4,8 @@
 
 import { BoundedMap } from '../bounded-map.ts'
 import { canonicalKeys, innerArea, type OrderArea } from '../argument-order.ts'
-import { valueText } from '../canonical.ts'
-import { isPlainObject } from '../shared.ts'
+import { argsText, valueText } from '../canonical.ts'
+import { isPlainObject, ROW_SHAPE_KEYS } from '../shared.ts'
 import type { Query } from './types.ts'
 import { hashText } from './values.ts'
 
@@ -323,4 +323,14 @@ function decodeSkeleton(node: unknown): unknown {
     return out
   }
   return node
+}
+
+/**
+ * Whether rows of `a` have the shape rows of `b` have: the same select, include and omit, with no
+ * slots, and their members in the same order (the order of a row's fields).
+ */
+export function sameRowShape(a: Template, b: Template): boolean {
+  const skeletonA = a.skeleton as Record<string, unknown>
+  const skeletonB = b.skeleton as Record<string, unknown>
+  return ROW_SHAPE_KEYS.every((key) => !containsSlot(skeletonA[key]) && argsText({ [key]: skeletonA[key] }) === argsText({ [key]: skeletonB[key] }))
 }

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../../src/options.ts'
 import { READ_OPERATIONS } from '../../src/shared.ts'
 import { summarize } from '../../src/strategies/steps.ts'
 import { LearnedPredictor, type LearnSettings } from '../../src/strategies/learner.ts'
-import { FollowerMemory } from '../../src/strategies/followers.ts'
+import { DuelRecords, exactWins, FollowerMemory } from '../../src/strategies/followers.ts'
 import { ArgumentMappings } from '../../src/strategies/mappings.ts'
 import { containsSlot, TemplateTable } from '../../src/strategies/template.ts'
 import { blend, TransitionModel, type NextTemplates } from '../../src/strategies/transitions.ts'
@@ -99,6 +99,7 @@ interface Peaks {
   values: number
   exactReads: number
   exactFollowers: number
+  duelRecords: number
   /** Candidates proposed after one read. */
   perRead: number
   fanOuts: number
@@ -121,6 +122,7 @@ const noPeaks = (): Peaks => ({
   values: 0,
   exactReads: 0,
   exactFollowers: 0,
+  duelRecords: 0,
   perRead: 0,
   fanOuts: 0,
   candidates: 0,
@@ -172,6 +174,7 @@ class Harness {
     atMost(sizes.longestRecall, settings.maxRecall, 'templates one session recalls')
     atMost(sizes.exactReads, settings.maxExactReads, 'exact reads with followers remembered')
     atMost(sizes.exactFollowers, settings.maxValues, 'followers of an exact read')
+    atMost(sizes.duelRecords, settings.maxArgumentContexts, 'transitions with a record of the whole-read memory against the derivation')
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) peaks[key] = Math.max(peaks[key], sizes[key])
 
     const inner = this.inner
@@ -434,6 +437,7 @@ describe('bounds under random reads', () => {
       longestRecall: SMALL.maxRecall,
       exactReads: SMALL.maxExactReads,
       exactFollowers: expect.any(Number),
+      duelRecords: expect.any(Number),
     })
     expect(harness.peaks.candidates).toBeGreaterThan(0)
   })
@@ -454,6 +458,26 @@ describe('bounds under random reads', () => {
     // Aged: the total halved with the counts, the usual follower about half of it.
     expect(followers.total).toBeLessThanOrEqual(50)
     expect(usual.count / followers.total).toBeGreaterThan(0.4)
+  })
+
+  it('keeps at most maxArgumentContexts records of the whole-read memory against the derivation, the least recently disputed forgotten, and ages them', () => {
+    const records = new DuelRecords(4, 50)
+    const read = { model: 'Item', operation: 'findUnique', args: { where: { id: 1 } } }
+    for (let i = 0; i < 200; i++) {
+      // One transition disputed on every read, the memory right 3 times in 4; and transitions never disputed again.
+      const often = records.of('a', 'b')
+      records.settle({ record: often, exact: 'x', derived: 'y' }, i % 4 === 0 ? 'y' : 'x', read)
+      records.settle({ record: records.of(`once${i}`, 'b'), exact: 'x', derived: 'y' }, 'x', read)
+      expect(records.size).toBeLessThanOrEqual(4)
+    }
+    expect(records.size).toBe(4)
+    const often = records.of('a', 'b')
+    // Aged: halved when past 50, the memory's share kept.
+    expect(often.duels).toBeLessThanOrEqual(50)
+    expect(often.exact / often.duels).toBeCloseTo(0.75, 1)
+    expect(exactWins(often, 5)).toBe(true)
+    // A new record has nothing to win with.
+    expect(exactWins(records.of('c', 'd'), 5)).toBe(false)
   })
 
   it('does not grow over a long run of unique values (5,000 reads)', () => {
@@ -530,7 +554,7 @@ describe('sessions and windows', () => {
   it('learns nothing from reads outside a session', () => {
     const harness = new Harness(SMALL)
     for (let i = 0; i < 10; i++) expect(harness.read(undefined, { model: 'User', operation: 'findUnique', args: { where: { id: i } }, result: { id: i } })).toEqual([])
-    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0, exactReads: 0, exactFollowers: 0, recallSessions: 0, longestRecall: 0 })
+    expect(harness.predictor.sizes()).toEqual({ sessions: 0, longestHistory: 0, templates: 0, contexts: 0, users: 0, mappedTemplates: 0, argumentContexts: 0, loopedLists: 0, exactReads: 0, exactFollowers: 0, duelRecords: 0, recallSessions: 0, longestRecall: 0 })
   })
 })
 

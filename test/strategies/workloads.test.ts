@@ -9,7 +9,10 @@
  * (d) an N+1 loop over a list's rows, and the read after it, which depends on the list;
  * (e) a fan-out and a single read equally likely: the single read first, as the exact model has it;
  * (f) a read whose argument matched a list's last row by chance: a rare context, which backs off;
- * (g) a source that agrees with a slot's usual value by coincidence, and is wrong when it does not.
+ * (g) a source that agrees with a slot's usual value by coincidence, and is wrong when it does not;
+ * (h) a read no source explains, always after the same read: the whole reads that followed it;
+ * (i) a read that follows some values of a read always and the others never, less likely than
+ *     another on average: the whole-read memory first where it has been right more often.
  *
  * Both predictors see the same reads; top-k: the next read (exact arguments) is among the first
  * k predictions; a fan-out stands for each of its rows. Sessions are plain data from a seeded
@@ -323,6 +326,35 @@ describe('generated workloads: the learner against the exact-key model', () => {
     // The categories are drawn at random: both predictors name one by chance, 1 time in 40 or so.
     expectAtLeastExact(result, 'all', 0.005)
     expect(result.rates('Item.findMany').learned.top1).toBeGreaterThan(0.9)
+  })
+
+  it('(i) puts the whole-read memory first where it was right more often: the bids of an item that has some, else a login', () => {
+    // A session logs in, then views items: after an item with bids (12 of 40), the list of its
+    // bids, always; after one without, the login again, by the session's own credentials. The
+    // login is likelier after an item on average (70%) and derived right (its credentials are the
+    // session's); the bids are certain after the items that have them, which only the memory of
+    // each item's reads knows. The exact model names the bids there; so must the learner.
+    const rng = new Rng(31)
+    const items = Array.from({ length: 40 }, (_, i) => ({ id: 100 + i, bids: i % 10 < 3 ? rng.range(1, 20) : 0 }))
+    const sessions: Read[][] = []
+    for (let s = 0; s < 600; s++) {
+      const reads: Read[] = []
+      const nickname = `n${rng.range(1, 1_000_000)}`
+      const password = `p${rng.range(1, 1_000_000)}`
+      const login: Read = { model: 'User', operation: 'findFirst', args: { where: { nickname, password }, select: { id: true } }, result: { id: rng.range(1, 1_000_000) } }
+      reads.push(login)
+      for (let page = 0; page < 6; page++) {
+        const item = items[rng.int(items.length)]
+        reads.push({ model: 'Item', operation: 'findUnique', args: { where: { id: item.id } }, result: { id: item.id, bids: item.bids } })
+        if (item.bids > 0) {
+          reads.push({ model: 'Bid', operation: 'findMany', args: { where: { itemId: item.id }, orderBy: { bid: 'desc' }, take: 5 }, result: Array.from({ length: Math.min(5, item.bids) }, (_, b) => ({ bid: 10 + b })) })
+        } else reads.push(login)
+      }
+      sessions.push(reads)
+    }
+    const result = replay(sessions, undefined, 100)
+    for (const label of ['Bid.findMany', 'User.findFirst', 'all']) expectAtLeastExact(result, label)
+    expect(result.rates('Bid.findMany').learned.top1).toBeGreaterThan(0.9)
   })
 
   it('is at least the exact model on a news site and an N+1 blog, overall and on every template with 1% of the reads', () => {
