@@ -153,7 +153,9 @@ export class QueryEntries {
    */
   lookup(model: string, operation: string, args: unknown, canonical?: string): Lookup | undefined | Promise<Lookup | undefined> {
     try {
-      const { key, scope } = this.keyOf(model, operation, args, canonical)
+      // keyOf() without its pair object: this runs on every read.
+      const scope = this.scopeOf(model, operation)
+      const key = queryKey(model, operation, scope, args, canonical)
       const found = this.results.get(key)
       if (found instanceof Promise) return this.lookupLater(model, operation, args, key, scope, found)
       const deps = found?.deps ?? readKeys(this.schema, this.options.rowGenerations, model, operation, args)
