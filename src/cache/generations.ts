@@ -17,8 +17,18 @@ import type { KeyvLike } from '../types.ts'
 
 /** The key every row read of `model` depends on, moved on when its written rows are not known. */
 export function rowsKey(model: string): string {
-  return `${model}#rows`
+  let key = rowsKeys.get(model)
+  if (key === undefined) {
+    key = `${model}#rows`
+    // Remembered for the models of the schema (every row read names one), within a bound.
+    if (rowsKeys.size < MAX_REMEMBERED_MODELS) rowsKeys.set(model, key)
+  }
+  return key
 }
+
+/** `rowsKey` of the models met so far, at most MAX_REMEMBERED_MODELS of them. */
+const rowsKeys = new Map<string, string>()
+const MAX_REMEMBERED_MODELS = 1024
 
 /** The key of one row of `model`: `value` is the canonical text of its unique `field`. */
 export function rowKey(model: string, field: string, value: string): string {
@@ -34,7 +44,8 @@ export function modelOfKey(key: string): string {
 /** Whether `key` names one row (rather than a model's lists or all its rows). */
 export function isRowKey(key: string): boolean {
   const at = key.indexOf('#')
-  return at >= 0 && key.slice(at) !== '#rows'
+  // `key.slice(at) !== '#rows'`, without the slice.
+  return at >= 0 && !(key.length - at === 5 && key.endsWith('#rows'))
 }
 
 /** The keys a write moves on when it may have changed any row of `model`. */

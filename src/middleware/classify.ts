@@ -49,19 +49,33 @@ export function readDependencies(schema: SchemaInfo, model: string, args: unknow
  */
 export function relatedModels(schema: SchemaInfo, model: string, args: unknown): Set<string> {
   const models = new Set<string>()
-  walkRelations(
-    schema,
-    model,
-    args,
-    (target) => {
-      models.add(target)
-      return true
-    },
-    (counting) => {
-      for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) models.add(target)
-    },
-  )
+  // The walk's callbacks are made once, not per read: they add to the set of the walk under way,
+  // saved and restored around it (a getter in the arguments could start a walk of its own).
+  const outerSchema = collectingSchema
+  const outerModels = collectingModels
+  collectingSchema = schema
+  collectingModels = models
+  try {
+    walkRelations(schema, model, args, addRelated, addCounted)
+  } finally {
+    collectingSchema = outerSchema
+    collectingModels = outerModels
+  }
   return models
+}
+
+/** The walk of relatedModels under way: its schema and the set it fills. */
+let collectingSchema: SchemaInfo | undefined
+let collectingModels: Set<string> | undefined
+
+function addRelated(target: string): boolean {
+  collectingModels!.add(target)
+  return true
+}
+
+function addCounted(counting: string): void {
+  const schema = collectingSchema!
+  for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) collectingModels!.add(target)
 }
 
 /** Keys whose object lists the fields of the rows a read returns, where `_count: true` may stand. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BoundedGenerations, isRowKey, LocalGenerations, modelOfKey, ROW_ABSENT, rowKey, rowsKey, SharedGenerations } from '../../src/cache/generations.ts'
 import { brokenStore, memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
@@ -224,6 +225,20 @@ describe('row generations', () => {
     expect(isRowKey(rowKey('User', 'email', '"rows"'))).toBe(true)
     expect(isRowKey(rowsKey('User'))).toBe(false)
     expect(isRowKey('User')).toBe(false)
+  })
+
+  it('tell row keys from model and rows keys as the suffix after the first # says (property), and remember rows keys within a bound', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('#', 'r', 'o', 'w', 's', 'U', '=', '1') }), (key) => {
+        const at = key.indexOf('#')
+        expect(isRowKey(key)).toBe(at >= 0 && key.slice(at) !== '#rows')
+      }),
+      { numRuns: 5000 },
+    )
+    for (const key of ['#rows', 'U#rows', 'U#rowsx', 'U#row', 'U#rows#rows', 'U#id=#rows', '#']) {
+      expect(isRowKey(key)).toBe(key.slice(key.indexOf('#')) !== '#rows')
+    }
+    for (let i = 0; i < 3000; i++) expect(rowsKey(`M${i}`)).toBe(`M${i}#rows`)
   })
 
   it('in a shared store, a row never written holds no token and reads as absent; a written one holds a token with the row ttl', async () => {
