@@ -6,7 +6,7 @@
  */
 
 import { Decimal } from '@prisma/client/runtime/client'
-import { cloneResult, cloneSized } from '../cache/clone.ts'
+import { cloneResult, clonedSize, cloneSized } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
 import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, modelOfKey, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { QueryKeys, queryKey } from '../cache/key.ts'
@@ -235,7 +235,12 @@ export class QueryEntries {
       // A write that landed during the query makes the entry unservable anyway; with generations
       // in process memory that is free to see, so such an entry is not even stored.
       if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
-      const { value, size } = cloneSized(result)
+      // The cache's own copy, which the caller of the read never sees. Only what process memory
+      // holds needs one: an entry kept in the shared store alone is encoded at once, within
+      // set(), before the result reaches its caller.
+      const local = this.options.l1 !== false
+      const value = local ? cloneSized(result) : result
+      const size = local ? clonedSize() : 0
       // A new object, given up to the store, which makes it the entry.
       this.results.set(key, {
         value,
