@@ -32,8 +32,23 @@ const MAX_REMEMBERED_MODELS = 1024
 
 /** The key of one row of `model`: `value` is the canonical text of its unique `field`. */
 export function rowKey(model: string, field: string, value: string): string {
-  return `${model}#${field}=${value}`
+  let byField = rowKeyPrefixes.get(model)
+  let prefix = byField?.get(field)
+  if (prefix === undefined) {
+    prefix = `${model}#${field}=`
+    // Remembered for the unique fields of the schema's models (those a row read names), within a bound.
+    if (rowKeyPrefixCount < MAX_REMEMBERED_MODELS) {
+      if (byField === undefined) rowKeyPrefixes.set(model, (byField = new Map()))
+      byField.set(field, prefix)
+      rowKeyPrefixCount++
+    }
+  }
+  return prefix + value
 }
+
+/** The text of `rowKey` before its value, by model and field. */
+const rowKeyPrefixes = new Map<string, Map<string, string>>()
+let rowKeyPrefixCount = 0
 
 /** The model a generation key belongs to (model names never hold `#`). */
 export function modelOfKey(key: string): string {
@@ -106,6 +121,16 @@ export class LocalGenerations implements GenerationStore {
       out[i] = String((isRowKey(key) ? this.rows.get(key) : this.tokens.get(key)) ?? 0)
     }
     return out
+  }
+
+  /** Whether `current(keys)` would give `tokens`, without making that list. */
+  matches(keys: readonly string[], tokens: readonly string[]): boolean {
+    if (keys.length !== tokens.length) return false
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      if (String((isRowKey(key) ? this.rows.get(key) : this.tokens.get(key)) ?? 0) !== tokens[i]) return false
+    }
+    return true
   }
 
   bump(keys: Iterable<string>): Promise<void> {

@@ -234,7 +234,7 @@ export class QueryEntries {
     try {
       // A write that landed during the query makes the entry unservable anyway; with generations
       // in process memory that is free to see, so such an entry is not even stored.
-      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
+      if (this.generations instanceof LocalGenerations && !this.generations.matches(deps, gens)) return false
       // The cache's own copy, which the caller of the read never sees. Only what process memory
       // holds needs one: an entry kept in the shared store alone is encoded at once, within
       // set(), before the result reaches its caller.
