@@ -18,16 +18,15 @@ import type { KeyvLike } from '../types.ts'
 /** The key every row read of `model` depends on, moved on when its written rows are not known. */
 export function rowsKey(model: string): string {
   let key = rowsKeys.get(model)
-  if (key === undefined) {
-    key = `${model}#rows`
-    // Remembered for the models of the schema (every row read names one), within a bound.
-    if (rowsKeys.size < MAX_REMEMBERED_MODELS) rowsKeys.set(model, key)
-  }
-  return key
+  // Remembered for the models met (every row read names one), within a bound.
+  if (key === undefined && rowsKeys.size < MAX_REMEMBERED_MODELS) rowsKeys.set(model, (key = `${model}#rows`))
+  return key ?? `${model}#rows`
 }
 
-/** `rowsKey` of the models met so far, at most MAX_REMEMBERED_MODELS of them. */
+/** `rowsKey` texts, and `rowKey` texts before the value (by model, then field): at most 1024 of each. */
 const rowsKeys = new Map<string, string>()
+const rowKeyPrefixes = new Map<string, Map<string, string>>()
+let rowKeyPrefixCount = 0
 const MAX_REMEMBERED_MODELS = 1024
 
 /** The key of one row of `model`: `value` is the canonical text of its unique `field`. */
@@ -36,7 +35,6 @@ export function rowKey(model: string, field: string, value: string): string {
   let prefix = byField?.get(field)
   if (prefix === undefined) {
     prefix = `${model}#${field}=`
-    // Remembered for the unique fields of the schema's models (those a row read names), within a bound.
     if (rowKeyPrefixCount < MAX_REMEMBERED_MODELS) {
       if (byField === undefined) rowKeyPrefixes.set(model, (byField = new Map()))
       byField.set(field, prefix)
@@ -45,10 +43,6 @@ export function rowKey(model: string, field: string, value: string): string {
   }
   return prefix + value
 }
-
-/** The text of `rowKey` before its value, by model and field. */
-const rowKeyPrefixes = new Map<string, Map<string, string>>()
-let rowKeyPrefixCount = 0
 
 /** The model a generation key belongs to (model names never hold `#`). */
 export function modelOfKey(key: string): string {
