@@ -17,6 +17,7 @@ const slow = [
 const unit = [
   'test/cache/codec.test.ts',
   'test/cache/key.test.ts',
+  'test/cache/canonical-pass.test.ts',
   'test/middleware/**/*.test.ts',
   'test/strategies/**/*.test.ts',
   'test/bench/sessions.test.ts',

@@ -25,9 +25,15 @@ const MAX_DEPTH = 64
  * `UncacheableError` rather than risk two different arguments sharing one text.
  */
 export function canonicalArgs(args: unknown): string {
-  const parts: string[] = []
-  write(args, parts, 0, new Set(), 'args', true)
-  return parts.join('')
+  return walk(args, 'args', true)
+}
+
+/**
+ * `prefix` followed by `canonicalArgs(args)`, in one pass (the cache key's text: no separate
+ * canonical text to join to it).
+ */
+export function prefixedArgs(prefix: string, args: unknown): string {
+  return prefix + walk(args, 'args', true)
 }
 
 /**
@@ -36,105 +42,146 @@ export function canonicalArgs(args: unknown): string {
  * are refused later, where they would be keyed.
  */
 export function argsText(args: unknown): string {
-  const parts: string[] = []
-  write(args, parts, 0, new Set(), 'args', false)
-  return parts.join('')
+  return walk(args, 'args', false)
 }
 
 /** The canonical text of one value inside arguments (every object member sorted), never throwing. */
 export function valueText(value: unknown): string {
-  const parts: string[] = []
-  write(value, parts, 0, new Set(), 'any', false)
-  return parts.join('')
+  return walk(value, 'any', false)
 }
 
-function refuse(strict: boolean, out: string[], reason: string, text: string): void {
+/**
+ * The stack of objects being written (the ancestors of the value at each depth), for the cycle
+ * check: one array lent to a walk at a time, and a new one for a walk started while it is lent
+ * (a getter in the arguments that writes a text of its own). Cleared when the walk ends, so it
+ * never keeps the arguments alive.
+ */
+let idleStack: (object | undefined)[] | undefined = []
+
+function walk(value: unknown, area: OrderArea, strict: boolean): string {
+  if (typeof value !== 'object' || value === null) return write(value, 0, EMPTY_STACK, area, strict)
+  const stack = idleStack ?? []
+  idleStack = undefined
+  try {
+    return write(value, 0, stack, area, strict)
+  } finally {
+    // Emptied in place: its length stays, and the next walk writes into it without growing it.
+    for (let i = 0; i < stack.length; i++) stack[i] = undefined
+    idleStack = stack
+  }
+}
+
+/** The stack of a walk of a primitive, which never uses it. */
+const EMPTY_STACK: (object | undefined)[] = []
+
+/** Member names quoted and followed by a colon, as written (names recur: `where`, `id`, `select`). */
+const quotedNames = new Map<string, string>()
+/** Names `quotedNames` holds at most (the schema's fields and Prisma's operators fit; a Json filter's own keys may not). */
+const MAX_QUOTED_NAMES = 1024
+
+function quotedName(key: string): string {
+  let quoted = quotedNames.get(key)
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key) + ':'
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(key, quoted)
+  }
+  return quoted
+}
+
+/** Names held by the quoted-name memory now (for the test of its bound). */
+export function quotedNameCount(): number {
+  return quotedNames.size
+}
+
+function refuse(strict: boolean, reason: string, text: string): string {
   if (strict) throw new UncacheableError(reason)
-  out.push(text)
+  return text
 }
 
-function write(value: unknown, out: string[], depth: number, seen: Set<object>, area: OrderArea, strict: boolean): void {
+/**
+ * The text of `value` at `depth`; `stack[0..depth)` holds the objects it is written inside. The
+ * text is built by appending to one string (no list of parts joined at the end).
+ */
+function write(value: unknown, depth: number, stack: (object | undefined)[], area: OrderArea, strict: boolean): string {
   switch (typeof value) {
     case 'string':
-      out.push(JSON.stringify(value))
-      return
+      return JSON.stringify(value)
     case 'number':
       // Object.is keeps -0 apart from 0; NaN and Infinity print as themselves.
-      out.push(Object.is(value, -0) ? 'n-0' : `n${value}`)
-      return
+      return Object.is(value, -0) ? 'n-0' : `n${value}`
     case 'bigint':
-      out.push(`b${value}`)
-      return
+      return `b${value}`
     case 'boolean':
-      out.push(value ? 'T' : 'F')
-      return
+      return value ? 'T' : 'F'
     case 'undefined':
-      out.push('U')
-      return
+      return 'U'
     case 'object':
       break
     default:
       // functions and symbols have no faithful text
-      return refuse(strict, out, `cannot key a ${typeof value}`, `<${typeof value}>`)
+      return refuse(strict, `cannot key a ${typeof value}`, `<${typeof value}>`)
   }
-  if (value === null) {
-    out.push('N')
-    return
-  }
-  if (depth > MAX_DEPTH) return refuse(strict, out, 'arguments nest too deeply to cache', '…')
-  if (seen.has(value)) return refuse(strict, out, 'arguments are cyclic', '<cycle>')
+  if (value === null) return 'N'
+  if (depth > MAX_DEPTH) return refuse(strict, 'arguments nest too deeply to cache', '…')
+  for (let i = 0; i < depth; i++) if (stack[i] === value) return refuse(strict, 'arguments are cyclic', '<cycle>')
   const tag = Object.prototype.toString.call(value)
   if (tag === '[object Date]') {
     const time = (value as Date).getTime()
-    out.push(`d${Number.isNaN(time) ? 'NaN' : time}`)
-    return
+    return `d${Number.isNaN(time) ? 'NaN' : time}`
   }
-  if (tag === '[object Decimal]') {
-    out.push(`m${String(value)}`)
-    return
-  }
+  if (tag === '[object Decimal]') return `m${String(value)}`
   if (ArrayBuffer.isView(value)) {
     const bytes = value as Uint8Array
-    out.push(`u${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}.`)
-    return
+    return `u${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}.`
   }
-  seen.add(value)
   if (Array.isArray(value)) {
-    out.push('[')
+    stack[depth] = value
+    let text = '['
     for (const item of value) {
-      write(item, out, depth + 1, seen, area, strict)
-      out.push(',')
+      text += write(item, depth + 1, stack, area, strict)
+      text += ','
     }
-    out.push(']')
-  } else {
-    const proto = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) {
-      seen.delete(value)
-      // Prisma's null markers (Prisma.DbNull, JsonNull, AnyNull) and Prisma.skip are instances of
-      // classes; their name is what distinguishes them.
-      const named = value as { _getName?: () => string; constructor?: { name?: string } }
-      if (typeof named._getName === 'function') {
-        out.push(`e${named._getName()}`)
-        return
-      }
-      const name = named.constructor?.name ?? 'an unknown class'
-      return refuse(strict, out, `cannot key an instance of ${name}`, `<${tag}>`)
-    }
-    const record = value as Record<string, unknown>
-    // In a `fields` area the order is kept and `{a,b}` differs from `{b,a}`: Prisma returns
-    // those fields in that order, so an entry filled by one must not answer the other.
-    const keys = canonicalKeys(record, area)
-    out.push('(')
-    for (const key of keys) {
-      const member = record[key]
-      if (member === undefined || isSkip(member)) continue
-      out.push(JSON.stringify(key), ':')
-      write(member, out, depth + 1, seen, innerArea(area, key), strict)
-      out.push(',')
-    }
-    out.push(')')
+    return text + ']'
   }
-  seen.delete(value)
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) {
+    // Prisma's null markers (Prisma.DbNull, JsonNull, AnyNull) and Prisma.skip are instances of
+    // classes; their name is what distinguishes them.
+    const named = value as { _getName?: () => string; constructor?: { name?: string } }
+    if (typeof named._getName === 'function') return `e${named._getName()}`
+    const name = named.constructor?.name ?? 'an unknown class'
+    return refuse(strict, `cannot key an instance of ${name}`, `<${tag}>`)
+  }
+  stack[depth] = value
+  const record = value as Record<string, unknown>
+  // In a `fields` area the order is kept and `{a,b}` differs from `{b,a}`: Prisma returns
+  // those fields in that order, so an entry filled by one must not answer the other.
+  const only = onlyKey(record)
+  if (only !== undefined) return `(${member(record, only, depth, stack, area, strict)})`
+  let text = '('
+  for (const key of canonicalKeys(record, area)) text += member(record, key, depth, stack, area, strict)
+  return text + ')'
+}
+
+/** The text of one member (`"name":value,`), or '' for a member Prisma treats as absent. */
+function member(record: Record<string, unknown>, key: string, depth: number, stack: (object | undefined)[], area: OrderArea, strict: boolean): string {
+  const value = record[key]
+  if (value === undefined || isSkip(value)) return ''
+  return quotedName(key) + write(value, depth + 1, stack, innerArea(area, key), strict) + ','
+}
+
+/**
+ * The name of the one own enumerable member of `record`, when it has exactly one (the common
+ * `where: { id }`): found without a list of its names. Undefined for none or several.
+ */
+function onlyKey(record: Record<string, unknown>): string | undefined {
+  let only: string | undefined
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue
+    if (only !== undefined) return undefined
+    only = key
+  }
+  return only
 }
 
 /** `Prisma.skip` marks a member as absent, exactly like `undefined`. */

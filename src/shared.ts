@@ -42,10 +42,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * work space.
  */
 export function sortedStrings(set: ReadonlySet<string>): string[] {
-  const out: string[] = []
+  // Made at its final length: an array grown by push reserves room for 17 strings at once.
+  const out = new Array<string>(set.size)
+  let length = 0
   for (const item of set) {
-    let at = out.length
-    out.push(item)
+    let at = length++
     while (at > 0 && out[at - 1] > item) {
       out[at] = out[at - 1]
       at--

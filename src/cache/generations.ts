@@ -17,12 +17,31 @@ import type { KeyvLike } from '../types.ts'
 
 /** The key every row read of `model` depends on, moved on when its written rows are not known. */
 export function rowsKey(model: string): string {
-  return `${model}#rows`
+  let key = rowsKeys.get(model)
+  // Remembered for the models met (every row read names one), within a bound.
+  if (key === undefined && rowsKeys.size < MAX_REMEMBERED_MODELS) rowsKeys.set(model, (key = `${model}#rows`))
+  return key ?? `${model}#rows`
 }
+
+/** `rowsKey` texts, and `rowKey` texts before the value (by model, then field): at most 1024 of each. */
+const rowsKeys = new Map<string, string>()
+const rowKeyPrefixes = new Map<string, Map<string, string>>()
+let rowKeyPrefixCount = 0
+const MAX_REMEMBERED_MODELS = 1024
 
 /** The key of one row of `model`: `value` is the canonical text of its unique `field`. */
 export function rowKey(model: string, field: string, value: string): string {
-  return `${model}#${field}=${value}`
+  let byField = rowKeyPrefixes.get(model)
+  let prefix = byField?.get(field)
+  if (prefix === undefined) {
+    prefix = `${model}#${field}=`
+    if (rowKeyPrefixCount < MAX_REMEMBERED_MODELS) {
+      if (byField === undefined) rowKeyPrefixes.set(model, (byField = new Map()))
+      byField.set(field, prefix)
+      rowKeyPrefixCount++
+    }
+  }
+  return prefix + value
 }
 
 /** The model a generation key belongs to (model names never hold `#`). */
@@ -34,7 +53,8 @@ export function modelOfKey(key: string): string {
 /** Whether `key` names one row (rather than a model's lists or all its rows). */
 export function isRowKey(key: string): boolean {
   const at = key.indexOf('#')
-  return at >= 0 && key.slice(at) !== '#rows'
+  // `key.slice(at) !== '#rows'`, without the slice.
+  return at >= 0 && !(key.length - at === 5 && key.endsWith('#rows'))
 }
 
 /** The keys a write moves on when it may have changed any row of `model`. */
@@ -95,6 +115,16 @@ export class LocalGenerations implements GenerationStore {
       out[i] = String((isRowKey(key) ? this.rows.get(key) : this.tokens.get(key)) ?? 0)
     }
     return out
+  }
+
+  /** Whether `current(keys)` would give `tokens`, without making that list. */
+  matches(keys: readonly string[], tokens: readonly string[]): boolean {
+    if (keys.length !== tokens.length) return false
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      if (String((isRowKey(key) ? this.rows.get(key) : this.tokens.get(key)) ?? 0) !== tokens[i]) return false
+    }
+    return true
   }
 
   bump(keys: Iterable<string>): Promise<void> {

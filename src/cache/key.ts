@@ -5,7 +5,7 @@
 
 import { hash } from 'node:crypto'
 import { BoundedMap } from '../bounded-map.ts'
-import { canonicalArgs } from '../canonical.ts'
+import { prefixedArgs } from '../canonical.ts'
 
 /**
  * The cache key of one query: the SHA-256 of model, operation, scope and canonical arguments, in
@@ -25,7 +25,28 @@ export function queryKey(model: string, operation: string, scope: string, args: 
 
 /** What `queryKey` hashes. `canonical`: `canonicalArgs(args)`, when the caller has it already (it is not written twice). */
 function keyText(model: string, operation: string, scope: string, args: unknown, canonical: string | undefined): string {
-  return `${model}.${operation}|${scope.length}:${scope}|${canonical ?? canonicalArgs(args)}`
+  const prefix = scope === '' ? unscopedPrefix(model, operation) : `${model}.${operation}|${scope.length}:${scope}|`
+  // The arguments are written straight after the prefix: one pass, no separate text joined to it.
+  return canonical === undefined ? prefixedArgs(prefix, args) : prefix + canonical
+}
+
+/** `keyText`'s prefix for the empty scope, by model and operation (a read's own are few). */
+const unscopedPrefixes = new Map<string, Map<string, string>>()
+/** Prefixes `unscopedPrefixes` holds at most, in all. */
+const MAX_PREFIXES = 1024
+let prefixCount = 0
+
+function unscopedPrefix(model: string, operation: string): string {
+  let byOperation = unscopedPrefixes.get(model)
+  let prefix = byOperation?.get(operation)
+  if (prefix !== undefined) return prefix
+  prefix = `${model}.${operation}|0:|`
+  if (prefixCount < MAX_PREFIXES) {
+    if (byOperation === undefined) unscopedPrefixes.set(model, (byOperation = new Map()))
+    byOperation.set(operation, prefix)
+    prefixCount++
+  }
+  return prefix
 }
 
 /** Texts whose keys a `QueryKeys` remembers at most, and the longest text it remembers. */

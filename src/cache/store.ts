@@ -97,6 +97,12 @@ export class ResultStore {
   private readonly l1: LRUCache<string, Entry> | undefined
   private readonly pendingWrites = new Set<Promise<unknown>>()
   private readonly prefix: string
+  /**
+   * The options of every L1 `get`: lru-cache makes a new `{}` for each call given none, an
+   * absent key included. Its `status` is cleared before each call, so each starts as with a new
+   * object (lru-cache sets `status` on it, to an object of its own when diagnostics listen).
+   */
+  private readonly getOptions: { status?: undefined } = {}
 
   constructor(private readonly options: ResultStoreOptions) {
     this.prefix = options.prefix ?? 'prisma-prefetch:entry:'
@@ -112,7 +118,7 @@ export class ResultStore {
 
   /** The entry under `key` if one exists and has not expired; validity is the caller's to check. */
   get(key: string): Entry | undefined | Promise<Entry | undefined> {
-    const local = this.l1?.get(key)
+    const local = this.localGet(key)
     if (local !== undefined) {
       if (alive(local.storedAt, local.ttl, this.options.monotonic())) return local
       this.l1!.delete(key)
@@ -134,7 +140,7 @@ export class ResultStore {
    * For checks that must cost nothing (is a candidate's result cached already?).
    */
   peekLocal(key: string): Entry | undefined {
-    const local = this.l1?.get(key)
+    const local = this.localGet(key)
     return local !== undefined && alive(local.storedAt, local.ttl, this.options.monotonic()) ? local : undefined
   }
 
@@ -174,6 +180,12 @@ export class ResultStore {
       ))
     }
     this.l1?.set(key, entry)
+  }
+
+  private localGet(key: string): Entry | undefined {
+    if (this.l1 === undefined) return undefined
+    this.getOptions.status = undefined
+    return this.l1.get(key, this.getOptions)
   }
 
   /** Drops the entry from process memory (the shared store keeps it until its generation or TTL ends it). */

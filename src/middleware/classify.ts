@@ -48,20 +48,38 @@ export function readDependencies(schema: SchemaInfo, model: string, args: unknow
  * `model` itself only when a relation or a count leads back to it.
  */
 export function relatedModels(schema: SchemaInfo, model: string, args: unknown): Set<string> {
-  const models = new Set<string>()
-  walkRelations(
-    schema,
-    model,
-    args,
-    (target) => {
-      models.add(target)
-      return true
-    },
-    (counting) => {
-      for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) models.add(target)
-    },
-  )
-  return models
+  return relatedModelsOrNone(schema, model, args) ?? new Set()
+}
+
+/** relatedModels(), or undefined when the read reaches no model (no set is made for none). */
+export function relatedModelsOrNone(schema: SchemaInfo, model: string, args: unknown): Set<string> | undefined {
+  // The walk's callbacks are made once, not per read: they add to the set of the walk under way,
+  // saved and restored around it (a getter in the arguments could start a walk of its own).
+  const outerSchema = collectingSchema
+  const outerModels = collectingModels
+  collectingSchema = schema
+  collectingModels = undefined
+  try {
+    walkRelations(schema, model, args, addRelated, addCounted)
+    return collectingModels
+  } finally {
+    collectingSchema = outerSchema
+    collectingModels = outerModels
+  }
+}
+
+/** The walk of relatedModels under way: its schema and the set it fills. */
+let collectingSchema: SchemaInfo | undefined
+let collectingModels: Set<string> | undefined
+
+function addRelated(target: string): boolean {
+  ;(collectingModels ??= new Set()).add(target)
+  return true
+}
+
+function addCounted(counting: string): void {
+  const schema = collectingSchema!
+  for (const target of schema.counted.get(counting) ?? schema.relations.get(counting)?.values() ?? []) (collectingModels ??= new Set()).add(target)
 }
 
 /** Keys whose object lists the fields of the rows a read returns, where `_count: true` may stand. */

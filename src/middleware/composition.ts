@@ -145,14 +145,14 @@ export class Composition {
    * Called first by this extension's hook: a read sent by `execute` or `warm` is handled here
    * (and returns its promise); any other query returns undefined.
    */
-  intercept(params: HookParams, warm: (args: unknown, query: () => PromiseLike<unknown>) => Promise<unknown>): Promise<unknown> | undefined {
+  intercept<P extends HookParams>(params: P, warm: (params: P, args: unknown, query: () => PromiseLike<unknown>) => Promise<unknown>): Promise<unknown> | undefined {
     const pass = this.passes.getStore()
     if (pass === undefined || pass.reached || pass.model !== params.model || pass.operation !== params.operation) return undefined
     pass.reached = true
     // Outside the pass: a query an extension beneath makes on its own is not this read.
     return this.passes.exit(() =>
       speculativeReads.run(true, () => {
-        if (pass.kind === 'warm') return warm(params.args, () => start(params.query(params.args)))
+        if (pass.kind === 'warm') return warm(params, params.args, () => start(params.query(params.args)))
         return start(params.query(params.args)).then((result) => {
           pass.result = result
           return result

@@ -6,7 +6,7 @@
  */
 
 import { Decimal } from '@prisma/client/runtime/client'
-import { cloneResult, cloneSized } from '../cache/clone.ts'
+import { cloneResult, clonedSize, cloneSized } from '../cache/clone.ts'
 import { createCodec, type Codec, type DecimalSupport } from '../cache/codec.ts'
 import { BoundedGenerations, GENERATION_TTL_MS, LocalGenerations, modelOfKey, SharedGenerations, type GenerationStore } from '../cache/generations.ts'
 import { QueryKeys, queryKey } from '../cache/key.ts'
@@ -153,7 +153,9 @@ export class QueryEntries {
    */
   lookup(model: string, operation: string, args: unknown, canonical?: string): Lookup | undefined | Promise<Lookup | undefined> {
     try {
-      const { key, scope } = this.keyOf(model, operation, args, canonical)
+      // keyOf() without its pair object: this runs on every read.
+      const scope = this.scopeOf(model, operation)
+      const key = queryKey(model, operation, scope, args, canonical)
       const found = this.results.get(key)
       if (found instanceof Promise) return this.lookupLater(model, operation, args, key, scope, found)
       const deps = found?.deps ?? readKeys(this.schema, this.options.rowGenerations, model, operation, args)
@@ -232,8 +234,13 @@ export class QueryEntries {
     try {
       // A write that landed during the query makes the entry unservable anyway; with generations
       // in process memory that is free to see, so such an entry is not even stored.
-      if (this.generations instanceof LocalGenerations && !sameTokens(this.generations.current(deps), gens)) return false
-      const { value, size } = cloneSized(result)
+      if (this.generations instanceof LocalGenerations && !this.generations.matches(deps, gens)) return false
+      // The cache's own copy, which the caller of the read never sees. Only what process memory
+      // holds needs one: an entry kept in the shared store alone is encoded at once, within
+      // set(), before the result reaches its caller.
+      const local = this.options.l1 !== false
+      const value = local ? cloneSized(result) : result
+      const size = local ? clonedSize() : 0
       // A new object, given up to the store, which makes it the entry.
       this.results.set(key, {
         value,

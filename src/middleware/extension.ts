@@ -282,15 +282,15 @@ export function prefetchWith(options: PrefetchOptions | undefined, internals: In
       },
     })
 
+    // What a warm() pass does once it reaches this extension; made once, not on every query.
+    const warmManual = (operation: OperationParams, args: unknown, query: () => PromiseLike<unknown>) =>
+      cache.speculator.warmAt(operation.model!, operation.operation, args, query, 'manual')
     const definition = {
       name: 'prisma-prefetch',
       query: {
         $allOperations(params: unknown) {
           const operation = params as OperationParams
-          return (
-            composition.intercept(operation, (args, query) => cache.speculator.warmAt(operation.model!, operation.operation, args, query, 'manual')) ??
-            cache.handle(operation)
-          )
+          return composition.intercept(operation, warmManual) ?? cache.handle(operation)
         },
       },
       client: {

@@ -22,6 +22,14 @@ export interface Flight {
 }
 
 export class Flights {
+  /**
+   * The one flight of a key, held in two places: `soleKey` and `sole` (one flight, the common
+   * case of reads that do not overlap), and the map, for the others. A key is in one or the
+   * other, never both. A map that is emptied and filled again on every read reallocates its table
+   * each time; the slot costs nothing.
+   */
+  private soleKey: string | undefined
+  private sole: Flight | undefined
   private readonly flights = new Map<string, Flight>()
 
   constructor(
@@ -31,19 +39,22 @@ export class Flights {
 
   /** The flight of `key`, if one runs under the generations `gens` (else a read must send its own). */
   running(key: string, gens: readonly string[]): Flight | undefined {
-    const flight = this.flights.get(key)
+    const flight = this.soleKey === key ? this.sole : this.flights.size === 0 ? undefined : this.flights.get(key)
     return flight !== undefined && sameTokens(flight.gens, gens) ? flight : undefined
   }
 
   /** Whether any flight of `key` runs (under whichever generations). */
   has(key: string): boolean {
-    return this.flights.has(key)
+    return this.soleKey === key || this.flights.has(key)
   }
 
-  /** Registers `promise` as the flight of `key` until `settle()`. */
+  /** Registers `promise` as the flight of `key` (in place of any other of that key) until `settle()`. */
   start(key: string, promise: Promise<unknown>, gens: readonly string[], speculation?: Speculation, startedAt = performance.now()): Flight {
     const flight: Flight = { promise, gens, startedAt, speculation }
-    this.flights.set(key, flight)
+    if (this.soleKey === key || (this.soleKey === undefined && (this.flights.size === 0 || !this.flights.has(key)))) {
+      this.soleKey = key
+      this.sole = flight
+    } else this.flights.set(key, flight)
     return flight
   }
 
@@ -52,7 +63,12 @@ export class Flights {
    * entry or the flight, never neither); a newer flight of the same key is left alone.
    */
   settle(key: string, flight: Flight): void {
-    if (this.flights.get(key) === flight) this.flights.delete(key)
+    if (this.soleKey === key) {
+      if (this.sole === flight) {
+        this.soleKey = undefined
+        this.sole = undefined
+      }
+    } else if (this.flights.get(key) === flight) this.flights.delete(key)
   }
 
   /**

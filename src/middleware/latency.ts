@@ -12,7 +12,8 @@ const WARM_SAMPLES = 15
  * prefetch saves. Bounded by the client's models times the read operations.
  */
 export class Latencies {
-  private readonly byQuery = new Map<string, { baseline: number; recent: number; samples: number; warm: number[]; next: number }>()
+  /** By model, then operation (no `model.operation` text made per read). */
+  private readonly byQuery = new Map<string, Map<string, Latency>>()
 
   /** Samples before the baseline is trusted to judge pressure. */
   static readonly WARM_UP = 20
@@ -20,11 +21,12 @@ export class Latencies {
   static readonly PRESSURE_RATIO = 2
 
   record(model: string, operation: string, ms: number): void {
-    const key = `${model}.${operation}`
-    const seen = this.byQuery.get(key)
+    const seen = this.of(model, operation)
     if (seen === undefined) {
       // The first read of a kind is cold (connecting, planning the query): no warm sample.
-      this.byQuery.set(key, { baseline: ms, recent: ms, samples: 1, warm: [], next: 0 })
+      let byOperation = this.byQuery.get(model)
+      if (byOperation === undefined) this.byQuery.set(model, (byOperation = new Map()))
+      byOperation.set(operation, { baseline: ms, recent: ms, samples: 1, warm: [], next: 0 })
       return
     }
     seen.samples++
@@ -38,7 +40,7 @@ export class Latencies {
 
   /** Expected milliseconds a read of this kind takes at the database (1 when never measured). */
   expected(model: string, operation: string): number {
-    return this.byQuery.get(`${model}.${operation}`)?.baseline ?? 1
+    return this.of(model, operation)?.baseline ?? 1
   }
 
   /**
@@ -46,7 +48,7 @@ export class Latencies {
    * out), or undefined while there is none.
    */
   typical(model: string, operation: string): number | undefined {
-    const warm = this.byQuery.get(`${model}.${operation}`)?.warm
+    const warm = this.of(model, operation)?.warm
     if (warm === undefined || warm.length === 0) return undefined
     const sorted = [...warm].sort((a, b) => a - b)
     const middle = sorted.length >> 1
@@ -55,7 +57,20 @@ export class Latencies {
 
   /** Whether reads of this kind have recently become much slower than usual. */
   underPressure(model: string, operation: string): boolean {
-    const seen = this.byQuery.get(`${model}.${operation}`)
+    const seen = this.of(model, operation)
     return seen !== undefined && seen.samples >= Latencies.WARM_UP && seen.recent > Latencies.PRESSURE_RATIO * seen.baseline
   }
+
+  private of(model: string, operation: string): Latency | undefined {
+    return this.byQuery.get(model)?.get(operation)
+  }
+}
+
+/** What is measured of one kind of read. */
+interface Latency {
+  baseline: number
+  recent: number
+  samples: number
+  warm: number[]
+  next: number
 }

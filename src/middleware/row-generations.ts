@@ -9,7 +9,7 @@
 
 import { modelOfKey, rowKey, rowsKey, wholeModelKeys } from '../cache/generations.ts'
 import { isPlainObject, sortedStrings } from '../shared.ts'
-import { readDependencies, relatedModels, walkRelations, writeTargets, type OperationKind } from './classify.ts'
+import { readDependencies, relatedModelsOrNone, walkRelations, writeTargets, type OperationKind } from './classify.ts'
 import type { SchemaInfo } from './schema.ts'
 
 const SINGLE_ROW_READS = new Set(['findUnique', 'findUniqueOrThrow'])
@@ -40,11 +40,19 @@ export function readKeys(schema: SchemaInfo, rows: boolean, model: string, opera
   if (!rows || !isPlainObject(args) || !isPlainObject(args.where)) return readDependencies(schema, model, args)
   const named = SINGLE_ROW_READS.has(operation) ? rowOfWhere(schema, model, args.where) : LIST_READS.has(operation) && args.cursor === undefined ? rowsOfInList(schema, model, args.where) : undefined
   if (named === undefined) return readDependencies(schema, model, args)
-  const keys = relatedModels(schema, model, args)
+  const related = relatedModelsOrNone(schema, model, args)
+  // The common row read, `where: { id }` reaching no other model: its two keys, in order.
+  if (related === undefined && typeof named === 'string') return sortedPair(rowsKey(model), named)
+  const keys = related ?? new Set<string>()
   keys.add(rowsKey(model))
   if (typeof named === 'string') keys.add(named)
   else for (const row of named) keys.add(row)
   return sortedStrings(keys)
+}
+
+/** Two different strings, in the order `[a, b].sort()` gives. */
+function sortedPair(a: string, b: string): string[] {
+  return a < b ? [a, b] : [b, a]
 }
 
 /** The row keys of `where: { [rowField]: { in: [values] } }`, nothing else in it; undefined otherwise. */
@@ -66,8 +74,11 @@ function rowsOfInList(schema: SchemaInfo, model: string, where: Record<string, u
 
 /** The row key of the first row field `where` names by a plain value. */
 function rowOfWhere(schema: SchemaInfo, model: string, where: Record<string, unknown>): string | undefined {
-  for (const [field, kind] of schema.rowFields.get(model) ?? []) {
-    const text = valueText(kind, where[field])
+  const fields = schema.rowFields.get(model)
+  if (fields === undefined) return undefined
+  // By key, then get: no [field, kind] pair made per field.
+  for (const field of fields.keys()) {
+    const text = valueText(fields.get(field)!, where[field])
     if (text !== undefined) return rowKey(model, field, text)
   }
   return undefined

@@ -1,6 +1,6 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { describe, expect, it } from 'vitest'
-import { cloneResult, cloneSized } from '../../src/cache/clone.ts'
+import { cloneResult, clonedSize, cloneSized } from '../../src/cache/clone.ts'
 import { estimateSize } from '../../src/cache/store.ts'
 
 function deep(levels: number): unknown {
@@ -24,7 +24,8 @@ const results: [string, unknown][] = [
 
 describe('cloneSized', () => {
   it.each(results)('copies %s as cloneResult does and measures it as estimateSize does', (_name, value) => {
-    const { value: copied, size } = cloneSized(value)
+    const copied = cloneSized(value)
+    const size = clonedSize()
     expect(copied).toEqual(cloneResult(value))
     expect(size).toBe(estimateSize(copied))
     if (typeof value === 'object' && value !== null) expect(copied).not.toBe(value)
@@ -32,15 +33,32 @@ describe('cloneSized', () => {
 
   it('copies, so mutating the copy leaves the original as it was', () => {
     const row = { id: 1, tags: ['a'], at: new Date(5), bytes: Buffer.from('x') }
-    const { value } = cloneSized(row)
+    const value = cloneSized(row)
     value.tags.push('b')
     value.at.setTime(9)
     value.bytes[0] = 0
     expect(row).toEqual({ id: 1, tags: ['a'], at: new Date(5), bytes: Buffer.from('x') })
   })
 
+  it('copies own members only, in their order, as Object.keys lists them (cloneResult too)', () => {
+    Object.defineProperty(Object.prototype, 'inherited', { value: 1, enumerable: true, configurable: true, writable: true })
+    try {
+      const row = { b: 1, a: { y: 2, x: 3 }, 2: 'two', 1: 'one' }
+      for (const copied of [cloneSized(row), cloneResult(row)]) {
+        expect(Object.keys(copied)).toEqual(['1', '2', 'b', 'a'])
+        expect(Object.keys(copied.a)).toEqual(['y', 'x'])
+        expect(Object.hasOwn(copied, 'inherited')).toBe(false)
+        expect(Object.hasOwn(copied.a, 'inherited')).toBe(false)
+      }
+      cloneSized(row)
+      expect(clonedSize()).toBe(estimateSize(row))
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).inherited
+    }
+  })
+
   it('keeps an own __proto__ key as data, never as the prototype', () => {
-    const { value } = cloneSized(json) as { value: Record<string, unknown> }
+    const value = cloneSized(json) as Record<string, unknown>
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
     expect(Object.keys(value)).toEqual(['__proto__', 'a'])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()

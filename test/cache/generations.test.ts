@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BoundedGenerations, isRowKey, LocalGenerations, modelOfKey, ROW_ABSENT, rowKey, rowsKey, SharedGenerations } from '../../src/cache/generations.ts'
 import { brokenStore, memoryStores, redisStores, type StoreUnderTest } from '../support/stores.ts'
@@ -224,6 +225,34 @@ describe('row generations', () => {
     expect(isRowKey(rowKey('User', 'email', '"rows"'))).toBe(true)
     expect(isRowKey(rowsKey('User'))).toBe(false)
     expect(isRowKey('User')).toBe(false)
+  })
+
+  it('tell row keys from model and rows keys as the suffix after the first # says (property), and remember rows keys within a bound', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('#', 'r', 'o', 'w', 's', 'U', '=', '1') }), (key) => {
+        const at = key.indexOf('#')
+        expect(isRowKey(key)).toBe(at >= 0 && key.slice(at) !== '#rows')
+      }),
+      { numRuns: 5000 },
+    )
+    for (const key of ['#rows', 'U#rows', 'U#rowsx', 'U#row', 'U#rows#rows', 'U#id=#rows', '#']) {
+      expect(isRowKey(key)).toBe(key.slice(key.indexOf('#')) !== '#rows')
+    }
+    for (let i = 0; i < 3000; i++) expect(rowsKey(`M${i}`)).toBe(`M${i}#rows`)
+    for (let i = 0; i < 3000; i++) expect(rowKey(`M${i % 50}`, `f${i}`, 'n1')).toBe(`M${i % 50}#f${i}=n1`)
+  })
+
+  it('in process memory, say whether tokens are the current ones without making the list of them (property)', () => {
+    const key = fc.constantFrom('User', 'Post', 'User#rows', 'User#id=1', 'User#id=2', 'Post#id=1')
+    fc.assert(
+      fc.property(fc.array(fc.array(key, { maxLength: 3 }), { maxLength: 6 }), fc.array(key, { maxLength: 4 }), fc.array(fc.constantFrom('0', '1', '2'), { maxLength: 4 }), (bumps, keys, tokens) => {
+        const gens = new LocalGenerations(2)
+        for (const bump of bumps) void gens.bump(bump)
+        expect(gens.matches(keys, gens.current(keys))).toBe(true)
+        expect(gens.matches(keys, tokens)).toBe(gens.current(keys).length === tokens.length && gens.current(keys).every((token, i) => token === tokens[i]))
+      }),
+      { numRuns: 1000 },
+    )
   })
 
   it('in a shared store, a row never written holds no token and reads as absent; a written one holds a token with the row ttl', async () => {

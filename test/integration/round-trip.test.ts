@@ -36,6 +36,28 @@ function describeRoundTrip(stores: StoreUnderTest) {
       for (const close of closers) await close()
     })
 
+    it('held in the shared store alone are kept as read, whatever the caller of the miss does to its result', async () => {
+      const one = stores.make()
+      closers.push(one.close)
+      const client = await env.client({ cache: one.store, l1: false, learn: false })
+      const { id } = await env.bare.user.create({ data: { email: `rt-${++emails}@example.com`, name: 'Kept', settings: { a: [1] }, avatar: Uint8Array.from([1, 2]) } })
+      const args = { where: { id }, include: { posts: true } }
+      const fromDatabase = await env.bare.user.findUnique(args)
+      const missed = (await client.prisma.user.findUnique(args))!
+      expect(missed).toEqual(fromDatabase)
+      // The caller owns what it was given: it may change it at once, and at any depth.
+      missed.name = 'changed'
+      ;(missed.settings as { a: number[] }).a.push(2)
+      missed.avatar![0] = 9
+      missed.createdAt.setTime(0)
+      missed.posts.push({} as never)
+      await client.prisma.$prefetch.idle()
+      const before = client.spy.calls.length
+      const served = await client.prisma.user.findUnique(args)
+      expect(reached(client.spy.calls, before)).toBe(0)
+      expect(served).toEqual(fromDatabase)
+    })
+
     it('come back deep-equal and with the types the database returns', async () => {
       const one = stores.make()
       const two = stores.make()

@@ -91,6 +91,21 @@ describe('classify', () => {
 })
 
 describe('readDependencies', () => {
+  it('reads the models of arguments whose getter reads the models of other arguments meanwhile', () => {
+    let inner: string[] = []
+    const args = {
+      include: {
+        get posts() {
+          inner = readDependencies(schema, 'Post', { include: { tags: true } })
+          return true
+        },
+      },
+    }
+    expect(readDependencies(schema, 'User', args)).toEqual(['Post', 'User'])
+    expect(inner).toEqual(['Post', 'Tag'])
+    expect(readDependencies(schema, 'User', { include: { _count: true } })).toEqual(['Comment', 'Follow', 'Post', 'Subscription', 'User', 'Vote'])
+  })
+
   it('is the model alone for a plain read', () => {
     expect(readDependencies(schema, 'User', { where: { id: 1 } })).toEqual(['User'])
   })

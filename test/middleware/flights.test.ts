@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Speculation } from '../../src/cache/store.ts'
 import { Flights } from '../../src/middleware/flights.ts'
@@ -33,6 +34,39 @@ describe('flights', () => {
     expect(f.running('k', ['1', '8'])).toBe(newer)
     f.settle('k', newer)
     expect(f.running('k', ['1', '8'])).toBeUndefined()
+  })
+
+  it('hold one flight per key whichever of their two places it is in, as one map would (property)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('start' as const), key: fc.constantFrom('a', 'b', 'c'), gen: fc.constantFrom('1', '2') }),
+      fc.record({ kind: fc.constant('settle' as const), key: fc.constantFrom('a', 'b', 'c'), back: fc.nat(4) }),
+    )
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const { flights: f } = flights()
+        const model = new Map<string, ReturnType<typeof f.start>>()
+        const started: { key: string; flight: ReturnType<typeof f.start> }[] = []
+        for (const step of ops) {
+          if (step.kind === 'start') {
+            const flight = f.start(step.key, deferred().promise, [step.gen])
+            model.set(step.key, flight)
+            started.push({ key: step.key, flight })
+          } else {
+            // Settles one of the latest flights of the key (an older one leaves a newer in place).
+            const ofKey = started.filter((s) => s.key === step.key)
+            const chosen = ofKey[ofKey.length - 1 - Math.min(step.back, ofKey.length - 1)]
+            if (chosen === undefined) continue
+            f.settle(step.key, chosen.flight)
+            if (model.get(step.key) === chosen.flight) model.delete(step.key)
+          }
+          for (const key of ['a', 'b', 'c']) {
+            expect(f.has(key)).toBe(model.has(key))
+            for (const gen of ['1', '2']) expect(f.running(key, [gen])).toBe(model.get(key)?.gens[0] === gen ? model.get(key) : undefined)
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('give each reader that joins its own copy, counted as a hit, and as a late hit that uses a speculative flight', async () => {

@@ -1,5 +1,7 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { relatedModels } from '../../src/middleware/classify.ts'
 import { PrismaClient } from '../../src/generated/prisma/client.ts'
 import { readKeys, writeKeys } from '../../src/middleware/row-generations.ts'
 import { describeSchema } from '../../src/middleware/schema.ts'
@@ -18,6 +20,19 @@ describe('row fields', () => {
 })
 
 describe('readKeys', () => {
+  it('of a row read are its row key, its rows key and the models it reaches, sorted, with or without relations (property)', () => {
+    const include = fc.option(fc.dictionary(fc.constantFrom('posts', 'profile', 'comments', 'mentees', 'name', '_count'), fc.boolean(), { noNullPrototype: true, maxKeys: 3 }), { nil: undefined })
+    const where = fc.oneof(fc.record({ id: fc.integer({ min: 1, max: 9 }) }), fc.record({ email: fc.constantFrom('a@x', 'b@x') }))
+    fc.assert(
+      fc.property(where, include, (w, inc) => {
+        const args = inc === undefined ? { where: w } : { where: w, include: inc }
+        const row = 'id' in w ? `User#id=${w.id}` : `User#email=${JSON.stringify(w.email)}`
+        expect(readKeys(schema, true, 'User', 'findUnique', args)).toEqual([...new Set([...relatedModels(schema, 'User', args), 'User#rows', row])].sort())
+      }),
+      { numRuns: 300 },
+    )
+  })
+
   it('a findUnique by a unique value depends on its row and its relations, not on its model', () => {
     expect(readKeys(schema, true, 'User', 'findUnique', { where: { email: 'a@x' }, include: { posts: true } })).toEqual(['Post', 'User#email="a@x"', 'User#rows'])
     expect(readKeys(schema, true, 'Post', 'findUniqueOrThrow', { where: { id: 7n } })).toEqual(['Post#id=7', 'Post#rows'])
